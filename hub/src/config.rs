@@ -1,0 +1,444 @@
+//! The hub's configuration, in layers: built-in defaults → TOML file → environment → flags.
+//!
+//! Environment variables are `REMOTEDX_HUB_<SECTION>__<KEY>` (double underscore between levels),
+//! e.g. `REMOTEDX_HUB_GRPC__LISTEN=0.0.0.0:50051` or `REMOTEDX_HUB_DATA_DIR=/srv/hub`. Durations are
+//! written the human way: "30m", "4h", "90s".
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the environment variables that configure the hub.
+pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
+
+/// Everything the hub can be told.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the embedded database, blobs, staging area and key live.
+    pub data_dir: PathBuf,
+    /// The gRPC listener.
+    pub grpc: GrpcConfig,
+    /// Where the index and blobs are kept.
+    pub storage: StorageConfig,
+    /// Report deadlines per priority.
+    pub deadlines: DeadlineConfig,
+    /// The reading workflow.
+    pub reading: ReadingConfig,
+    /// Uploads.
+    pub ingest: IngestConfig,
+    /// The job runner.
+    pub jobs: JobsConfig,
+    /// Patient pseudonyms.
+    pub privacy: PrivacyConfig,
+    /// The exam-item catalogue.
+    pub catalog: CatalogConfig,
+}
+
+/// The gRPC listener.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcConfig {
+    /// Address to listen on (localhost by default: put a TLS-terminating proxy in front to expose it).
+    pub listen: SocketAddr,
+    /// Most concurrent requests served at once; more wait.
+    pub max_concurrent_requests: usize,
+}
+
+/// Storage backends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// "sqlite" (the file `<data_dir>/index.sqlite3`) or a `postgres://` URL.
+    pub database: String,
+    /// "local" (the directory `<data_dir>/blobs`) or an `s3://bucket` URL.
+    pub blobs: String,
+}
+
+/// How long a case may wait for its report, per priority.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadlineConfig {
+    /// STAT (also applies to critical cases).
+    #[serde(with = "human_duration")]
+    pub stat: Duration,
+    /// URGENT.
+    #[serde(with = "human_duration")]
+    pub urgent: Duration,
+    /// ROUTINE.
+    #[serde(with = "human_duration")]
+    pub routine: Duration,
+}
+
+/// The reading workflow.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadingConfig {
+    /// How long a claim lasts unless renewed.
+    #[serde(with = "human_duration")]
+    pub claim_lease: Duration,
+    /// Preliminary reports need a senior specialist's signature.
+    pub two_level_review: bool,
+}
+
+/// Uploads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// A study with no new instance for this long is queued even if its session never closed.
+    #[serde(with = "human_duration")]
+    pub quiet_period: Duration,
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+}
+
+/// The job runner.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Threads of the in-process worker pool; 0 for one per core, and no in-process runner when
+    /// `in_process` is false (remote workers only).
+    pub threads: usize,
+    /// Run jobs in the hub process.
+    pub in_process: bool,
+    /// How long a worker holds a job before it goes to another.
+    #[serde(with = "human_duration")]
+    pub lease: Duration,
+    /// Attempts before a job is given up.
+    pub max_attempts: u32,
+}
+
+/// Patient pseudonyms.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// File holding the secret HMAC key (created with 32 random bytes if missing; default
+    /// `<data_dir>/pseudonym.key`). Every replica of a region must share it.
+    pub key_file: Option<PathBuf>,
+    /// Version of that key, stored beside every pseudonym so keys can be rotated.
+    pub key_version: i64,
+}
+
+/// The exam-item catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// A region's catalogue file; the shipped demo catalogue when absent.
+    pub path: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("hub-data"),
+            grpc: GrpcConfig::default(),
+            storage: StorageConfig::default(),
+            deadlines: DeadlineConfig::default(),
+            reading: ReadingConfig::default(),
+            ingest: IngestConfig::default(),
+            jobs: JobsConfig::default(),
+            privacy: PrivacyConfig::default(),
+            catalog: CatalogConfig::default(),
+        }
+    }
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        GrpcConfig {
+            listen: ([127, 0, 0, 1], 50051).into(),
+            max_concurrent_requests: 256,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            database: "sqlite".into(),
+            blobs: "local".into(),
+        }
+    }
+}
+
+impl Default for DeadlineConfig {
+    fn default() -> Self {
+        DeadlineConfig {
+            stat: Duration::from_secs(30 * 60),
+            urgent: Duration::from_secs(4 * 3600),
+            routine: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl Default for ReadingConfig {
+    fn default() -> Self {
+        ReadingConfig {
+            claim_lease: Duration::from_secs(30 * 60),
+            two_level_review: true,
+        }
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            quiet_period: Duration::from_secs(60),
+            max_file_bytes: 4 << 30,
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            threads: 0,
+            in_process: true,
+            lease: Duration::from_secs(5 * 60),
+            max_attempts: 3,
+        }
+    }
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            key_file: None,
+            key_version: 1,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A layer has a bad key or value.
+    #[error("invalid configuration from {layer}: {reason}")]
+    Invalid {
+        /// Which layer: the file's path or "environment".
+        layer: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Builds the configuration from the defaults, an optional file and the environment
+    /// (`vars`, usually `std::env::vars()`). Flags are applied by the caller afterwards.
+    pub fn load(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = toml::Table::try_from(Config::default()).expect("defaults serialise");
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let layer: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+                layer: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            merge(&mut table, layer);
+        }
+        merge(&mut table, env_layer(vars)?);
+        let config: Config =
+            table
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    layer: layer_name(file),
+                    reason: e.to_string(),
+                })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            layer: "configuration".into(),
+            reason: reason.into(),
+        };
+        if self.jobs.max_attempts == 0 {
+            return Err(invalid("jobs.max_attempts must be at least 1"));
+        }
+        if self.reading.claim_lease.is_zero() {
+            return Err(invalid("reading.claim_lease must be positive"));
+        }
+        if self.storage.database != "sqlite" && !self.storage.database.starts_with("postgres") {
+            return Err(invalid(
+                "storage.database must be \"sqlite\" or a postgres:// URL",
+            ));
+        }
+        if self.storage.blobs != "local" && !self.storage.blobs.starts_with("s3://") {
+            return Err(invalid("storage.blobs must be \"local\" or an s3:// URL"));
+        }
+        Ok(())
+    }
+
+    /// The SQLite index file.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("index.sqlite3")
+    }
+
+    /// The local blob directory.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    /// Where uploads are written while they arrive (same file system as the blobs, so a finished
+    /// file is moved in by rename).
+    pub fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("staging")
+    }
+
+    /// The pseudonym key file.
+    pub fn key_file(&self) -> PathBuf {
+        self.privacy
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("pseudonym.key"))
+    }
+
+    /// The report deadline of a priority.
+    pub fn deadline(&self, priority: crate::model::Priority) -> Duration {
+        use crate::model::Priority;
+        match priority {
+            Priority::Stat => self.deadlines.stat,
+            Priority::Urgent => self.deadlines.urgent,
+            Priority::Routine => self.deadlines.routine,
+        }
+    }
+}
+
+fn layer_name(file: Option<&Path>) -> String {
+    file.map_or_else(
+        || "defaults and environment".to_owned(),
+        |p| format!("{} and environment", p.display()),
+    )
+}
+
+/// Overlays `layer` onto `base`, table by table.
+fn merge(base: &mut toml::Table, layer: toml::Table) {
+    for (key, value) in layer {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(l)) => merge(b, l),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Turns `REMOTEDX_HUB_A__B=v` variables into a table `{a = {b = v}}`. Values are read as TOML
+/// (numbers, booleans) and fall back to strings.
+fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<toml::Table, ConfigError> {
+    let mut table = toml::Table::new();
+    for (name, value) in vars {
+        let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        if keys.iter().any(String::is_empty) {
+            return Err(ConfigError::Invalid {
+                layer: "environment".into(),
+                reason: format!("malformed variable {name}"),
+            });
+        }
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(value));
+        let mut node = &mut table;
+        for key in &keys[..keys.len() - 1] {
+            node = node
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| ConfigError::Invalid {
+                    layer: "environment".into(),
+                    reason: format!("{name} conflicts with another variable"),
+                })?;
+        }
+        node.insert(keys[keys.len() - 1].clone(), parsed);
+    }
+    Ok(table)
+}
+
+/// Serde for durations written as "30m", "4h", "90s".
+mod human_duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn shipped_defaults_parse_and_validate() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.deadlines.stat, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(&file, "data_dir = \"/srv/hub\"\n[deadlines]\nstat = \"15m\"\n[reading]\ntwo_level_review = false\n").unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("REMOTEDX_HUB_DEADLINES__STAT", "10m"),
+                ("REMOTEDX_HUB_JOBS__THREADS", "3"),
+                ("HUB_URL", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/hub"));
+        assert_eq!(c.deadlines.stat, Duration::from_secs(600));
+        assert_eq!(c.deadlines.urgent, Duration::from_secs(4 * 3600));
+        assert_eq!(c.jobs.threads, 3);
+        assert!(!c.reading.two_level_review);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_layer() {
+        let err = Config::load(None, env(&[("REMOTEDX_HUB_GRPC__LISTN", "1.2.3.4:5")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listn"), "{err}");
+        let err = Config::load(None, env(&[("REMOTEDX_HUB_DEADLINES__STAT", "soon")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("soon"), "{err}");
+    }
+}

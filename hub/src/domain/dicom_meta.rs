@@ -1,0 +1,279 @@
+//! Reads what the index needs from a DICOM Part 10 file, and checks the file is whole.
+//!
+//! The whole data set is parsed (pixel data included) so that a truncated or malformed file is
+//! refused at upload instead of failing later in a specialist's viewer. The raw patient identifiers
+//! read here leave this module only to be pseudonymised and masked; they are never stored in the index.
+
+use std::path::Path;
+
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
+
+/// What the index keeps about an instance, plus the raw patient fields for pseudonymisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceMeta {
+    /// SOP Instance UID.
+    pub sop_instance_uid: String,
+    /// SOP Class UID.
+    pub sop_class_uid: String,
+    /// Study Instance UID.
+    pub study_instance_uid: String,
+    /// Series Instance UID.
+    pub series_instance_uid: String,
+    /// Transfer syntax of the file.
+    pub transfer_syntax_uid: String,
+    /// Modality (CT, DX, ECG, ...).
+    pub modality: String,
+    /// Series Number, 0 if absent.
+    pub series_number: i64,
+    /// Instance Number, 0 if absent.
+    pub instance_number: i64,
+    /// Patient ID (raw; pseudonymise before storing).
+    pub patient_id: String,
+    /// Issuer of Patient ID (raw).
+    pub issuer_of_patient_id: String,
+    /// Patient's Name (raw; mask before storing).
+    pub patient_name: String,
+    /// Patient's Sex.
+    pub patient_sex: String,
+    /// Patient's Birth Date (YYYYMMDD).
+    pub patient_birth_date: String,
+    /// Patient's Age (e.g. "045Y").
+    pub patient_age: String,
+    /// Study Date (YYYYMMDD).
+    pub study_date: String,
+    /// Study Description.
+    pub study_description: String,
+    /// Body Part Examined.
+    pub body_part: String,
+    /// Requested Procedure Priority (STAT, HIGH, ROUTINE, MEDIUM, LOW).
+    pub requested_priority: String,
+    /// Rows, 0 if not an image.
+    pub rows: i64,
+    /// Columns, 0 if not an image.
+    pub columns: i64,
+    /// Number of Frames (1 for single-frame images, 0 for non-images).
+    pub frames: i64,
+}
+
+/// Why a file was not accepted as DICOM.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MetaError {
+    /// No "DICM" marker after the 128-byte preamble.
+    #[error("{file}: not a DICOM Part 10 file (no DICM marker at byte 128)")]
+    NotDicom {
+        /// The file.
+        file: String,
+    },
+    /// The file ends early or a data element cannot be parsed.
+    #[error("{file}: cannot be parsed as DICOM ({reason})")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// A required attribute is missing or empty.
+    #[error("{file}: required attribute {attribute} is missing or empty")]
+    MissingAttribute {
+        /// The file.
+        file: String,
+        /// The attribute's keyword and tag.
+        attribute: &'static str,
+    },
+}
+
+/// True if the file starts like a DICOM Part 10 file.
+pub fn looks_like_dicom(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 132];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|()| &head[128..132] == b"DICM")
+        .unwrap_or(false)
+}
+
+/// Parses `path` (named `file_name` in messages) completely and returns its index fields.
+pub fn read(path: &Path, file_name: &str) -> Result<InstanceMeta, MetaError> {
+    if !looks_like_dicom(path) {
+        return Err(MetaError::NotDicom {
+            file: file_name.to_owned(),
+        });
+    }
+    let obj = OpenFileOptions::new()
+        .open_file(path)
+        .map_err(|e| MetaError::Malformed {
+            file: file_name.to_owned(),
+            reason: error_chain(&e),
+        })?;
+    extract(&obj, file_name)
+}
+
+/// The error and its causes on one line: dicom-rs puts the useful part (e.g. "unexpected end of
+/// file") in the sources.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text = format!("{text}: {next}");
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn text(obj: &DefaultDicomObject, tag: Tag) -> String {
+    obj.element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.to_str().ok())
+        .map(|s| {
+            s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+fn int(obj: &DefaultDicomObject, tag: Tag) -> i64 {
+    obj.element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.to_int::<i64>().ok())
+        .unwrap_or(0)
+}
+
+fn required(value: String, file: &str, attribute: &'static str) -> Result<String, MetaError> {
+    if value.is_empty() {
+        return Err(MetaError::MissingAttribute {
+            file: file.to_owned(),
+            attribute,
+        });
+    }
+    Ok(value)
+}
+
+fn extract(obj: &DefaultDicomObject, file: &str) -> Result<InstanceMeta, MetaError> {
+    let meta = obj.meta();
+    let trim = |s: &str| s.trim_end_matches(['\0', ' ']).to_owned();
+    let mut sop_uid = text(obj, tags::SOP_INSTANCE_UID);
+    if sop_uid.is_empty() {
+        sop_uid = trim(&meta.media_storage_sop_instance_uid);
+    }
+    let mut sop_class = text(obj, tags::SOP_CLASS_UID);
+    if sop_class.is_empty() {
+        sop_class = trim(&meta.media_storage_sop_class_uid);
+    }
+    let rows = int(obj, tags::ROWS);
+    let frames = match int(obj, tags::NUMBER_OF_FRAMES) {
+        0 if rows > 0 => 1,
+        n => n,
+    };
+    Ok(InstanceMeta {
+        sop_instance_uid: required(sop_uid, file, "SOPInstanceUID (0008,0018)")?,
+        sop_class_uid: required(sop_class, file, "SOPClassUID (0008,0016)")?,
+        study_instance_uid: required(
+            text(obj, tags::STUDY_INSTANCE_UID),
+            file,
+            "StudyInstanceUID (0020,000D)",
+        )?,
+        series_instance_uid: required(
+            text(obj, tags::SERIES_INSTANCE_UID),
+            file,
+            "SeriesInstanceUID (0020,000E)",
+        )?,
+        transfer_syntax_uid: trim(meta.transfer_syntax()),
+        modality: text(obj, tags::MODALITY).to_ascii_uppercase(),
+        series_number: int(obj, tags::SERIES_NUMBER),
+        instance_number: int(obj, tags::INSTANCE_NUMBER),
+        patient_id: required(text(obj, tags::PATIENT_ID), file, "PatientID (0010,0020)")?,
+        issuer_of_patient_id: text(obj, tags::ISSUER_OF_PATIENT_ID),
+        patient_name: text(obj, tags::PATIENT_NAME),
+        patient_sex: text(obj, tags::PATIENT_SEX).to_ascii_uppercase(),
+        patient_birth_date: text(obj, tags::PATIENT_BIRTH_DATE),
+        patient_age: text(obj, tags::PATIENT_AGE),
+        study_date: text(obj, tags::STUDY_DATE),
+        study_description: text(obj, tags::STUDY_DESCRIPTION),
+        body_part: text(obj, tags::BODY_PART_EXAMINED).to_ascii_uppercase(),
+        requested_priority: text(obj, tags::REQUESTED_PROCEDURE_PRIORITY).to_ascii_uppercase(),
+        rows,
+        columns: int(obj, tags::COLUMNS),
+        frames,
+    })
+}
+
+/// The Patient's Name of a stored file, reading only its header; empty if unreadable.
+pub fn patient_name(path: &Path) -> String {
+    OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
+        .open_file(path)
+        .map(|obj| text(&obj, tags::PATIENT_NAME))
+        .unwrap_or_default()
+}
+
+/// Age in whole years at the study, from Patient's Age ("045Y", "006M") or from the birth and
+/// study dates; -1 if unknown.
+pub fn age_years(meta: &InstanceMeta) -> i64 {
+    let age = meta.patient_age.trim();
+    if let Some(n) = age.strip_suffix('Y').and_then(|n| n.parse::<i64>().ok()) {
+        return n;
+    }
+    if age.ends_with(['M', 'W', 'D']) && age.len() > 1 {
+        return 0;
+    }
+    let (Some(birth), Some(study)) = (ymd(&meta.patient_birth_date), ymd(&meta.study_date)) else {
+        return -1;
+    };
+    let mut years = study.0 - birth.0;
+    if (study.1, study.2) < (birth.1, birth.2) {
+        years -= 1;
+    }
+    if years >= 0 { years } else { -1 }
+}
+
+fn ymd(date: &str) -> Option<(i64, i64, i64)> {
+    let d = date.trim();
+    if d.len() != 8 || !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((
+        d[0..4].parse().ok()?,
+        d[4..6].parse().ok()?,
+        d[6..8].parse().ok()?,
+    ))
+}
+
+/// True for the waveform storage SOP classes (ECG and other waveforms: 1.2.840.10008.5.1.4.1.1.9.*).
+pub fn is_waveform(sop_class_uid: &str) -> bool {
+    sop_class_uid.starts_with("1.2.840.10008.5.1.4.1.1.9.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_from_age_attribute_or_dates() {
+        let mut m = InstanceMeta {
+            patient_age: "045Y".into(),
+            ..Default::default()
+        };
+        assert_eq!(age_years(&m), 45);
+        m.patient_age = String::new();
+        m.patient_birth_date = "19800615".into();
+        m.study_date = "20260614".into();
+        assert_eq!(age_years(&m), 45);
+        m.study_date = "20260615".into();
+        assert_eq!(age_years(&m), 46);
+        m.study_date = "garbage".into();
+        assert_eq!(age_years(&m), -1);
+    }
+
+    #[test]
+    fn waveform_classes() {
+        assert!(is_waveform("1.2.840.10008.5.1.4.1.1.9.1.1"));
+        assert!(!is_waveform("1.2.840.10008.5.1.4.1.1.2"));
+    }
+}

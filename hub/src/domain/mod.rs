@@ -1,0 +1,155 @@
+//! The domain: what the hub does, independent of how it is asked (gRPC, DICOM) or where it keeps
+//! things (SQLite, PostgreSQL, a directory, S3).
+//!
+//! - [`auth`]: users, tokens and the role/institution checks every operation makes.
+//! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path).
+//! - [`reading`]: the priority queue, claims and case views.
+//! - [`reports`]: preliminary, final and amended reports.
+//! - [`jobs`]: scheduling worker jobs and applying their results.
+//! - [`events`]: the outbox and the [`Extension`]s that subscribe to it (result recognition).
+//! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies).
+//! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
+//!   DICOM header reading.
+
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod dicom_meta;
+mod error;
+pub mod events;
+pub mod ingest;
+pub mod jobs;
+pub mod pseudonym;
+pub mod reading;
+pub mod reports;
+pub mod staging;
+pub mod sweeper;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::{Notify, broadcast};
+
+pub use error::{Error, Result};
+
+use crate::config::Config;
+use crate::model::{Case, Report};
+use crate::storage::events::StoredEvent;
+use crate::storage::{SqlTx, Store};
+use catalog::Catalog;
+use pseudonym::Pseudonymizer;
+
+/// Something that plugs into the domain without the domain or the transport knowing it: result
+/// recognition is one. Both hooks run inside the transaction of the change they react to.
+#[async_trait]
+pub trait Extension: Send + Sync + 'static {
+    /// A stable name; the outbox records deliveries under it.
+    fn name(&self) -> &'static str;
+
+    /// Called in the transaction that creates a case. A returned sentence is stored as the case's
+    /// "possible repeat" note and shown to the uploader (e.g. "possible repeat of CT-HEAD done at
+    /// TS-A on 2026-11-02, valid until 2026-12-02").
+    async fn case_created(&self, _tx: &mut dyn SqlTx, _case: &Case) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// Handles a domain event. Runs in a transaction that also records the delivery, so each event
+    /// takes effect exactly once per extension, even across crashes.
+    async fn handle_event(&self, _tx: &mut dyn SqlTx, _event: &StoredEvent) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A report as it reaches clinics watching for their reports.
+#[derive(Debug, Clone)]
+pub struct ReportNotice {
+    /// The case.
+    pub case: Case,
+    /// The report version.
+    pub report: Report,
+}
+
+/// The hub: cheap to clone, shared by every service and background task.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: Config,
+    catalog: Catalog,
+    pseudonyms: Pseudonymizer,
+    extensions: Vec<Arc<dyn Extension>>,
+    tokens: auth::TokenCache,
+    /// Wakes the job runner and long-polling remote workers when jobs are queued.
+    jobs_queued: Notify,
+    /// Wakes the event dispatcher when events are written.
+    events_written: Notify,
+    /// Reports as they are filed, for clinics that watch.
+    reports: broadcast::Sender<ReportNotice>,
+    /// Bounds concurrent full parses of uploaded files (each holds one instance in memory).
+    parse_permits: tokio::sync::Semaphore,
+}
+
+impl Hub {
+    /// Builds the hub over opened storage.
+    pub fn new(
+        store: Store,
+        config: Config,
+        catalog: Catalog,
+        pseudonyms: Pseudonymizer,
+        extensions: Vec<Arc<dyn Extension>>,
+    ) -> Hub {
+        let parses = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .max(2);
+        Hub {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                catalog,
+                pseudonyms,
+                extensions,
+                tokens: auth::TokenCache::default(),
+                jobs_queued: Notify::new(),
+                events_written: Notify::new(),
+                reports: broadcast::channel(256).0,
+                parse_permits: tokio::sync::Semaphore::new(parses),
+            }),
+        }
+    }
+
+    /// The storage.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The exam-item catalogue.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// Reports as they are filed.
+    pub fn watch_reports(&self) -> broadcast::Receiver<ReportNotice> {
+        self.inner.reports.subscribe()
+    }
+
+    /// Resolves when jobs may have been queued.
+    pub async fn jobs_queued(&self) {
+        self.inner.jobs_queued.notified().await;
+    }
+
+    pub(crate) fn notify_jobs(&self) {
+        self.inner.jobs_queued.notify_waiters();
+    }
+
+    pub(crate) fn notify_events(&self) {
+        self.inner.events_written.notify_one();
+    }
+}

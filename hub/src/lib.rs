@@ -1,0 +1,80 @@
+//! The remotedx hub: township clinics upload studies and ECGs, county specialists read them from a
+//! priority queue and sign reports.
+//!
+//! Data flows one way: [`transport`] (gRPC adapters) → [`domain`] (what the hub does) →
+//! [`storage`] (SQL index and blob store behind traits). [`runner`] runs worker jobs on the hub's
+//! rayon pool; [`config`] is layered configuration; [`model`] the plain data types; [`demo`] seeds a
+//! demo region. The binary (`main.rs`) parses flags, binds listeners and calls [`run`].
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod model;
+pub mod runner;
+pub mod startup;
+pub mod storage;
+pub mod transport;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use domain::Hub;
+
+/// The sockets the hub serves, bound by the caller (tests bind `127.0.0.1:0`).
+pub struct Listeners {
+    /// The gRPC listener.
+    pub grpc: TcpListener,
+}
+
+/// Serves the hub until `shutdown` resolves, then stops accepting, lets requests and jobs in
+/// flight finish, and returns.
+///
+/// Shutdown is one `watch` channel: every background task (sweeper, event dispatcher, job runner)
+/// and the gRPC server wait on it, so one signal stops them all.
+pub async fn run(
+    hub: Hub,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    {
+        let (hub, stop) = (hub.clone(), stopped());
+        tasks.spawn(async move { hub.run_sweeper(stop).await });
+    }
+    {
+        let (hub, stop) = (hub.clone(), stopped());
+        tasks.spawn(async move { hub.run_event_dispatcher(stop).await });
+    }
+    if hub.config().jobs.in_process {
+        let (hub, stop) = (hub.clone(), stopped());
+        let threads = hub.config().jobs.threads;
+        tasks.spawn(async move { runner::run(hub, threads, stop).await });
+    }
+    let addr = listeners.grpc.local_addr()?;
+    tracing::info!(%addr, "gRPC listening");
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listeners.grpc);
+    let server = tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(hub.config().grpc.max_concurrent_requests)
+        .tcp_nodelay(true)
+        .add_routes(transport::routes(&hub))
+        .serve_with_incoming_shutdown(incoming, stopped());
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing requests and jobs in flight");
+        let _ = stop_tx.send(true);
+    });
+    let served = server.await;
+    while tasks.join_next().await.is_some() {}
+    served?;
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! The `hub` binary: parse flags, load configuration, bind listeners, call [`hub::run`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use hub::config::Config;
+use hub::domain::auth::NewUser;
+use hub::model::{Institution, Role};
+
+/// remotedx hub: township clinics upload studies and ECGs, county specialists read and report them.
+#[derive(Debug, Parser)]
+#[command(name = "hub", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+struct Global {
+    /// Configuration file (TOML); environment variables REMOTEDX_HUB_* override it.
+    #[arg(long, global = true, env = "REMOTEDX_HUB_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (index, blobs, pseudonym key). Overrides the configuration.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve gRPC (the default command).
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage institutions.
+    #[command(subcommand)]
+    Institution(InstitutionCommand),
+    /// Print the effective configuration (defaults, file and environment merged) as TOML.
+    Config,
+}
+
+#[derive(Debug, Args, Default)]
+struct ServeArgs {
+    /// gRPC address to listen on (default 127.0.0.1:50051).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Seed a demo region (institutions, users with well-known tokens, sample studies) if absent.
+    #[arg(long)]
+    demo: bool,
+    /// Where the sample studies for --demo are.
+    #[arg(long, default_value = hub::demo::SAMPLE_DATA)]
+    demo_data: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user and print their token (shown once; only its hash is stored).
+    Add {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// clinic, specialist, admin or worker.
+        #[arg(long)]
+        role: Role,
+        /// Institution code.
+        #[arg(long)]
+        institution: String,
+        /// A senior specialist, who may sign reports final.
+        #[arg(long)]
+        senior: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user (their token stops working within 30 seconds).
+    Disable {
+        /// User id.
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InstitutionCommand {
+    /// Add or rename an institution.
+    Add {
+        /// Short code, e.g. TS-C.
+        #[arg(long)]
+        code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// township, county, city or province.
+        #[arg(long, default_value = "township")]
+        level: String,
+    },
+    /// List institutions.
+    List,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hub: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hub: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.global.config.as_deref(), std::env::vars())?;
+    if let Some(dir) = cli.global.data_dir {
+        config.data_dir = dir;
+    }
+    match cli.command.unwrap_or(Command::Serve(ServeArgs {
+        demo_data: hub::demo::SAMPLE_DATA.into(),
+        ..ServeArgs::default()
+    })) {
+        Command::Serve(args) => serve(config, args).await,
+        Command::User(cmd) => user(config, cmd).await,
+        Command::Institution(cmd) => institution(config, cmd).await,
+        Command::Config => {
+            print!("{}", toml::to_string_pretty(&config)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(listen) = args.listen {
+        config.grpc.listen = listen;
+    }
+    let grpc = tokio::net::TcpListener::bind(config.grpc.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another hub running?)",
+                config.grpc.listen
+            )
+        })?;
+    let data_dir = config.data_dir.clone();
+    let hub = hub::startup::open(config).await?;
+    let addr = grpc.local_addr()?;
+    if args.demo {
+        let seeded = hub::demo::seed(&hub, &args.demo_data).await?;
+        eprint!("{}", hub::demo::banner(addr, &seeded));
+    }
+    // Tests and scripts read this line to find the port when they asked for port 0.
+    println!("hub listening on {addr} (data in {})", data_dir.display());
+    hub::run(hub, hub::Listeners { grpc }, shutdown_signal()).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let hub = hub::startup::open(config).await?;
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            institution,
+            senior,
+        } => {
+            let (id, token) = hub
+                .create_user(&NewUser {
+                    name,
+                    role,
+                    institution_code: institution,
+                    senior,
+                })
+                .await?;
+            println!("created user {id}");
+            println!("token: {token}");
+            eprintln!("The token is shown only now; the hub keeps only its hash.");
+        }
+        UserCommand::List => {
+            let mut tx = hub.store().read().await?;
+            println!(
+                "  id  {:<28} {:<11} {:<8} {:<6} status",
+                "name", "role", "inst.", "senior"
+            );
+            for u in hub::storage::users::users(tx.as_mut()).await? {
+                let status = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{:>4}  {:<28} {:<11} {:<8} {:<6} {status}",
+                    u.id, u.name, u.role, u.institution_code, u.senior
+                );
+            }
+        }
+        UserCommand::Disable { id } => {
+            let mut tx = hub.store().write().await?;
+            anyhow::ensure!(
+                hub::storage::users::disable_user(tx.as_mut(), id).await?,
+                "no user {id}"
+            );
+            tx.commit().await?;
+            println!("user {id} disabled");
+        }
+    }
+    Ok(())
+}
+
+async fn institution(config: Config, cmd: InstitutionCommand) -> anyhow::Result<()> {
+    let hub = hub::startup::open(config).await?;
+    match cmd {
+        InstitutionCommand::Add { code, name, level } => {
+            hub.upsert_institution(&Institution {
+                code: code.clone(),
+                name,
+                level,
+            })
+            .await?;
+            println!("institution {code} saved");
+        }
+        InstitutionCommand::List => {
+            let mut tx = hub.store().read().await?;
+            for i in hub::storage::users::institutions(tx.as_mut()).await? {
+                println!("{:<8} {:<10} {}", i.code, i.level, i.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

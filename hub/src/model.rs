@@ -1,0 +1,353 @@
+//! The hub's data: plain types shared by storage, domain and transport (no behaviour, no I/O).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Defines a string-backed enum with `as_str`, `Display` and `FromStr` (the text is what the
+/// database stores and what configuration files use).
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored text form.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "unknown {} {other:?} (expected one of: {})",
+                        stringify!($name),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// What a user may do.
+    Role {
+        /// Township doctor: uploads their institution's studies, reads its reports.
+        Clinic => "clinic",
+        /// County specialist: reads the queue, claims, reports.
+        Specialist => "specialist",
+        /// Administrator: statistics and the audit trail.
+        Admin => "admin",
+        /// A remote worker process.
+        Worker => "worker",
+    }
+}
+
+text_enum! {
+    /// How soon a case must be read (ordered: Routine < Urgent < Stat).
+    Priority {
+        /// Within a day.
+        Routine => "routine",
+        /// Within hours.
+        Urgent => "urgent",
+        /// Now.
+        Stat => "stat",
+    }
+}
+
+impl Priority {
+    /// The stored rank (1..=3); higher is more pressing.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Routine => 1,
+            Priority::Urgent => 2,
+            Priority::Stat => 3,
+        }
+    }
+
+    /// The priority of a stored rank.
+    pub fn from_rank(rank: i64) -> Priority {
+        match rank {
+            3.. => Priority::Stat,
+            2 => Priority::Urgent,
+            _ => Priority::Routine,
+        }
+    }
+}
+
+text_enum! {
+    /// Where a case is in the workflow.
+    CaseState {
+        /// Instances still arriving.
+        Receiving => "receiving",
+        /// Complete, waiting for the worker.
+        Received => "received",
+        /// The worker is on it.
+        Processing => "processing",
+        /// Waiting in the reading queue.
+        Ready => "ready",
+        /// A specialist holds the lease.
+        Claimed => "claimed",
+        /// A preliminary report waits for a senior's signature.
+        Reported => "reported",
+        /// Signed final.
+        Signed => "signed",
+    }
+}
+
+impl CaseState {
+    /// States in which a case waits in the reading queue.
+    pub const QUEUED: &'static [CaseState] =
+        &[CaseState::Received, CaseState::Processing, CaseState::Ready];
+}
+
+text_enum! {
+    /// What a case holds.
+    CaseKind {
+        /// Images.
+        Imaging => "imaging",
+        /// An ECG.
+        Ecg => "ecg",
+    }
+}
+
+text_enum! {
+    /// FHIR-like status of a report version.
+    ReportStatus {
+        /// Not yet signed.
+        Preliminary => "preliminary",
+        /// Signed.
+        Final => "final",
+        /// A signed correction.
+        Amended => "amended",
+    }
+}
+
+text_enum! {
+    /// What a job does.
+    JobKind {
+        /// Decode a series' instances, render previews, thumbnails and the series strip.
+        ImageSeries => "image_series",
+        /// Analyse one ECG.
+        EcgAnalysis => "ecg_analysis",
+    }
+}
+
+/// The authenticated caller of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// User id (0 for the hub itself and DICOM peers).
+    pub user_id: i64,
+    /// Display name (or AE title).
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Institution code.
+    pub institution_code: String,
+    /// Institution name.
+    pub institution_name: String,
+    /// May sign reports final.
+    pub senior: bool,
+}
+
+/// A participating institution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Institution {
+    /// Short code, e.g. "TS-A".
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Level: "township", "county", "city", "province".
+    pub level: String,
+}
+
+// The row types below mirror the tables of `storage/migrations/*.sql`, where each column is
+// documented; repeating that on every field would add nothing.
+
+/// A case as stored.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Case {
+    pub id: i64,
+    pub institution_code: String,
+    pub institution_name: String,
+    pub study_instance_uid: String,
+    pub kind: String,
+    pub modality: String,
+    pub exam_item_code: String,
+    pub priority: i64,
+    pub critical: bool,
+    pub critical_reason: String,
+    pub state: String,
+    pub patient_key: String,
+    pub patient_key_version: i64,
+    pub patient_id_masked: String,
+    pub patient_display: String,
+    pub patient_sex: String,
+    pub patient_age_years: i64,
+    pub study_date: String,
+    pub study_description: String,
+    pub clinical_note: String,
+    pub possible_repeat: String,
+    pub instance_count: i64,
+    pub total_bytes: i64,
+    pub pending_jobs: i64,
+    pub created_at_ms: i64,
+    pub last_instance_at_ms: i64,
+    pub received_at_ms: i64,
+    pub processing_at_ms: i64,
+    pub ready_at_ms: i64,
+    pub claimed_at_ms: i64,
+    pub reported_at_ms: i64,
+    pub signed_at_ms: i64,
+    pub deadline_at_ms: i64,
+    pub claimed_by: Option<i64>,
+    pub claimed_by_name: String,
+    pub claim_expires_at_ms: i64,
+    pub report_status: String,
+}
+
+impl Case {
+    /// The case's state.
+    pub fn state(&self) -> CaseState {
+        self.state.parse().unwrap_or(CaseState::Receiving)
+    }
+
+    /// The case's priority.
+    pub fn priority(&self) -> Priority {
+        Priority::from_rank(self.priority)
+    }
+
+    /// True if someone holds an unexpired lease at `now_ms`.
+    pub fn claim_active(&self, now_ms: i64) -> bool {
+        self.claimed_by.is_some() && self.claim_expires_at_ms > now_ms
+    }
+}
+
+/// A stored DICOM instance (or ECG record file).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Instance {
+    pub sop_instance_uid: String,
+    pub case_id: i64,
+    pub series_instance_uid: String,
+    pub series_number: i64,
+    pub instance_number: i64,
+    pub sop_class_uid: String,
+    pub transfer_syntax_uid: String,
+    pub modality: String,
+    pub blob_key: String,
+    pub size: i64,
+    pub rows: i64,
+    pub columns: i64,
+    pub frames: i64,
+    pub processing_error: String,
+    pub source: String,
+    pub received_at_ms: i64,
+}
+
+/// One version of a report.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub id: i64,
+    pub case_id: i64,
+    pub version: i64,
+    pub status: String,
+    pub findings: String,
+    pub impression: String,
+    pub critical: bool,
+    pub author_id: i64,
+    pub author_name: String,
+    pub signer_id: Option<i64>,
+    pub signer_name: String,
+    pub created_at_ms: i64,
+    pub signed_at_ms: i64,
+    pub amend_reason: String,
+}
+
+/// A derived file of a case.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub case_id: i64,
+    pub name: String,
+    pub media_type: String,
+    pub blob_key: String,
+    pub size: i64,
+}
+
+/// A measurement of a case.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub name: String,
+    pub value: f64,
+    pub unit: String,
+    pub source: String,
+    pub lead: String,
+}
+
+/// A worker finding on a case.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    pub code: String,
+    pub critical: bool,
+    pub message: String,
+}
+
+/// One entry of the audit trail.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub user_id: i64,
+    pub actor: String,
+    pub institution_code: String,
+    pub action: String,
+    pub case_id: i64,
+    pub patient_key: String,
+    pub detail: String,
+}
+
+/// A unit of worker job.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub case_id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub state: String,
+    pub attempts: i64,
+    pub lease_owner: String,
+    pub lease_expires_at_ms: i64,
+}
+
+/// A user as stored (without the token hash).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub institution_code: String,
+    pub senior: bool,
+    pub disabled: bool,
+}

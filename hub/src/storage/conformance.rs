@@ -1,0 +1,411 @@
+//! The storage conformance suite: what every index backend and blob store must do, checked the
+//! same way for each (SQLite and the local directory in unit tests; PostgreSQL and S3 in the
+//! integration tests that start them). A backend that passes can replace another without the
+//! domain noticing.
+
+use std::sync::Arc;
+
+use super::blob::{BlobStore, sha256_hex};
+use super::{Store, cases, events, instances, jobs, users};
+use crate::model::{Case, Instance, Institution, JobKind};
+
+fn case(study: &str, priority: i64, critical: bool) -> Case {
+    Case {
+        institution_code: "TS-A".into(),
+        study_instance_uid: study.into(),
+        kind: "imaging".into(),
+        modality: "CT".into(),
+        exam_item_code: "CT-HEAD".into(),
+        priority,
+        critical,
+        patient_key: "k".into(),
+        patient_key_version: 1,
+        patient_id_masked: "1234**5678".into(),
+        patient_display: "Z.***".into(),
+        created_at_ms: 1_000,
+        ..Case::default()
+    }
+}
+
+async fn seed(store: &Store) -> Vec<i64> {
+    let mut tx = store.write().await.unwrap();
+    users::upsert_institution(
+        tx.as_mut(),
+        &Institution {
+            code: "TS-A".into(),
+            name: "A".into(),
+            level: "township".into(),
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let hash = format!("token-hash-{i}");
+        let user = users::NewUser {
+            name: "u",
+            role: "specialist",
+            institution_code: "TS-A",
+            senior: false,
+            token_hash: &hash,
+        };
+        ids.push(users::insert_user(tx.as_mut(), &user, 1).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    ids
+}
+
+/// Runs every check against a fresh, empty `store`.
+pub async fn check(store: Store) {
+    let users = seed(&store).await;
+    index_round_trip(&store).await;
+    rollback_leaves_nothing(&store).await;
+    queue_order_and_exclusive_claims(&store, &users).await;
+    jobs_are_leased_once(&store).await;
+    events_are_delivered_once(&store).await;
+    blobs(store.blobs.clone()).await;
+}
+
+async fn index_round_trip(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let id = cases::insert(tx.as_mut(), &case("1.2.3", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let inst = Instance {
+        sop_instance_uid: "1.2.3.1".into(),
+        case_id: id,
+        series_instance_uid: "1.2.3.9".into(),
+        sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".into(),
+        transfer_syntax_uid: "1.2.840.10008.1.2.1".into(),
+        modality: "CT".into(),
+        blob_key: "ab".repeat(32),
+        size: 10,
+        source: "upload:u".into(),
+        ..Instance::default()
+    };
+    assert!(instances::insert(tx.as_mut(), &inst).await.unwrap());
+    assert!(
+        !instances::insert(tx.as_mut(), &inst).await.unwrap(),
+        "a second insert of one SOP Instance UID is a no-op"
+    );
+    cases::add_instance(tx.as_mut(), id, 10, 5).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let got = cases::by_study(tx.as_mut(), "1.2.3")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            got.id,
+            got.instance_count,
+            got.total_bytes,
+            got.state.as_str()
+        ),
+        (id, 1, 10, "receiving")
+    );
+    assert_eq!(got.institution_name, "A");
+    assert_eq!(
+        instances::of_case(tx.as_mut(), id).await.unwrap(),
+        vec![inst]
+    );
+}
+
+async fn rollback_leaves_nothing(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    cases::insert(tx.as_mut(), &case("9.9.9", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    drop(tx);
+    let mut tx = store.read().await.unwrap();
+    assert!(
+        cases::by_study(tx.as_mut(), "9.9.9")
+            .await
+            .unwrap()
+            .is_none(),
+        "an uncommitted case must not be visible"
+    );
+    let mut tx = store.write().await.unwrap();
+    let dup = cases::insert(tx.as_mut(), &case("1.2.3", 1, false))
+        .await
+        .unwrap();
+    assert_eq!(dup, None, "a second case for one study is not created");
+    let user = users::NewUser {
+        name: "x",
+        role: "clinic",
+        institution_code: "TS-A",
+        senior: false,
+        token_hash: "token-hash-0",
+    };
+    let clash = users::insert_user(tx.as_mut(), &user, 1).await;
+    assert!(
+        matches!(clash, Err(super::StorageError::Constraint { .. })),
+        "a duplicate token hash is a constraint error: {clash:?}"
+    );
+}
+
+async fn queue_order_and_exclusive_claims(store: &Store, users: &[i64]) {
+    let mut ids = Vec::new();
+    for (study, priority, critical, received) in [
+        ("q.1", 1, false, 100),
+        ("q.2", 3, false, 300),
+        ("q.3", 1, true, 400),
+        ("q.4", 1, false, 50),
+    ] {
+        let mut tx = store.write().await.unwrap();
+        let id = cases::insert(tx.as_mut(), &case(study, priority, critical))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            cases::mark_received(tx.as_mut(), id, received, received + 1000, 0)
+                .await
+                .unwrap()
+        );
+        cases::add_pending_jobs(tx.as_mut(), id, 0, received)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        ids.push(id);
+    }
+    let mut tx = store.read().await.unwrap();
+    let order: Vec<i64> = cases::queue(tx.as_mut(), "", false, 500, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        order,
+        vec![ids[2], ids[1], ids[3], ids[0]],
+        "critical, then STAT, then oldest routine first"
+    );
+    drop(tx);
+
+    // Eight specialists claim at once: exactly one wins.
+    let target = ids[1];
+    let mut handles = Vec::new();
+    for &claimer in users {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut tx = store.write().await.unwrap();
+            let won = cases::claim(tx.as_mut(), target, claimer, 600, 10_000)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            won
+        }));
+    }
+    let mut wins = 0;
+    for h in handles {
+        wins += usize::from(h.await.unwrap());
+    }
+    assert_eq!(wins, 1, "exactly one concurrent claimer wins");
+    let mut tx = store.read().await.unwrap();
+    let claimed = cases::get(tx.as_mut(), target).await.unwrap().unwrap();
+    assert_eq!(claimed.state, "claimed");
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let holder = claimed.claimed_by.unwrap();
+    let other = *users.iter().find(|u| **u != holder).unwrap();
+    assert!(
+        !cases::claim(tx.as_mut(), target, other, 700, 20_000)
+            .await
+            .unwrap(),
+        "an active claim cannot be taken"
+    );
+    assert!(
+        cases::claim(tx.as_mut(), target, other, 10_001, 20_000)
+            .await
+            .unwrap(),
+        "an expired claim can be taken"
+    );
+    assert!(
+        !cases::renew(tx.as_mut(), target, holder, 10_002, 30_000)
+            .await
+            .unwrap(),
+        "the old holder cannot renew"
+    );
+    assert!(
+        cases::unclaim(tx.as_mut(), target, Some(other))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn jobs_are_leased_once(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let case_id = cases::insert(tx.as_mut(), &case("j.1", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let job = jobs::insert(tx.as_mut(), case_id, JobKind::ImageSeries, "series", 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut handles = Vec::new();
+    for i in 0..4 {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut tx = store.write().await.unwrap();
+            let got = jobs::lease_next(tx.as_mut(), &format!("w{i}"), 10, 100, 3)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            got.map(|j| j.id)
+        }));
+    }
+    let mut leased = Vec::new();
+    for h in handles {
+        leased.extend(h.await.unwrap());
+    }
+    assert_eq!(leased, vec![job], "exactly one worker leases the job");
+    let mut tx = store.write().await.unwrap();
+    let owner = jobs::get(tx.as_mut(), job)
+        .await
+        .unwrap()
+        .unwrap()
+        .lease_owner;
+    assert!(
+        !jobs::finish(tx.as_mut(), job, "someone-else", "", 20)
+            .await
+            .unwrap()
+    );
+    let again = jobs::lease_next(tx.as_mut(), "late", 101, 200, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.map(|j| (j.id, j.attempts)),
+        Some((job, 2)),
+        "an expired lease goes to the next worker"
+    );
+    assert!(
+        !jobs::finish(tx.as_mut(), job, &owner, "", 120)
+            .await
+            .unwrap(),
+        "a late result of an expired lease is refused"
+    );
+    assert!(
+        jobs::finish(tx.as_mut(), job, "late", "", 120)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::lease_next(tx.as_mut(), "x", 300, 400, 3)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn events_are_delivered_once(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let e1 = events::append(tx.as_mut(), "report_signed", 1, "{}", 1)
+        .await
+        .unwrap();
+    let e2 = events::append(tx.as_mut(), "report_signed", 2, "{}", 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    let pending: Vec<i64> = events::undelivered(tx.as_mut(), "sub", 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(pending, vec![e1, e2]);
+    assert!(
+        events::mark_delivered(tx.as_mut(), e1, "sub", 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !events::mark_delivered(tx.as_mut(), e1, "sub", 4)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let pending: Vec<i64> = events::undelivered(tx.as_mut(), "sub", 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(pending, vec![e2]);
+    assert_eq!(
+        events::undelivered(tx.as_mut(), "other", 10)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "subscribers are independent"
+    );
+}
+
+async fn blobs(store: Arc<dyn BlobStore>) {
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let key = store.put_bytes(data.clone()).await.unwrap();
+    assert_eq!(key, sha256_hex(&data));
+    assert_eq!(
+        store.put_bytes(data.clone()).await.unwrap(),
+        key,
+        "storing the same bytes twice is idempotent"
+    );
+    assert!(store.exists(&key).await.unwrap());
+    assert_eq!(store.size(&key).await.unwrap(), 300_000);
+    assert_eq!(
+        store.read_range(&key, 1000, 10).await.unwrap(),
+        data[1000..1010]
+    );
+    assert_eq!(
+        store.read_range(&key, 299_995, 100).await.unwrap(),
+        data[299_995..],
+        "a range past the end is cut short"
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let copy = store.local_copy(&key, scratch.path()).await.unwrap();
+    assert_eq!(std::fs::read(copy).unwrap(), data);
+
+    let file = scratch.path().join("upload");
+    std::fs::write(&file, b"instance bytes").unwrap();
+    let file_key = sha256_hex(b"instance bytes");
+    store.put_file(&file, &file_key).await.unwrap();
+    assert_eq!(
+        store.read_range(&file_key, 0, 100).await.unwrap(),
+        b"instance bytes"
+    );
+    assert!(!store.exists(&"0".repeat(64)).await.unwrap());
+    assert!(
+        store.size("../../etc/passwd").await.is_err(),
+        "keys that are not hashes are refused"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_and_local_directory_conform() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = std::sync::Arc::new(
+            super::super::sqlite::SqliteBackend::open(&dir.path().join("index.sqlite3")).unwrap(),
+        );
+        let blobs = std::sync::Arc::new(
+            super::super::LocalBlobStore::open(&dir.path().join("blobs")).unwrap(),
+        );
+        let store = super::Store::open(db.clone(), blobs).await.unwrap();
+        // Migrating twice changes nothing.
+        assert_eq!(
+            super::super::migrate::migrate(db.as_ref()).await.unwrap(),
+            0
+        );
+        super::check(store).await;
+    }
+}

@@ -1,0 +1,69 @@
+//! Storage: the SQL index and the blob store, behind traits so every backend passes one suite.
+//!
+//! - [`sql`]: the [`SqlBackend`] seam (transactions, values, rows) that SQLite and PostgreSQL implement.
+//! - [`sqlite`]: the embedded default backend; [`postgres`]: the scale path for several replicas.
+//! - [`blob`]: the [`BlobStore`] seam and the local-directory default; [`blob_s3`]: S3-compatible stores.
+//! - [`migrate`]: the schema and its migrations.
+//! - The other modules hold the hub's queries, one table group each, written once as functions over
+//!   an open transaction so the domain can compose them atomically.
+
+pub mod audit;
+pub mod blob;
+pub mod blob_s3;
+pub mod cases;
+pub mod derived;
+pub mod events;
+pub mod instances;
+pub mod jobs;
+pub mod migrate;
+pub mod postgres;
+pub mod reports;
+pub mod sql;
+pub mod sqlite;
+pub mod users;
+
+#[doc(hidden)]
+pub mod conformance;
+
+use std::sync::Arc;
+
+pub use blob::{BlobStore, LocalBlobStore};
+pub use sql::{Row, SqlBackend, SqlTx, StorageError, TxMode, Value};
+
+/// The hub's storage: an index database and a blob store.
+#[derive(Clone)]
+pub struct Store {
+    /// The index.
+    pub db: Arc<dyn SqlBackend>,
+    /// The blobs.
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+impl Store {
+    /// Wraps a database and a blob store, bringing the schema up to date.
+    pub async fn open(
+        db: Arc<dyn SqlBackend>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Result<Self, StorageError> {
+        migrate::migrate(db.as_ref()).await?;
+        Ok(Store { db, blobs })
+    }
+
+    /// Starts a read transaction.
+    pub async fn read(&self) -> Result<Box<dyn SqlTx>, StorageError> {
+        self.db.begin(TxMode::Read).await
+    }
+
+    /// Starts a write transaction.
+    pub async fn write(&self) -> Result<Box<dyn SqlTx>, StorageError> {
+        self.db.begin(TxMode::Write).await
+    }
+}
+
+/// Placeholders `$from, $from+1, ...` for an `IN (...)` list of `n` values.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,96 @@
+//! Report versions. A case's history is its versions in order; nothing is overwritten.
+
+use super::sql::{Row, SqlTx, StorageError};
+use crate::model::Report;
+use crate::params;
+
+const SELECT: &str = "SELECT r.id, r.case_id, r.version, r.status, r.findings, r.impression, r.critical,
+    r.author_id, a.name, r.signer_id, COALESCE(s.name, ''), r.created_at_ms, r.signed_at_ms, r.amend_reason
+  FROM reports r JOIN users a ON a.id = r.author_id LEFT JOIN users s ON s.id = r.signer_id";
+
+fn report(r: &Row) -> Report {
+    Report {
+        id: r.int(0),
+        case_id: r.int(1),
+        version: r.int(2),
+        status: r.text(3),
+        findings: r.text(4),
+        impression: r.text(5),
+        critical: r.bool(6),
+        author_id: r.int(7),
+        author_name: r.text(8),
+        signer_id: r.opt_int(9),
+        signer_name: r.text(10),
+        created_at_ms: r.int(11),
+        signed_at_ms: r.int(12),
+        amend_reason: r.text(13),
+    }
+}
+
+/// Appends the next version of a case's report (its version number is assigned here); returns its id.
+pub async fn append(tx: &mut dyn SqlTx, r: &Report) -> Result<i64, StorageError> {
+    let row = tx
+        .query_one(
+            "INSERT INTO reports (case_id, version, status, findings, impression, critical, author_id,
+                signer_id, created_at_ms, signed_at_ms, amend_reason)
+             VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE case_id = $1),
+                $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             RETURNING id",
+            params![
+                r.case_id, &r.status, &r.findings, &r.impression, r.critical, r.author_id, r.signer_id,
+                r.created_at_ms, r.signed_at_ms, &r.amend_reason,
+            ],
+        )
+        .await?;
+    Ok(row.int(0))
+}
+
+/// A report version by id.
+pub async fn get(tx: &mut dyn SqlTx, id: i64) -> Result<Option<Report>, StorageError> {
+    let sql = format!("{SELECT} WHERE r.id = $1");
+    Ok(tx.query_opt(&sql, params![id]).await?.map(|r| report(&r)))
+}
+
+/// Every version of a case's report, oldest first.
+pub async fn of_case(tx: &mut dyn SqlTx, case_id: i64) -> Result<Vec<Report>, StorageError> {
+    let sql = format!("{SELECT} WHERE r.case_id = $1 ORDER BY r.version");
+    Ok(tx
+        .query(&sql, params![case_id])
+        .await?
+        .iter()
+        .map(report)
+        .collect())
+}
+
+/// The newest version of a case's report.
+pub async fn latest(tx: &mut dyn SqlTx, case_id: i64) -> Result<Option<Report>, StorageError> {
+    let sql = format!("{SELECT} WHERE r.case_id = $1 ORDER BY r.version DESC LIMIT 1");
+    Ok(tx
+        .query_opt(&sql, params![case_id])
+        .await?
+        .map(|r| report(&r)))
+}
+
+/// The newest version of each case's report written at or after `since_ms`, optionally of one
+/// institution's cases and only critical ones; newest first. Returns (case id, report).
+pub async fn recent(
+    tx: &mut dyn SqlTx,
+    institution_code: &str,
+    since_ms: i64,
+    critical_only: bool,
+    limit: i64,
+) -> Result<Vec<Report>, StorageError> {
+    let sql = format!(
+        "{SELECT} JOIN cases c ON c.id = r.case_id
+         WHERE r.version = (SELECT MAX(version) FROM reports x WHERE x.case_id = r.case_id)
+           AND r.created_at_ms >= $1 AND ($2 = '' OR c.institution_code = $2) AND ($3 = 0 OR r.critical = 1)
+         ORDER BY r.created_at_ms DESC, r.id DESC LIMIT $4"
+    );
+    let rows = tx
+        .query(
+            &sql,
+            params![since_ms, institution_code, critical_only, limit],
+        )
+        .await?;
+    Ok(rows.iter().map(report).collect())
+}

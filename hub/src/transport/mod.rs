@@ -1,0 +1,147 @@
+//! gRPC transport: thin adapters over the domain (authenticate → convert → call → convert back).
+//!
+//! - [`status`]: the one mapping from domain errors to gRPC statuses.
+//! - [`convert`]: domain types to and from the contract.
+//! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`].
+
+pub mod account;
+pub mod admin;
+pub mod cases;
+pub mod convert;
+pub mod jobs;
+pub mod reading;
+pub mod status;
+pub mod upload;
+
+use std::pin::Pin;
+
+use futures::Stream;
+use remotedx_proto::v1 as pb;
+use tonic::{Request, Status};
+
+use crate::domain::Hub;
+use crate::model::Principal;
+
+/// A server-streaming response.
+pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The bearer token of a request, or "" if it has none.
+fn bearer<T>(req: &Request<T>) -> &str {
+    req.metadata()
+        .get(remotedx_proto::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .unwrap_or(v)
+        })
+        .unwrap_or("")
+}
+
+/// Authenticates a request's caller.
+pub async fn caller<T>(hub: &Hub, req: &Request<T>) -> Result<Principal, Status> {
+    hub.authenticate(bearer(req))
+        .await
+        .map_err(status::to_status)
+}
+
+/// Streams a blob in chunks, the first carrying its size and media type.
+pub fn stream_blob(hub: &Hub, key: String, media_type: String) -> ResponseStream<pb::Chunk> {
+    let blobs = hub.store().blobs.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let size = match blobs.size(&key).await {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = tx
+                    .send(Err(Status::unavailable(format!(
+                        "cannot read stored file: {e}"
+                    ))))
+                    .await;
+                return;
+            }
+        };
+        let mut offset = 0u64;
+        let mut first = true;
+        loop {
+            let data = match blobs
+                .read_range(&key, offset, remotedx_proto::CHUNK_BYTES)
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    let _ = tx
+                        .send(Err(Status::unavailable(format!(
+                            "cannot read stored file: {e}"
+                        ))))
+                        .await;
+                    return;
+                }
+            };
+            let done = data.is_empty() || offset + data.len() as u64 >= size;
+            offset += data.len() as u64;
+            let chunk = pb::Chunk {
+                data,
+                total_size: if first { size } else { 0 },
+                media_type: if first {
+                    media_type.clone()
+                } else {
+                    String::new()
+                },
+            };
+            first = false;
+            if tx.send(Ok(chunk)).await.is_err() || done {
+                return;
+            }
+        }
+    });
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
+/// Streams bytes already in memory (a render) in chunks, the first carrying size and media type.
+pub fn stream_bytes(data: Vec<u8>, media_type: &str) -> ResponseStream<pb::Chunk> {
+    let total = data.len() as u64;
+    let chunks: Vec<Result<pb::Chunk, Status>> = data
+        .chunks(remotedx_proto::CHUNK_BYTES)
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(pb::Chunk {
+                data: c.to_vec(),
+                total_size: if i == 0 { total } else { 0 },
+                media_type: if i == 0 {
+                    media_type.to_owned()
+                } else {
+                    String::new()
+                },
+            })
+        })
+        .collect();
+    Box::pin(tokio_stream::iter(chunks))
+}
+
+/// Every service, ready to add to a tonic router.
+pub fn routes(hub: &Hub) -> tonic::service::Routes {
+    let max = remotedx_proto::MAX_MESSAGE_BYTES;
+    tonic::service::Routes::new(
+        pb::upload_service_server::UploadServiceServer::new(upload::Upload::new(hub.clone()))
+            .max_decoding_message_size(max),
+    )
+    .add_service(
+        pb::case_service_server::CaseServiceServer::new(cases::Cases::new(hub.clone()))
+            .max_encoding_message_size(max),
+    )
+    .add_service(pb::reading_service_server::ReadingServiceServer::new(
+        reading::Reading::new(hub.clone()),
+    ))
+    .add_service(pb::account_service_server::AccountServiceServer::new(
+        account::Account::new(hub.clone()),
+    ))
+    .add_service(pb::admin_service_server::AdminServiceServer::new(
+        admin::Admin::new(hub.clone()),
+    ))
+    .add_service(
+        pb::worker_service_server::WorkerServiceServer::new(jobs::Jobs::new(hub.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max),
+    )
+}

@@ -1,0 +1,351 @@
+//! UploadService: files stream in, each is answered as soon as it is durable or refused.
+
+use remotedx_proto::v1 as pb;
+use tokio::sync::mpsc;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::{ResponseStream, caller, convert, status::to_status};
+use crate::domain::Hub;
+use crate::domain::ingest::{IngestOptions, IngestSession};
+use crate::domain::pseudonym::IdType;
+use crate::domain::staging::{self, RejectReason, Rejection, StagingFile};
+
+/// The service.
+pub struct Upload {
+    hub: Hub,
+}
+
+impl Upload {
+    /// Over `hub`.
+    pub fn new(hub: Hub) -> Self {
+        Upload { hub }
+    }
+}
+
+type Reply = Result<pb::UploadResponse, Status>;
+
+#[tonic::async_trait]
+impl pb::upload_service_server::UploadService for Upload {
+    type UploadStream = ResponseStream<pb::UploadResponse>;
+
+    async fn upload(
+        &self,
+        req: Request<Streaming<pb::UploadRequest>>,
+    ) -> Result<Response<Self::UploadStream>, Status> {
+        let who = caller(&self.hub, &req).await?;
+        tracing::debug!(user = %who.name, "upload started");
+        // Refuse a wrong role at once; the options (if any) come with the first message, which is
+        // read in the background so that response headers never wait on the client.
+        self.hub
+            .ingest_session(who.clone(), IngestOptions::default())
+            .map_err(to_status)?;
+        let inbound = req.into_inner();
+        let (tx, rx) = mpsc::channel(16);
+        let hub = self.hub.clone();
+        tokio::spawn(async move { receive(hub, who, inbound, tx).await });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+}
+
+/// Reads the optional options message, opens the session and receives the files.
+async fn receive(
+    hub: Hub,
+    who: crate::model::Principal,
+    mut inbound: Streaming<pb::UploadRequest>,
+    tx: mpsc::Sender<Reply>,
+) {
+    let first = match inbound.message().await {
+        Ok(first) => first.and_then(|m| m.msg),
+        Err(e) => {
+            tracing::info!("upload stream broke off before its first message: {e}");
+            return;
+        }
+    };
+    let (options, first) = match first {
+        Some(pb::upload_request::Msg::Options(o)) => match options_from(o) {
+            Ok(options) => (options, None),
+            Err(status) => {
+                let _ = tx.send(Err(status)).await;
+                return;
+            }
+        },
+        other => (IngestOptions::default(), other),
+    };
+    let session = match hub.ingest_session(who, options) {
+        Ok(session) => session,
+        Err(e) => {
+            let _ = tx.send(Err(to_status(e))).await;
+            return;
+        }
+    };
+    let mut receiver = Receiver {
+        hub,
+        session: Some(session),
+        tx,
+        current: None,
+        skipping: false,
+        name: String::new(),
+        counts: Counts::default(),
+    };
+    receiver.run(first, inbound).await;
+}
+
+fn options_from(o: pb::UploadOptions) -> Result<IngestOptions, Status> {
+    let patient_id_type = if o.patient_id_type.is_empty() {
+        None
+    } else {
+        Some(IdType::parse(&o.patient_id_type).map_err(Status::invalid_argument)?)
+    };
+    Ok(IngestOptions {
+        priority: convert::priority_from(o.priority),
+        critical: o.critical,
+        critical_reason: o.critical_reason,
+        exam_item_code: o.exam_item_code,
+        patient_id_type,
+        clinical_note: o.clinical_note,
+    })
+}
+
+/// Counts for the summary.
+#[derive(Default)]
+struct Counts {
+    accepted: u32,
+    duplicates: u32,
+    rejected: u32,
+}
+
+/// One upload stream's state: the file being received, if any.
+struct Receiver {
+    hub: Hub,
+    session: Option<IngestSession>,
+    tx: mpsc::Sender<Reply>,
+    current: Option<(StagingFile, u64)>,
+    /// The current file was refused mid-way: ignore its chunks until its end.
+    skipping: bool,
+    /// Name of the file most recently started (for rejection messages).
+    name: String,
+    counts: Counts,
+}
+
+impl Receiver {
+    async fn run(
+        &mut self,
+        first: Option<pb::upload_request::Msg>,
+        mut inbound: Streaming<pb::UploadRequest>,
+    ) {
+        if let Some(msg) = first {
+            self.handle(msg).await;
+        }
+        loop {
+            match inbound.message().await {
+                Ok(Some(pb::UploadRequest { msg: Some(msg) })) => self.handle(msg).await,
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    // The client went away: the file in flight is dropped (and deleted); what was
+                    // accepted stays, and its studies are queued after the quiet period.
+                    tracing::info!("upload stream broke off: {e}");
+                    return;
+                }
+            }
+        }
+        if let Some((file, _)) = self.current.take() {
+            let name = file.file_name().to_owned();
+            self.reject(Rejection::new(
+                RejectReason::Protocol,
+                format!("{name}: the upload ended before the file did"),
+            ))
+            .await;
+        }
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        let reply = match session.finish().await {
+            Ok(cases) => Ok(pb::UploadResponse {
+                msg: Some(pb::upload_response::Msg::Summary(self.summary(cases))),
+            }),
+            Err(e) => Err(to_status(e)),
+        };
+        let _ = self.tx.send(reply).await;
+    }
+
+    async fn handle(&mut self, msg: pb::upload_request::Msg) {
+        use pb::upload_request::Msg;
+        tracing::trace!(file = %self.name, kind = msg_kind(&msg), "upload message");
+        match msg {
+            Msg::Options(_) => {
+                let r = Rejection::new(
+                    RejectReason::Protocol,
+                    "upload options may only come first; ignored",
+                );
+                self.reject(r).await;
+            }
+            Msg::Start(start) => self.start(start).await,
+            Msg::Chunk(data) => self.chunk(&data).await,
+            Msg::End(end) => self.end(end).await,
+        }
+    }
+
+    async fn start(&mut self, start: pb::FileStart) {
+        if let Some((file, _)) = self.current.take() {
+            let name = file.file_name().to_owned();
+            self.reject(Rejection::new(
+                RejectReason::Protocol,
+                format!("{name}: a new file started before this one ended"),
+            ))
+            .await;
+        }
+        self.skipping = false;
+        let name = if start.file_name.is_empty() {
+            "(unnamed file)".to_owned()
+        } else {
+            start.file_name
+        };
+        self.name.clone_from(&name);
+        let config = self.hub.config();
+        if start.size > config.ingest.max_file_bytes {
+            self.skipping = true;
+            let msg = format!(
+                "{name}: {} bytes is more than the hub accepts ({} bytes)",
+                start.size, config.ingest.max_file_bytes
+            );
+            self.reject(Rejection::new(RejectReason::TooLarge, msg))
+                .await;
+            return;
+        }
+        match staging::begin(&config.staging_dir(), &name, config.ingest.max_file_bytes).await {
+            Ok(file) => self.current = Some((file, start.size)),
+            Err(r) => {
+                self.skipping = true;
+                self.reject(r).await;
+            }
+        }
+    }
+
+    async fn chunk(&mut self, data: &[u8]) {
+        if self.skipping {
+            return;
+        }
+        let Some((file, _)) = self.current.as_mut() else {
+            let r = Rejection::new(
+                RejectReason::Protocol,
+                "file data arrived before any file started",
+            );
+            self.skipping = true;
+            self.reject(r).await;
+            return;
+        };
+        if let Err(r) = file.write(data).await {
+            self.current = None;
+            self.skipping = true;
+            self.reject(r).await;
+        }
+    }
+
+    async fn end(&mut self, end: pb::FileEnd) {
+        if std::mem::take(&mut self.skipping) {
+            return;
+        }
+        let Some((file, size)) = self.current.take() else {
+            self.reject(Rejection::new(
+                RejectReason::Protocol,
+                "a file ended that never started",
+            ))
+            .await;
+            return;
+        };
+        let sha = (!end.sha256.is_empty()).then_some(end.sha256.as_str());
+        let staged = match file.finish(sha, Some(size)).await {
+            Ok(staged) => staged,
+            Err(r) => return self.reject(r).await,
+        };
+        let session = self.session.as_mut().expect("session open while receiving");
+        match session.ingest(staged).await {
+            Ok(a) => {
+                if a.duplicate {
+                    self.counts.duplicates += 1;
+                } else {
+                    self.counts.accepted += 1;
+                }
+                let accepted = pb::FileAccepted {
+                    file_name: a.file_name,
+                    sop_instance_uid: a.sop_instance_uid,
+                    case_id: a.case_id,
+                    duplicate: a.duplicate,
+                    size: a.size,
+                };
+                let _ = self
+                    .tx
+                    .send(Ok(pb::UploadResponse {
+                        msg: Some(pb::upload_response::Msg::Accepted(accepted)),
+                    }))
+                    .await;
+            }
+            Err(r) => self.reject(r).await,
+        }
+    }
+
+    async fn reject(&mut self, r: Rejection) {
+        self.counts.rejected += 1;
+        let rejected = pb::FileRejected {
+            file_name: self.name.clone(),
+            reason: reject_reason(r.reason).into(),
+            message: r.message,
+        };
+        let _ = self
+            .tx
+            .send(Ok(pb::UploadResponse {
+                msg: Some(pb::upload_response::Msg::Rejected(rejected)),
+            }))
+            .await;
+    }
+
+    fn summary(&self, cases: Vec<crate::domain::ingest::SessionCase>) -> pb::UploadSummary {
+        let cases = cases
+            .into_iter()
+            .map(|s| pb::UploadedCase {
+                case_id: s.case.id,
+                study_instance_uid: s.case.study_instance_uid.clone(),
+                modality: s.case.modality.clone(),
+                exam_item_code: s.case.exam_item_code.clone(),
+                instance_count: u32::try_from(s.case.instance_count).unwrap_or(u32::MAX),
+                total_bytes: u64::try_from(s.case.total_bytes).unwrap_or(0),
+                new_instances: s.new_instances,
+                state: convert::state(&s.case.state).into(),
+                priority: convert::priority(s.case.priority).into(),
+                possible_repeat: s.case.possible_repeat.clone(),
+            })
+            .collect();
+        pb::UploadSummary {
+            cases,
+            accepted: self.counts.accepted,
+            duplicates: self.counts.duplicates,
+            rejected: self.counts.rejected,
+        }
+    }
+}
+
+fn msg_kind(msg: &pb::upload_request::Msg) -> &'static str {
+    match msg {
+        pb::upload_request::Msg::Options(_) => "options",
+        pb::upload_request::Msg::Start(_) => "start",
+        pb::upload_request::Msg::Chunk(_) => "chunk",
+        pb::upload_request::Msg::End(_) => "end",
+    }
+}
+
+fn reject_reason(r: RejectReason) -> pb::RejectReason {
+    match r {
+        RejectReason::NotDicom => pb::RejectReason::NotDicom,
+        RejectReason::Malformed => pb::RejectReason::Malformed,
+        RejectReason::ChecksumMismatch => pb::RejectReason::ChecksumMismatch,
+        RejectReason::MissingAttribute => pb::RejectReason::MissingAttribute,
+        RejectReason::Conflict => pb::RejectReason::Conflict,
+        RejectReason::ForeignStudy => pb::RejectReason::ForeignStudy,
+        RejectReason::TooLarge => pb::RejectReason::TooLarge,
+        RejectReason::Protocol => pb::RejectReason::Protocol,
+        RejectReason::Storage => pb::RejectReason::Storage,
+    }
+}

@@ -1,0 +1,158 @@
+//! The ingest path with real DICOM files: acceptance, idempotency, refusals, privacy.
+
+mod common;
+
+use common::*;
+use hub::domain::staging::RejectReason;
+use hub::model::CaseState;
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(corpus_file(rel)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_study_is_stored_once_and_queued_when_the_session_ends() {
+    let t = test_hub(|_| {}).await;
+    let ct = read("dicom/pydicom-test-files/CT_small.dcm");
+    let (out, cases) = upload(&t.hub, &t.clinic_a, &[("ct.dcm", ct.clone())]).await;
+    let accepted = out[0].as_ref().unwrap();
+    assert!(!accepted.duplicate);
+    assert_eq!(cases, vec![accepted.case_id]);
+
+    let detail = t
+        .hub
+        .case_detail(&t.specialist, accepted.case_id)
+        .await
+        .unwrap();
+    assert_eq!(detail.case.state(), CaseState::Received);
+    assert_eq!(detail.case.modality, "CT");
+    assert_eq!(
+        (detail.case.instance_count, detail.case.total_bytes),
+        (1, ct.len() as i64)
+    );
+    assert!(detail.case.deadline_at_ms > detail.case.received_at_ms);
+    assert_eq!(detail.instances[0].rows, 128);
+
+    // The same file again: a duplicate of the same case, nothing added.
+    let (out, _) = upload(&t.hub, &t.clinic_a, &[("again.dcm", ct)]).await;
+    let again = out[0].as_ref().unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.case_id, accepted.case_id);
+    let detail = t
+        .hub
+        .case_detail(&t.specialist, accepted.case_id)
+        .await
+        .unwrap();
+    assert_eq!(detail.case.instance_count, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_files_are_refused_with_their_name_and_reason_and_the_rest_goes_on() {
+    let t = test_hub(|_| {}).await;
+    let ct = read("dicom/pydicom-test-files/CT_small.dcm");
+    let mut tampered = ct.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0xFF;
+    let files = [
+        ("notes.txt", b"this is not an image".to_vec()),
+        (
+            "MR_truncated.dcm",
+            read("dicom/pydicom-test-files/MR_truncated.dcm"),
+        ),
+        ("cut.dcm", ct[..ct.len() / 2].to_vec()),
+        ("ct.dcm", ct),
+        ("tampered.dcm", tampered),
+    ];
+    let (out, cases) = upload(&t.hub, &t.clinic_a, &files).await;
+    let reason = |i: usize| out[i].as_ref().unwrap_err().reason;
+    let message = |i: usize| out[i].as_ref().unwrap_err().message.clone();
+    assert_eq!(reason(0), RejectReason::NotDicom);
+    assert!(message(0).starts_with("notes.txt:"), "{}", message(0));
+    assert_eq!(reason(1), RejectReason::Malformed, "{}", message(1));
+    assert!(message(1).starts_with("MR_truncated.dcm:"));
+    assert_eq!(reason(2), RejectReason::Malformed, "{}", message(2));
+    assert!(out[3].is_ok());
+    assert_eq!(reason(4), RejectReason::Conflict);
+    assert!(message(4).contains("different content"), "{}", message(4));
+    assert_eq!(cases.len(), 1, "only the good file made a case");
+    let listed = t
+        .hub
+        .list_cases(&t.admin, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "refused files leave no trace in the index");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_study_of_one_clinic_cannot_be_added_to_by_another() {
+    let t = test_hub(|_| {}).await;
+    let ct = read("dicom/pydicom-test-files/CT_small.dcm");
+    upload(&t.hub, &t.clinic_a, &[("ct.dcm", ct)]).await;
+    // Another instance of the same study, from clinic B.
+    let other = read("dicom/pydicom-test-files/CT_small.dcm");
+    let (out, _) = upload(&t.hub, &t.clinic_b, &[("b.dcm", other)]).await;
+    let r = out[0].as_ref();
+    // Same SOP Instance UID and bytes: clinic B gets a duplicate answer only if it were its study;
+    // here the study belongs to TS-A, which the duplicate check must not leak past.
+    match r {
+        Ok(a) => panic!("clinic B was given clinic A's case {}", a.case_id),
+        Err(e) => assert_eq!(e.reason, RejectReason::ForeignStudy, "{}", e.message),
+    }
+    let err = t
+        .hub
+        .case_detail(&t.clinic_b, 1)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TS-A"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_never_holds_the_raw_patient_identifier_or_name() {
+    let t = test_hub(|_| {}).await;
+    let ct = read("dicom/pydicom-test-files/CT_small.dcm");
+    let obj = dicom_object::from_reader(&ct[128..]).unwrap();
+    let id = obj
+        .element(dicom_dictionary_std::tags::PATIENT_ID)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let name = obj
+        .element(dicom_dictionary_std::tags::PATIENT_NAME)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim()
+        .to_owned();
+    upload(&t.hub, &t.clinic_a, &[("ct.dcm", ct)]).await;
+    let detail = t.hub.case_detail(&t.specialist, 1).await.unwrap();
+    assert_eq!(detail.case.patient_key.len(), 64);
+    assert_ne!(detail.case.patient_display, name);
+    // Nothing in the database files spells the raw values.
+    for entry in std::fs::read_dir(t.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("index.sqlite3")
+        {
+            let bytes = std::fs::read(&path).unwrap();
+            let hay = String::from_utf8_lossy(&bytes);
+            assert!(
+                !hay.contains(&id),
+                "{} holds the raw patient ID {id}",
+                path.display()
+            );
+            assert!(
+                !hay.contains(&name),
+                "{} holds the raw patient name {name}",
+                path.display()
+            );
+        }
+    }
+    // Authorised viewers still see the name, read from the stored instance.
+    assert_eq!(t.hub.patient_name(&detail).await, name);
+}
