@@ -1,0 +1,1 @@
+//! ECG pipelines (placeholder until built).

@@ -1,0 +1,235 @@
+//! Transfer syntaxes and the codecs behind them. Each codec turns one frame's bytes into
+//! interleaved samples; `decode` picks the codec and checks what it produced.
+
+mod native;
+
+pub(crate) use native::frame_bits as native_frame_bits;
+
+use crate::attrs::{Photometric, PixelAttrs};
+use crate::frame::SampleBuf;
+use crate::source::locate::Encoding;
+
+/// The decoder a transfer syntax needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Uncompressed samples (native, or encapsulated uncompressed).
+    Native,
+    /// RLE Lossless (PS3.5 annex G).
+    Rle,
+    /// JPEG baseline and extended (DCT, 8 and 12 bit).
+    JpegDct,
+    /// JPEG lossless, process 14.
+    JpegLossless,
+    /// JPEG-LS, lossless and near-lossless.
+    JpegLs,
+    /// JPEG 2000 (and High-Throughput JPEG 2000).
+    J2k,
+}
+
+/// What a Transfer Syntax UID means for reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Syntax {
+    /// The UID.
+    pub uid: String,
+    /// How the data set around the pixel data is encoded.
+    pub(crate) dataset: Encoding,
+    /// The data set after the meta group is deflated.
+    pub(crate) deflated: bool,
+    /// The pixel codec; `None` when this crate does not decode the syntax.
+    pub codec: Option<Codec>,
+    /// A human name for messages.
+    pub name: &'static str,
+}
+
+impl Syntax {
+    /// Looks a Transfer Syntax UID up.
+    pub fn from_uid(uid: &str) -> Self {
+        let uid = uid.trim_matches([' ', '\0']).to_string();
+        let (codec, name, dataset, deflated) = match uid.as_str() {
+            "1.2.840.10008.1.2" => (
+                Some(Codec::Native),
+                "Implicit VR Little Endian",
+                Encoding::IMPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.1" => (
+                Some(Codec::Native),
+                "Explicit VR Little Endian",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.1.99" => (
+                Some(Codec::Native),
+                "Deflated Explicit VR Little Endian",
+                Encoding::EXPLICIT_LE,
+                true,
+            ),
+            "1.2.840.10008.1.2.1.98" => (
+                Some(Codec::Native),
+                "Encapsulated Uncompressed Explicit VR Little Endian",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.2" => (
+                Some(Codec::Native),
+                "Explicit VR Big Endian",
+                Encoding::EXPLICIT_BE,
+                false,
+            ),
+            "1.2.840.10008.1.2.5" => (
+                Some(Codec::Rle),
+                "RLE Lossless",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.50" => (
+                Some(Codec::JpegDct),
+                "JPEG Baseline",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.51" => (
+                Some(Codec::JpegDct),
+                "JPEG Extended",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.57" => (
+                Some(Codec::JpegLossless),
+                "JPEG Lossless",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.70" => (
+                Some(Codec::JpegLossless),
+                "JPEG Lossless SV1",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.80" => (
+                Some(Codec::JpegLs),
+                "JPEG-LS Lossless",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.81" => (
+                Some(Codec::JpegLs),
+                "JPEG-LS Near-Lossless",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.90" => (
+                Some(Codec::J2k),
+                "JPEG 2000 Lossless",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.91" => {
+                (Some(Codec::J2k), "JPEG 2000", Encoding::EXPLICIT_LE, false)
+            }
+            "1.2.840.10008.1.2.4.201" => (
+                Some(Codec::J2k),
+                "HTJ2K Lossless",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.202" => (
+                Some(Codec::J2k),
+                "HTJ2K Lossless RPCL",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+            "1.2.840.10008.1.2.4.203" => (Some(Codec::J2k), "HTJ2K", Encoding::EXPLICIT_LE, false),
+            _ => (
+                None,
+                "an unsupported transfer syntax",
+                Encoding::EXPLICIT_LE,
+                false,
+            ),
+        };
+        Self {
+            uid,
+            dataset,
+            deflated,
+            codec,
+            name,
+        }
+    }
+}
+
+/// Everything a codec needs to know about the frame it decodes.
+#[derive(Debug, Clone)]
+pub(crate) struct Geometry {
+    pub rows: usize,
+    pub cols: usize,
+    pub spp: usize,
+    pub bits_allocated: u16,
+    pub bits_stored: u16,
+    pub signed: bool,
+    pub planar: bool,
+    pub photometric: Photometric,
+    /// Native data in Explicit VR Big Endian.
+    pub big_endian: bool,
+}
+
+impl Geometry {
+    pub(crate) fn new(a: &PixelAttrs, big_endian: bool) -> Self {
+        Self {
+            rows: a.rows as usize,
+            cols: a.columns as usize,
+            spp: usize::from(a.samples_per_pixel),
+            bits_allocated: a.bits_allocated,
+            bits_stored: a.bits_stored,
+            signed: a.signed,
+            planar: a.planar,
+            photometric: a.photometric.clone(),
+            big_endian,
+        }
+    }
+
+    pub(crate) fn pixels(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    pub(crate) fn samples(&self) -> usize {
+        self.pixels() * self.spp
+    }
+}
+
+/// Why a codec could not decode a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CodecError {
+    /// The codestream is corrupt or truncated.
+    Corrupt(String),
+    /// Valid, but a variant this crate does not decode.
+    Unsupported(String),
+}
+
+impl CodecError {
+    pub(crate) fn corrupt(msg: impl Into<String>) -> Self {
+        Self::Corrupt(msg.into())
+    }
+}
+
+/// A codec's output.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawFrame {
+    pub buf: SampleBuf,
+    pub photometric: Photometric,
+}
+
+/// Decodes one frame's bytes. `bit_offset` is where the frame starts within the first byte
+/// (1-bit native data only).
+pub(crate) fn decode(
+    codec: Codec,
+    g: &Geometry,
+    data: &[u8],
+    bit_offset: u8,
+) -> Result<RawFrame, CodecError> {
+    match codec {
+        Codec::Native => native::decode(g, data, bit_offset),
+        other => Err(CodecError::Unsupported(format!(
+            "{other:?} decoding is not built yet"
+        ))),
+    }
+}

@@ -1,0 +1,46 @@
+//! Pure DICOM imaging for remotedx: decode Pixel Data of every common transfer syntax into
+//! ndarray frames, apply the modality LUT, VOI window and photometric conversion, and render
+//! previews, thumbnails and series strips as PNG. No network, no database, no async runtime:
+//! plain functions over files, parallel with rayon.
+//!
+//! # Module map
+//! - [`api`]: the entry points ([`process_instance`], [`render_frame`], [`decode_frame`],
+//!   [`series_strip`]).
+//! - [`parallel`]: the only module that uses rayon ([`process_instances`], [`for_each_frame`]),
+//!   each function with a sequential twin.
+//! - [`source`]: opening an object: the header walk that locates Pixel Data without reading it,
+//!   attribute parsing with dicom-object, per-frame byte access (fragments, offset tables).
+//! - [`codec`]: transfer syntaxes and the decoders (native, RLE, JPEG DCT and lossless,
+//!   JPEG-LS, JPEG 2000).
+//! - [`frame`]: decoded frames ([`Samples`], [`DecodedFrame`]) and Bits Stored masking.
+//! - [`attrs`]: the image attributes (Image Pixel, Modality LUT, VOI LUT, palette).
+//! - [`render`]: modality LUT, VOI window and presets, MONOCHROME1 inversion, colour conversion,
+//!   resizing and PNG.
+//! - [`error`]: [`ImagingError`], whose messages name the file, SOP Instance UID and transfer
+//!   syntax.
+//!
+//! # Invariants
+//! - Opening an object reads its header, never its pixel data; decoding reads one frame.
+//! - Corrupt input gives an error, never a panic or a hang (fuzzed; see `fuzz/`).
+//! - Parallel and sequential paths give identical results.
+
+pub mod api;
+pub mod attrs;
+pub mod codec;
+pub(crate) mod color;
+pub mod error;
+pub mod frame;
+pub mod parallel;
+pub mod render;
+pub mod source;
+
+pub use api::{InstanceOutput, decode_frame, process_instance, render_frame, series_strip};
+pub use error::{ImagingError, ObjectId};
+pub use frame::{DecodedFrame, Samples};
+pub use parallel::{
+    decode_all_frames, decode_all_frames_sequential, for_each_frame, process_instances,
+    process_instances_sequential,
+};
+pub use render::window::{Preset, UnknownPreset, WindowSpec};
+pub use render::{Image8, render};
+pub use source::Image;

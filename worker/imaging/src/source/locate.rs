@@ -1,0 +1,443 @@
+//! Finds where Pixel Data sits in a file without reading it: walks the file meta group and the
+//! top-level elements of the data set by their headers only (lengths are skipped, sequences of
+//! undefined length are walked item by item). This is what lets a 1 GB multi-frame object be
+//! opened by reading a few kilobytes; the attributes themselves are parsed by dicom-object over
+//! the header bytes this walk delimits (see `attrs`).
+
+use super::bytes::ByteSource;
+
+/// How the data set is encoded (after any deflate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Encoding {
+    /// Explicit VR (else implicit).
+    pub explicit: bool,
+    /// Big endian (else little endian).
+    pub big_endian: bool,
+}
+
+impl Encoding {
+    pub(crate) const IMPLICIT_LE: Self = Self {
+        explicit: false,
+        big_endian: false,
+    };
+    pub(crate) const EXPLICIT_LE: Self = Self {
+        explicit: true,
+        big_endian: false,
+    };
+    pub(crate) const EXPLICIT_BE: Self = Self {
+        explicit: true,
+        big_endian: true,
+    };
+}
+
+/// The Pixel Data element's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PixelElement {
+    /// Offset of the element's tag: the header bytes end here.
+    pub header_start: u64,
+    /// Offset of its value (for encapsulated data, of the first item).
+    pub value_start: u64,
+    /// Value length; `None` when undefined (encapsulated).
+    pub length: Option<u64>,
+    /// Its VR, for explicit encodings.
+    pub vr: Option<[u8; 2]>,
+}
+
+/// What the meta group says (or what was guessed without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Meta {
+    /// Transfer Syntax UID, as declared (or guessed when absent).
+    pub transfer_syntax: String,
+    /// Media Storage SOP Instance UID, if present.
+    pub media_sop_instance_uid: Option<String>,
+    /// Where the data set begins.
+    pub dataset_start: u64,
+}
+
+/// A structural problem found while walking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WalkError(pub String);
+
+type Result<T> = std::result::Result<T, WalkError>;
+
+const UNDEFINED: u32 = 0xFFFF_FFFF;
+const ITEM: (u16, u16) = (0xFFFE, 0xE000);
+const ITEM_DELIM: (u16, u16) = (0xFFFE, 0xE00D);
+const SEQ_DELIM: (u16, u16) = (0xFFFE, 0xE0DD);
+pub(crate) const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
+/// Sequences nest a handful of levels in practice; a bound keeps crafted input from recursing
+/// the stack away.
+const MAX_DEPTH: u32 = 32;
+const WINDOW: usize = 64 * 1024;
+
+/// VRs whose explicit header has two reserved bytes and a 32-bit length.
+const LONG_VRS: [&[u8; 2]; 13] = [
+    b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV",
+];
+
+/// A read cursor with a read-ahead window, so that walking costs one read per 64 KiB rather than
+/// one per element.
+pub(crate) struct Cursor<'a> {
+    src: &'a dyn ByteSource,
+    pub(crate) pos: u64,
+    win: Vec<u8>,
+    win_start: u64,
+}
+
+/// One element header.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header {
+    pub tag: (u16, u16),
+    pub vr: Option<[u8; 2]>,
+    pub len: u32,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(src: &'a dyn ByteSource, pos: u64) -> Self {
+        Self {
+            src,
+            pos,
+            win: Vec::new(),
+            win_start: 0,
+        }
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.src.len()
+    }
+
+    /// The next `n` bytes (n is small: a header), without consuming them.
+    pub(crate) fn peek(&mut self, n: usize) -> Result<&[u8]> {
+        let end = self.pos + n as u64;
+        if end > self.src.len() {
+            return Err(WalkError(format!(
+                "unexpected end of file at offset {}",
+                self.pos
+            )));
+        }
+        let win_end = self.win_start + self.win.len() as u64;
+        if self.pos < self.win_start || end > win_end {
+            let want = (self.src.len() - self.pos).min(WINDOW as u64) as usize;
+            self.win = self
+                .src
+                .read_vec(self.pos, want.max(n))
+                .map_err(|e| WalkError(format!("read error at offset {}: {e}", self.pos)))?;
+            self.win_start = self.pos;
+        }
+        let at = (self.pos - self.win_start) as usize;
+        Ok(&self.win[at..at + n])
+    }
+
+    pub(crate) fn skip(&mut self, n: u64) -> Result<()> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.src.len());
+        match end {
+            Some(e) => {
+                self.pos = e;
+                Ok(())
+            }
+            None => Err(WalkError(format!(
+                "element at offset {} claims {n} bytes, past the end of the file ({} bytes)",
+                self.pos,
+                self.src.len()
+            ))),
+        }
+    }
+
+    fn u16(b: &[u8], be: bool) -> u16 {
+        let a = [b[0], b[1]];
+        if be {
+            u16::from_be_bytes(a)
+        } else {
+            u16::from_le_bytes(a)
+        }
+    }
+
+    fn u32(b: &[u8], be: bool) -> u32 {
+        let a = [b[0], b[1], b[2], b[3]];
+        if be {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
+    }
+
+    /// Reads one element (or item/delimiter) header.
+    pub(crate) fn header(&mut self, enc: Encoding) -> Result<Header> {
+        let be = enc.big_endian;
+        let b = self.peek(8)?;
+        let tag = (Self::u16(&b[0..2], be), Self::u16(&b[2..4], be));
+        if tag.0 == 0xFFFE || !enc.explicit {
+            let len = Self::u32(&b[4..8], be);
+            self.pos += 8;
+            return Ok(Header { tag, vr: None, len });
+        }
+        let vr = [b[4], b[5]];
+        if !vr.iter().all(u8::is_ascii_uppercase) {
+            return Err(WalkError(format!(
+                "invalid VR bytes {vr:02X?} for ({:04X},{:04X}) at offset {}",
+                tag.0, tag.1, self.pos
+            )));
+        }
+        if LONG_VRS.contains(&&vr) {
+            let b = self.peek(12)?;
+            let len = Self::u32(&b[8..12], be);
+            self.pos += 12;
+            Ok(Header {
+                tag,
+                vr: Some(vr),
+                len,
+            })
+        } else {
+            let len = u32::from(Self::u16(&b[6..8], be));
+            self.pos += 8;
+            Ok(Header {
+                tag,
+                vr: Some(vr),
+                len,
+            })
+        }
+    }
+
+    /// Skips the value of an element whose header was just read.
+    fn skip_value(&mut self, h: &Header, enc: Encoding, depth: u32) -> Result<()> {
+        if h.len != UNDEFINED {
+            return self.skip(u64::from(h.len));
+        }
+        // An undefined-length UN holds a sequence encoded in Implicit VR Little Endian (PS3.5 6.2.2).
+        let inner = if h.vr == Some(*b"UN") {
+            Encoding::IMPLICIT_LE
+        } else {
+            enc
+        };
+        self.skip_sequence(inner, depth + 1)
+    }
+
+    fn skip_sequence(&mut self, enc: Encoding, depth: u32) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(WalkError("sequences nested too deeply".into()));
+        }
+        loop {
+            let h = self.header(enc)?;
+            match h.tag {
+                SEQ_DELIM => return Ok(()),
+                ITEM if h.len == UNDEFINED => self.skip_item(enc, depth)?,
+                ITEM => self.skip(u64::from(h.len))?,
+                t => {
+                    return Err(WalkError(format!(
+                        "({:04X},{:04X}) found where a sequence item was expected at offset {}",
+                        t.0, t.1, self.pos
+                    )));
+                }
+            }
+        }
+    }
+
+    fn skip_item(&mut self, enc: Encoding, depth: u32) -> Result<()> {
+        loop {
+            let h = self.header(enc)?;
+            if h.tag == ITEM_DELIM {
+                return Ok(());
+            }
+            self.skip_value(&h, enc, depth)?;
+        }
+    }
+}
+
+/// Reads the preamble and meta group. Without a meta group (or without a Transfer Syntax UID in
+/// it) the encoding is guessed from the first data set element, as DCMTK and GDCM do.
+pub(crate) fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
+    let mut c = Cursor::new(src, 0);
+    let start = if src.len() >= 132 && c.peek_at(128, 4)? == b"DICM" {
+        132
+    } else if src.len() >= 4 && c.peek_at(0, 4)? == b"DICM" {
+        4
+    } else {
+        return Ok(Meta {
+            transfer_syntax: guess_syntax(src, 0)?.to_string(),
+            media_sop_instance_uid: None,
+            dataset_start: 0,
+        });
+    };
+    c.pos = start;
+    let (mut ts, mut sop) = (None, None);
+    while !c.at_end() && Cursor::u16(c.peek(2)?, false) == 0x0002 {
+        let h = c.header(Encoding::EXPLICIT_LE)?;
+        if h.len == UNDEFINED {
+            return Err(WalkError("undefined length in the file meta group".into()));
+        }
+        let value = c.peek(h.len as usize)?;
+        let text = || {
+            String::from_utf8_lossy(value)
+                .trim_end_matches(['\0', ' '])
+                .to_string()
+        };
+        match h.tag {
+            (0x0002, 0x0010) => ts = Some(text()),
+            (0x0002, 0x0003) => sop = Some(text()).filter(|s| !s.is_empty()),
+            _ => {}
+        }
+        c.skip(u64::from(h.len))?;
+    }
+    let dataset_start = c.pos;
+    let transfer_syntax = match ts.filter(|t| !t.is_empty()) {
+        Some(t) => t,
+        None => guess_syntax(src, dataset_start)?.to_string(),
+    };
+    Ok(Meta {
+        transfer_syntax,
+        media_sop_instance_uid: sop,
+        dataset_start,
+    })
+}
+
+impl Cursor<'_> {
+    fn peek_at(&mut self, pos: u64, n: usize) -> Result<Vec<u8>> {
+        let saved = self.pos;
+        self.pos = pos;
+        let out = self.peek(n).map(<[u8]>::to_vec);
+        self.pos = saved;
+        out
+    }
+}
+
+/// Guesses the native transfer syntax from the first element's bytes.
+pub(crate) fn guess_syntax(src: &dyn ByteSource, at: u64) -> Result<&'static str> {
+    if src.len() < at + 8 {
+        return Err(WalkError("too short to be a DICOM data set".into()));
+    }
+    let mut b = [0u8; 8];
+    src.read_at(at, &mut b)
+        .map_err(|e| WalkError(e.to_string()))?;
+    let big_endian = b[0] == 0 && b[1] != 0;
+    let explicit = b[4].is_ascii_uppercase() && b[5].is_ascii_uppercase();
+    Ok(match (explicit, big_endian) {
+        (false, _) => "1.2.840.10008.1.2",
+        (true, false) => "1.2.840.10008.1.2.1",
+        (true, true) => "1.2.840.10008.1.2.2",
+    })
+}
+
+/// Corrects a declared explicit encoding whose first element is in fact implicit (a known
+/// writer bug that pydicom, DCMTK and GDCM all tolerate).
+pub(crate) fn sniff(src: &dyn ByteSource, at: u64, declared: Encoding) -> Encoding {
+    if !declared.explicit || src.len() < at + 8 {
+        return declared;
+    }
+    let mut b = [0u8; 8];
+    if src.read_at(at, &mut b).is_err() {
+        return declared;
+    }
+    if b[4].is_ascii_uppercase() && b[5].is_ascii_uppercase() {
+        declared
+    } else {
+        Encoding {
+            explicit: false,
+            ..declared
+        }
+    }
+}
+
+/// Walks the top-level data set from `start`; returns the Pixel Data header, or `None` when the
+/// data set ends (or passes the Pixel Data tag) without one.
+pub(crate) fn find_pixel_data(
+    src: &dyn ByteSource,
+    start: u64,
+    enc: Encoding,
+) -> Result<Option<PixelElement>> {
+    let mut c = Cursor::new(src, start);
+    while !c.at_end() {
+        let header_start = c.pos;
+        let h = c.header(enc)?;
+        if h.tag == PIXEL_DATA {
+            let length = (h.len != UNDEFINED).then_some(u64::from(h.len));
+            return Ok(Some(PixelElement {
+                header_start,
+                value_start: c.pos,
+                length,
+                vr: h.vr,
+            }));
+        }
+        if h.tag > PIXEL_DATA {
+            return Ok(None);
+        }
+        if h.tag.0 == 0xFFFE {
+            return Err(WalkError(format!(
+                "item tag ({:04X},{:04X}) at the top level at offset {header_start}",
+                h.tag.0, h.tag.1
+            )));
+        }
+        c.skip_value(&h, enc, 0)?;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bytes::MemBytes;
+    use super::*;
+    use std::sync::Arc;
+
+    fn elem_le(out: &mut Vec<u8>, g: u16, e: u16, vr: &[u8; 2], val: &[u8]) {
+        out.extend(g.to_le_bytes());
+        out.extend(e.to_le_bytes());
+        out.extend(vr);
+        if LONG_VRS.contains(&vr) {
+            out.extend([0, 0]);
+            out.extend((val.len() as u32).to_le_bytes());
+        } else {
+            out.extend((val.len() as u16).to_le_bytes());
+        }
+        out.extend(val);
+    }
+
+    #[test]
+    fn walks_past_an_undefined_length_sequence_to_pixel_data() {
+        let mut d = Vec::new();
+        elem_le(&mut d, 0x0008, 0x0060, b"CS", b"CT");
+        // (0008,1140) SQ, undefined length, one undefined-length item with one element
+        d.extend([
+            0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        d.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        elem_le(&mut d, 0x0008, 0x1150, b"UI", b"1.2\0");
+        d.extend([0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        d.extend([0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        let pixel_at = d.len() as u64;
+        elem_le(&mut d, 0x7FE0, 0x0010, b"OW", &[1, 2, 3, 4]);
+        let src = MemBytes(Arc::from(d));
+        let p = find_pixel_data(&src, 0, Encoding::EXPLICIT_LE)
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.header_start, pixel_at);
+        assert_eq!(p.value_start, pixel_at + 12);
+        assert_eq!(p.length, Some(4));
+        assert_eq!(p.vr, Some(*b"OW"));
+    }
+
+    #[test]
+    fn no_pixel_data_and_a_lying_length_are_told_apart() {
+        let mut d = Vec::new();
+        elem_le(&mut d, 0x0008, 0x0060, b"CS", b"SR");
+        let src = MemBytes(Arc::from(d.clone()));
+        assert_eq!(
+            find_pixel_data(&src, 0, Encoding::EXPLICIT_LE).unwrap(),
+            None
+        );
+        d.extend([0x10, 0x00, 0x10, 0x00, b'O', b'B', 0, 0, 0xF0, 0, 0, 0]);
+        let src = MemBytes(Arc::from(d));
+        assert!(find_pixel_data(&src, 0, Encoding::EXPLICIT_LE).is_err());
+    }
+
+    #[test]
+    fn guesses_the_three_native_syntaxes() {
+        let cases: [(&[u8], &str); 3] = [
+            (&[8, 0, 0x16, 0, 4, 0, 0, 0], "1.2.840.10008.1.2"),
+            (&[8, 0, 0x16, 0, b'U', b'I', 4, 0], "1.2.840.10008.1.2.1"),
+            (&[0, 8, 0, 0x16, b'U', b'I', 0, 4], "1.2.840.10008.1.2.2"),
+        ];
+        for (bytes, ts) in cases {
+            let src = MemBytes(Arc::from(bytes));
+            assert_eq!(guess_syntax(&src, 0).unwrap(), ts);
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Opening an object: the meta group and pixel layout by a header walk (`locate`), the
+//! attributes by dicom-object over the header bytes, and per-frame access to the pixel bytes
+//! (`fragments` for encapsulated data). Only the header and one frame's bytes are ever in memory,
+//! except for deflated data sets, which must be inflated whole.
+
+pub(crate) mod bytes;
+pub(crate) mod fragments;
+pub(crate) mod locate;
+
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use dicom_object::InMemDicomObject;
+use dicom_transfer_syntax_registry::entries;
+
+use crate::attrs::{self, PixelAttrs};
+use crate::codec::{self, Codec, Geometry, Syntax};
+use crate::error::{ImagingError, ObjectId};
+use crate::frame::{DecodedFrame, normalize};
+use bytes::{ByteSource, FileBytes, MemBytes};
+use fragments::{FragmentTable, StartMarker};
+use locate::{Encoding, PixelElement};
+
+/// Inflated data sets and header bytes beyond this are refused rather than risk a deflate bomb
+/// or a crafted length exhausting memory.
+const MAX_IN_MEMORY: u64 = 1 << 30;
+
+/// Where a frame's bytes are.
+enum Layout {
+    Native {
+        offset: u64,
+        len: u64,
+        swapped_words: bool,
+    },
+    Encapsulated {
+        table: FragmentTable,
+        frames: Vec<Range<usize>>,
+    },
+}
+
+/// An opened image object: attributes parsed, pixel bytes located, nothing decoded yet.
+pub struct Image {
+    id: ObjectId,
+    attrs: PixelAttrs,
+    syntax: Syntax,
+    codec: Codec,
+    geometry: Geometry,
+    src: Arc<dyn ByteSource>,
+    layout: Layout,
+}
+
+impl std::fmt::Debug for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Image")
+            .field("id", &self.id)
+            .field("attrs", &self.attrs)
+            .finish()
+    }
+}
+
+impl Image {
+    /// Opens a file, reading its header and pixel data layout (not its pixel data).
+    pub fn open(path: &Path) -> Result<Self, ImagingError> {
+        let id = ObjectId {
+            file: path.to_path_buf(),
+            ..ObjectId::default()
+        };
+        let src = FileBytes::open(path).map_err(|source| ImagingError::Io {
+            object: Box::new(id.clone()),
+            source,
+        })?;
+        Self::from_source(Arc::new(src), id)
+    }
+
+    /// Opens an object held in memory; `label` names it in errors.
+    pub fn from_bytes(data: Arc<[u8]>, label: &Path) -> Result<Self, ImagingError> {
+        let id = ObjectId {
+            file: label.to_path_buf(),
+            ..ObjectId::default()
+        };
+        Self::from_source(Arc::new(MemBytes(data)), id)
+    }
+
+    /// The object's identity (file, SOP Instance UID, transfer syntax).
+    pub fn id(&self) -> &ObjectId {
+        &self.id
+    }
+
+    /// The image attributes.
+    pub fn attrs(&self) -> &PixelAttrs {
+        &self.attrs
+    }
+
+    /// The transfer syntax.
+    pub fn syntax(&self) -> &Syntax {
+        &self.syntax
+    }
+
+    /// The codec that decodes this object's frames.
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    fn from_source(src: Arc<dyn ByteSource>, mut id: ObjectId) -> Result<Self, ImagingError> {
+        let parse = |id: &ObjectId, reason: String| ImagingError::Parse {
+            object: Box::new(id.clone()),
+            reason,
+        };
+        let meta = locate::read_meta(&*src).map_err(|e| parse(&id, e.0))?;
+        id.sop_instance_uid = meta.media_sop_instance_uid.clone();
+        id.transfer_syntax = Some(meta.transfer_syntax.clone());
+        let syntax = Syntax::from_uid(&meta.transfer_syntax);
+        let (src, start) = if syntax.deflated {
+            (
+                inflate(&*src, meta.dataset_start).map_err(|e| parse(&id, e))?,
+                0,
+            )
+        } else {
+            (src, meta.dataset_start)
+        };
+        let enc = locate::sniff(&*src, start, syntax.dataset);
+        let pixel = locate::find_pixel_data(&*src, start, enc).map_err(|e| parse(&id, e.0))?;
+        let header_end = pixel.map_or(src.len(), |p| p.header_start);
+        let obj = parse_header(&*src, start, header_end, enc).map_err(|e| parse(&id, e))?;
+        if let Some(sop) = attrs::sop_instance_uid(&obj) {
+            id.sop_instance_uid = Some(sop);
+        }
+        let Some(pixel) = pixel else {
+            return Err(ImagingError::NoPixelData {
+                object: Box::new(id),
+            });
+        };
+        let attrs = attrs::read(&obj).map_err(|reason| ImagingError::BadAttributes {
+            object: Box::new(id.clone()),
+            reason,
+        })?;
+        let Some(codec) = syntax.codec else {
+            return Err(ImagingError::Unsupported {
+                what: format!(
+                    "transfer syntax {} is not decoded by this worker",
+                    syntax.uid
+                ),
+                object: Box::new(id),
+            });
+        };
+        let layout =
+            layout(&*src, &pixel, &attrs, &syntax, codec, enc).map_err(|e| parse(&id, e))?;
+        let geometry = Geometry::new(&attrs, enc.big_endian);
+        Ok(Self {
+            id,
+            attrs,
+            syntax,
+            codec,
+            geometry,
+            src,
+            layout,
+        })
+    }
+
+    /// Decodes frame `k` (zero-based).
+    pub fn decode_frame(&self, k: u32) -> Result<DecodedFrame, ImagingError> {
+        let corrupt = |reason: String| ImagingError::Corrupt {
+            object: Box::new(self.id.clone()),
+            frame: k,
+            reason,
+        };
+        let (data, bit_offset) = self.frame_bytes(k)?;
+        let raw =
+            codec::decode(self.codec, &self.geometry, &data, bit_offset).map_err(|e| match e {
+                codec::CodecError::Corrupt(reason) => corrupt(reason),
+                codec::CodecError::Unsupported(what) => ImagingError::Unsupported {
+                    object: Box::new(self.id.clone()),
+                    what,
+                },
+            })?;
+        let g = &self.geometry;
+        let shape = (g.rows, g.cols, g.spp);
+        let bits = if g.bits_allocated == 1 {
+            8
+        } else {
+            g.bits_stored
+        };
+        let samples = normalize(raw.buf, shape, bits, g.signed).map_err(corrupt)?;
+        Ok(DecodedFrame {
+            samples,
+            photometric: raw.photometric,
+        })
+    }
+
+    /// The bytes of frame `k` and, for 1-bit data, the bit where it starts in the first byte.
+    pub(crate) fn frame_bytes(&self, k: u32) -> Result<(Vec<u8>, u8), ImagingError> {
+        if k >= self.attrs.frames {
+            return Err(ImagingError::FrameOutOfRange {
+                object: Box::new(self.id.clone()),
+                frame: k,
+                frames: self.attrs.frames,
+            });
+        }
+        let corrupt = |reason: String| ImagingError::Corrupt {
+            object: Box::new(self.id.clone()),
+            frame: k,
+            reason,
+        };
+        let io = |source| ImagingError::Io {
+            object: Box::new(self.id.clone()),
+            source,
+        };
+        match &self.layout {
+            Layout::Native {
+                offset,
+                len,
+                swapped_words,
+            } => {
+                let bits = codec::native_frame_bits(&self.geometry);
+                let first_bit = bits * u64::from(k);
+                let (start, end) = (first_bit / 8, (first_bit + bits).div_ceil(8));
+                if end > *len {
+                    return Err(corrupt(format!(
+                        "Pixel Data holds {len} bytes; frame {k} needs bytes {start}..{end}"
+                    )));
+                }
+                if *swapped_words {
+                    // Words are swapped relative to the element start, so read whole words.
+                    let (ws, we) = (start & !1, (end + 1) & !1);
+                    let mut v = self
+                        .src
+                        .read_vec(offset + ws, (we.min(*len) - ws) as usize)
+                        .map_err(io)?;
+                    v.chunks_exact_mut(2).for_each(|w| w.swap(0, 1));
+                    let skip = (start - ws) as usize;
+                    return Ok((v[skip..skip + (end - start) as usize].to_vec(), 0));
+                }
+                let v = self
+                    .src
+                    .read_vec(offset + start, (end - start) as usize)
+                    .map_err(io)?;
+                Ok((v, (first_bit % 8) as u8))
+            }
+            Layout::Encapsulated { table, frames } => {
+                let range = frames[k as usize].clone();
+                let frags = &table.fragments[range];
+                if let Some(f) = frags.iter().find(|f| f.truncated) {
+                    return Err(corrupt(format!(
+                        "fragment at offset {} runs past the end of the file",
+                        f.offset
+                    )));
+                }
+                let total: u64 = frags.iter().map(|f| f.len).sum();
+                let mut out = vec![0u8; total as usize];
+                let mut at = 0usize;
+                for f in frags {
+                    self.src
+                        .read_at(f.offset, &mut out[at..at + f.len as usize])
+                        .map_err(io)?;
+                    at += f.len as usize;
+                }
+                Ok((out, 0))
+            }
+        }
+    }
+}
+
+fn inflate(src: &dyn ByteSource, start: u64) -> Result<Arc<dyn ByteSource>, String> {
+    let len = src.len() - start;
+    if len > MAX_IN_MEMORY {
+        return Err(format!("deflated data set of {len} bytes is too large"));
+    }
+    let compressed = src
+        .read_vec(start, len as usize)
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(&compressed[..])
+        .take(MAX_IN_MEMORY)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("inflating the data set: {e}"))?;
+    Ok(Arc::new(MemBytes(Arc::from(out))))
+}
+
+fn parse_header(
+    src: &dyn ByteSource,
+    start: u64,
+    end: u64,
+    enc: Encoding,
+) -> Result<InMemDicomObject, String> {
+    let len = end.saturating_sub(start);
+    if len > MAX_IN_MEMORY {
+        return Err(format!("{len} bytes of attributes before Pixel Data"));
+    }
+    let header = src
+        .read_vec(start, len as usize)
+        .map_err(|e| e.to_string())?;
+    let ts = match (enc.explicit, enc.big_endian) {
+        (false, _) => entries::IMPLICIT_VR_LITTLE_ENDIAN.erased(),
+        (true, false) => entries::EXPLICIT_VR_LITTLE_ENDIAN.erased(),
+        (true, true) => entries::EXPLICIT_VR_BIG_ENDIAN.erased(),
+    };
+    InMemDicomObject::read_dataset_with_ts(&header[..], &ts).map_err(|e| e.to_string())
+}
+
+fn layout(
+    src: &dyn ByteSource,
+    pixel: &PixelElement,
+    attrs: &PixelAttrs,
+    syntax: &Syntax,
+    codec: Codec,
+    enc: Encoding,
+) -> Result<Layout, String> {
+    if let Some(len) = pixel.length {
+        if codec != Codec::Native {
+            return Err(format!(
+                "native Pixel Data in {} ({})",
+                syntax.name, syntax.uid
+            ));
+        }
+        let len = len.min(src.len().saturating_sub(pixel.value_start));
+        let swapped_words = enc.big_endian && attrs.bits_allocated == 8 && pixel.vr == Some(*b"OW");
+        return Ok(Layout::Native {
+            offset: pixel.value_start,
+            len,
+            swapped_words,
+        });
+    }
+    let table = fragments::read_table(src, pixel.value_start).map_err(|e| e.0)?;
+    let marker = match codec {
+        Codec::JpegDct | Codec::JpegLossless | Codec::JpegLs => StartMarker::Jpeg,
+        Codec::J2k => StartMarker::J2k,
+        Codec::Native | Codec::Rle => StartMarker::None,
+    };
+    let frames = fragments::map_frames(
+        src,
+        &table,
+        attrs.frames,
+        attrs.extended_offsets.as_deref(),
+        marker,
+    )?;
+    Ok(Layout::Encapsulated { table, frames })
+}

@@ -1,0 +1,68 @@
+//! The job executor over real corpus files.
+
+use std::path::PathBuf;
+
+use worker::jobs::{JobInput, JobKind, execute};
+
+fn corpus(rel: &str) -> PathBuf {
+    let dir = std::env::var_os("REMOTEDX_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+    assert!(
+        dir.is_dir(),
+        "test corpus not found at {} (set REMOTEDX_CORPUS)",
+        dir.display()
+    );
+    dir.join(rel)
+}
+
+#[test]
+fn a_series_job_makes_previews_thumbnails_and_a_strip_and_reports_bad_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.dcm");
+    std::fs::write(&junk, b"not a dicom file at all").unwrap();
+    let inputs = vec![
+        JobInput {
+            name: "1.1".into(),
+            path: corpus("dicom/pydicom-test-files/CT_small.dcm"),
+        },
+        JobInput {
+            name: "1.2".into(),
+            path: junk,
+        },
+        JobInput {
+            name: "1.3".into(),
+            path: corpus("dicom/pydicom-test-files/MR_small.dcm"),
+        },
+    ];
+    let out = execute(JobKind::ImageSeries, "1.9", &inputs);
+    let names: Vec<&str> = out.artifacts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "preview/1.1.png",
+            "thumb/1.1.png",
+            "preview/1.3.png",
+            "thumb/1.3.png",
+            "strip/1.9.png"
+        ]
+    );
+    assert!(out.artifacts.iter().all(|a| a.data.starts_with(b"\x89PNG")));
+    assert_eq!(
+        (
+            out.instances[0].rows,
+            out.instances[0].columns,
+            out.instances[0].frames
+        ),
+        (128, 128, 1)
+    );
+    assert!(
+        out.instances[1].error.starts_with("SOP Instance 1.2:"),
+        "{}",
+        out.instances[1].error
+    );
+    assert!(out.instances[2].error.is_empty());
+    assert_eq!(out.flags.len(), 1);
+    assert_eq!(out.flags[0].code, "image_not_decoded");
+    assert!(!out.flags[0].critical && !out.flags[0].urgent);
+}
