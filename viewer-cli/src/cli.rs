@@ -1,0 +1,470 @@
+//! The command line, declared with clap derive. Every command takes the global options
+//! ([`GlobalArgs`]) and prints a table, or JSON with `--json`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::since::parse_since;
+
+/// Shown at the end of `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  partial failure (e.g. some files rejected) or another error (hub internal error, local file)
+  2  usage error (bad arguments, or the hub refused the request as invalid)
+  3  unauthenticated or permission denied (check --token / HUB_TOKEN and your role)
+  4  not found, or the case's state does not allow it (failed precondition)
+  5  hub unreachable or unavailable (check --hub / HUB_URL)
+A closed output pipe (e.g. `| head`) is not an error.
+
+With --json every command prints one JSON document on stdout (`reports --follow`: one JSON
+object per line), and errors print {\"error\": {...}} on stderr.";
+
+/// remotedx from the command line: township clinics upload studies and read their reports,
+/// county specialists work the reading queue, administrators read the audit trail.
+#[derive(Debug, Parser)]
+#[command(name = "viewer-cli", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The hub's gRPC URL.
+    #[arg(
+        long,
+        env = "HUB_URL",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    pub hub: String,
+    /// Your bearer token (sent as `authorization: Bearer <token>`).
+    #[arg(long, env = "HUB_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print JSON for scripts instead of tables; hides the progress bar.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No colours (also when NO_COLOR is set or the output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Who your token belongs to: name, role, institution.
+    Whoami,
+    /// Upload DICOM files or folders (recursively): one case per study.
+    Upload(UploadArgs),
+    /// List cases (clinics: their institution's; specialists and admins: all).
+    Cases(CasesArgs),
+    /// The reading queue, most pressing first (specialists).
+    Queue(QueueArgs),
+    /// Take the lease on a case to read it (specialists).
+    Claim(ClaimArgs),
+    /// Extend your lease on a case.
+    Renew(CaseArg),
+    /// Give a claimed case back to the queue.
+    Release(CaseArg),
+    /// Everything about a case; with --out, download its previews, charts and measurements.
+    Show(ShowArgs),
+    /// File the report of a case you hold (preliminary, or final with --sign).
+    Report(ReportArgs),
+    /// Sign a preliminary report final (senior specialists), optionally editing it.
+    Sign(SignArgs),
+    /// Correct a signed report; the earlier versions stay in the history.
+    Amend(AmendArgs),
+    /// Reports of your cases (clinics) or of all cases, newest first; --follow to watch.
+    Reports(ReportsArgs),
+    /// Download one stored DICOM instance, byte for byte.
+    Get(GetArgs),
+    /// The audit trail (administrators).
+    Audit(AuditArgs),
+}
+
+/// A case identifier.
+#[derive(Debug, Args)]
+pub struct CaseArg {
+    /// The case id (from `cases`, `queue` or `upload`).
+    pub case: i64,
+}
+
+/// `upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Files or folders; folders are walked recursively (hidden entries and non-record files
+    /// such as *.json, *.txt, *.png are skipped and listed).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Priority of the uploaded studies (default: the studies' own, else routine).
+    #[arg(long, value_enum)]
+    pub priority: Option<PriorityArg>,
+    /// Mark the studies critical (e.g. suspected stroke); needs --reason.
+    #[arg(long, requires = "reason")]
+    pub critical: bool,
+    /// Why they are critical; shown to the specialist.
+    #[arg(long, requires = "critical")]
+    pub reason: Option<String>,
+    /// Exam item code from the hub's catalogue (default: derived from each study).
+    #[arg(long)]
+    pub item: Option<String>,
+    /// How to read the DICOM Patient ID (default: the hub decides from its shape).
+    #[arg(long, value_enum)]
+    pub patient_id_type: Option<PatientIdType>,
+    /// A clinical note for the specialist (at most 500 characters).
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+/// `cases`.
+#[derive(Debug, Args)]
+pub struct CasesArgs {
+    /// Only cases in these states (repeat or separate with commas).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub state: Vec<StateArg>,
+    /// Only this modality (CT, DX, MR, US, ECG, ...).
+    #[arg(long)]
+    pub modality: Option<String>,
+    /// Only cases with a critical report.
+    #[arg(long)]
+    pub critical: bool,
+    /// Only cases received since: a date (2026-05-12, UTC), a time (2026-05-12T08:00:00Z) or an
+    /// age (2h, 3d).
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<i64>,
+    /// Specialists and admins: only this institution's cases.
+    #[arg(long)]
+    pub institution: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+/// `queue`.
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// Only this modality.
+    #[arg(long)]
+    pub modality: Option<String>,
+    /// Also list cases someone else has claimed.
+    #[arg(long)]
+    pub all: bool,
+    /// The review queue: preliminary reports waiting for a senior's signature.
+    #[arg(long)]
+    pub review: bool,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+/// `claim`.
+#[derive(Debug, Args)]
+pub struct ClaimArgs {
+    /// The case id.
+    pub case: i64,
+    /// Why overdue critical or STAT cases ahead are passed over (recorded in the audit trail).
+    #[arg(long)]
+    pub skip_reason: Option<String>,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The case id.
+    pub case: i64,
+    /// Write every artifact (previews, series strips, ECG charts, measurements) and case.json here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also render every image at full resolution into --out (render/SOP_UID-fN.png).
+    #[arg(long, requires = "out")]
+    pub full: bool,
+    /// Frame to render (zero-based) with --full.
+    #[arg(long, default_value_t = 0, requires = "full")]
+    pub frame: u32,
+    /// Window for --full: a preset (brain, lung, bone, abdomen, mediastinum, default) or
+    /// CENTER,WIDTH (e.g. 40,80 or -600,1500).
+    #[arg(long, requires = "full", allow_hyphen_values = true, value_parser = parse_window)]
+    pub window: Option<Window>,
+}
+
+/// `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The case id (you must hold its lease).
+    pub case: i64,
+    /// What was seen.
+    #[arg(long)]
+    pub findings: String,
+    /// The conclusion.
+    #[arg(long)]
+    pub impression: String,
+    /// The report states a critical finding: the clinic is told at once.
+    #[arg(long)]
+    pub critical: bool,
+    /// Sign it final now (senior specialists, or anyone where two-level review is off).
+    #[arg(long)]
+    pub sign: bool,
+}
+
+/// `sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The case id.
+    pub case: i64,
+    /// Replace the findings.
+    #[arg(long)]
+    pub findings: Option<String>,
+    /// Replace the impression.
+    #[arg(long)]
+    pub impression: Option<String>,
+    /// Raise the critical flag (lowering it needs an amendment).
+    #[arg(long)]
+    pub critical: bool,
+}
+
+/// `amend`.
+#[derive(Debug, Args)]
+pub struct AmendArgs {
+    /// The case id.
+    pub case: i64,
+    /// The corrected findings.
+    #[arg(long)]
+    pub findings: String,
+    /// The corrected impression.
+    #[arg(long)]
+    pub impression: String,
+    /// Why it is corrected.
+    #[arg(long)]
+    pub reason: String,
+    /// The corrected report states a critical finding. Without --critical or --not-critical the
+    /// amendment keeps the earlier report's flag.
+    #[arg(long, conflicts_with = "not_critical")]
+    pub critical: bool,
+    /// The corrected report no longer states a critical finding (lowers the flag).
+    #[arg(long)]
+    pub not_critical: bool,
+}
+
+/// `reports`.
+#[derive(Debug, Args)]
+pub struct ReportsArgs {
+    /// Only reports written since: a date (2026-05-12, UTC), a time or an age (2h, 3d).
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<i64>,
+    /// Only reports stating a critical finding.
+    #[arg(long)]
+    pub critical: bool,
+    /// Keep running and print reports as they are filed, signed or amended.
+    #[arg(long)]
+    pub follow: bool,
+    /// At most this many (before following).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+/// `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The case id.
+    pub case: i64,
+    /// The instance's SOP Instance UID (from `show`).
+    pub sop_instance_uid: String,
+    /// Where to write it; `-` for standard output.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries about this case.
+    #[arg(long)]
+    pub case: Option<i64>,
+    /// Only entries by this user id.
+    #[arg(long)]
+    pub user: Option<i64>,
+    /// Only this action (upload, claim, view, report, sign, amend, queue_skip, ...).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only entries since: a date, a time or an age (2h, 3d).
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<i64>,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+/// How soon a case must be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PriorityArg {
+    /// Within a day.
+    Routine,
+    /// Within hours.
+    Urgent,
+    /// Now (emergency).
+    Stat,
+}
+
+/// How the hub reads a DICOM Patient ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PatientIdType {
+    /// Resident identity card number.
+    IdCard,
+    /// Medical insurance number.
+    Insurance,
+    /// Regional health card number.
+    HealthCard,
+    /// The clinic's own record number.
+    Mrn,
+}
+
+/// A case state to filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    /// Instances still arriving.
+    Receiving,
+    /// Waiting for processing.
+    Received,
+    /// Being processed.
+    Processing,
+    /// In the reading queue.
+    Ready,
+    /// Held by a specialist.
+    Claimed,
+    /// Preliminary report filed.
+    Reported,
+    /// Final report signed.
+    Signed,
+}
+
+/// A display window for renders.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    /// A named preset the hub knows.
+    Preset(String),
+    /// Explicit centre and width in rescaled units (e.g. HU).
+    Explicit {
+        /// Window centre.
+        center: f64,
+        /// Window width (> 0).
+        width: f64,
+    },
+}
+
+/// The presets RenderFrame accepts.
+pub const WINDOW_PRESETS: [&str; 6] =
+    ["brain", "lung", "bone", "abdomen", "mediastinum", "default"];
+
+/// Parses `--window`: a preset name or `CENTER,WIDTH`.
+pub fn parse_window(s: &str) -> Result<Window, String> {
+    if let Some((c, w)) = s.split_once(',') {
+        let center: f64 = c
+            .trim()
+            .parse()
+            .map_err(|_| format!("window centre {c:?} is not a number"))?;
+        let width: f64 = w
+            .trim()
+            .parse()
+            .map_err(|_| format!("window width {w:?} is not a number"))?;
+        if width.is_nan() || width <= 0.0 {
+            return Err(format!("window width must be positive, got {w}"));
+        }
+        return Ok(Window::Explicit { center, width });
+    }
+    let name = s.trim().to_ascii_lowercase();
+    if WINDOW_PRESETS.contains(&name.as_str()) {
+        Ok(Window::Preset(name))
+    } else {
+        Err(format!(
+            "unknown window {s:?}: use one of {} or CENTER,WIDTH",
+            WINDOW_PRESETS.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn windows_parse() {
+        assert_eq!(parse_window("Brain"), Ok(Window::Preset("brain".into())));
+        assert_eq!(
+            parse_window("-600,1500"),
+            Ok(Window::Explicit {
+                center: -600.0,
+                width: 1500.0
+            })
+        );
+        assert!(parse_window("40,0").is_err());
+        assert!(parse_window("40,x").is_err());
+        assert!(parse_window("liver").is_err());
+    }
+
+    #[test]
+    fn critical_upload_needs_a_reason() {
+        let err = Cli::try_parse_from(["viewer-cli", "upload", "x.dcm", "--critical"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let ok = Cli::try_parse_from([
+            "viewer-cli",
+            "upload",
+            "x.dcm",
+            "--critical",
+            "--reason",
+            "stroke",
+        ]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn global_options_go_anywhere_and_window_takes_negative_centres() {
+        let cli = Cli::try_parse_from([
+            "viewer-cli",
+            "show",
+            "7",
+            "--json",
+            "--out",
+            "d",
+            "--full",
+            "--window",
+            "-600,1500",
+            "--hub",
+            "http://h:1",
+        ])
+        .unwrap();
+        assert!(cli.global.json);
+        assert_eq!(cli.global.hub, "http://h:1");
+        let Command::Show(show) = cli.command else {
+            panic!("show")
+        };
+        assert_eq!(
+            show.window,
+            Some(Window::Explicit {
+                center: -600.0,
+                width: 1500.0
+            })
+        );
+    }
+
+    #[test]
+    fn states_take_commas() {
+        let cli = Cli::try_parse_from(["viewer-cli", "cases", "--state", "ready,claimed"]).unwrap();
+        let Command::Cases(c) = cli.command else {
+            panic!("cases")
+        };
+        assert_eq!(c.state, vec![StateArg::Ready, StateArg::Claimed]);
+    }
+}

@@ -1,0 +1,205 @@
+//! Which files an upload sends.
+//!
+//! Files named on the command line are always sent (the hub says if one is not DICOM). Inside
+//! folders, walked recursively in name order, hidden entries, DICOMDIR indexes and files that are
+//! plainly not records (manifests, notes, pictures, archives) are skipped and listed, so that
+//! uploading a CD's folder or `sample-data/files` does not fail on its `manifest.json`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::CliError;
+
+/// Extensions of files inside folders that are never medical records.
+pub const NOT_RECORDS: [&str; 16] = [
+    "json", "txt", "md", "csv", "html", "htm", "pdf", "png", "jpg", "jpeg", "gif", "svg", "zip",
+    "gz", "exe", "ini",
+];
+
+/// A file to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileToSend {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its name in the upload and in messages: the path as the user gave it (argument plus the
+    /// path inside the folder).
+    pub name: String,
+    /// Its size in bytes when it was found.
+    pub size: u64,
+}
+
+/// A file left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The path.
+    pub path: String,
+    /// Why: "hidden", "DICOMDIR index", "not a record (.json)", "link to a folder", "unreadable: ...".
+    pub why: String,
+}
+
+/// What a walk found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// Files to send, in the order given and then by name within folders.
+    pub files: Vec<FileToSend>,
+    /// Files left out.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Walk {
+    /// Total bytes to send.
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// Walks the command-line paths. A path that does not exist is a usage error (nothing is sent).
+pub fn walk(paths: &[PathBuf]) -> Result<Walk, CliError> {
+    let mut walk = Walk::default();
+    let mut seen = HashSet::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        if meta.is_dir() {
+            walk_dir(path, &mut walk, &mut seen);
+        } else {
+            add(&mut walk, &mut seen, path, meta.len());
+        }
+    }
+    Ok(walk)
+}
+
+fn add(walk: &mut Walk, seen: &mut HashSet<PathBuf>, path: &Path, size: u64) {
+    // The same file reached twice (named and inside a named folder) is sent once.
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    if seen.insert(key) {
+        walk.files.push(FileToSend {
+            path: path.to_owned(),
+            name: path.display().to_string(),
+            size,
+        });
+    }
+}
+
+fn walk_dir(dir: &Path, walk: &mut Walk, seen: &mut HashSet<PathBuf>) {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect(),
+        Err(e) => return skip(walk, dir, format!("unreadable: {e}")),
+    };
+    entries.sort();
+    for path in entries {
+        if let Some(why) = skip_reason(&path) {
+            skip(walk, &path, why);
+            continue;
+        }
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() && is_link => skip(walk, &path, "link to a folder".into()),
+            Ok(m) if m.is_dir() => walk_dir(&path, walk, seen),
+            Ok(m) if m.is_file() => add(walk, seen, &path, m.len()),
+            Ok(_) => skip(walk, &path, "not a regular file".into()),
+            Err(e) => skip(walk, &path, format!("unreadable: {e}")),
+        }
+    }
+}
+
+fn skip(walk: &mut Walk, path: &Path, why: String) {
+    walk.skipped.push(Skipped {
+        path: path.display().to_string(),
+        why,
+    });
+}
+
+/// Why a folder entry is left out by its name alone, if it is.
+fn skip_reason(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    if name.starts_with('.') {
+        return Some("hidden".into());
+    }
+    if name.eq_ignore_ascii_case("DICOMDIR") {
+        return Some("DICOMDIR index".into());
+    }
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    NOT_RECORDS
+        .contains(&ext.as_str())
+        .then(|| format!("not a record (.{ext})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path, bytes: usize) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, vec![0u8; bytes]).unwrap();
+    }
+
+    #[test]
+    fn folders_are_walked_in_name_order_and_junk_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("b/2.dcm"), 20);
+        touch(&d.join("b/1.dcm"), 10);
+        touch(&d.join("a/IM0001"), 5);
+        touch(&d.join("manifest.json"), 3);
+        touch(&d.join(".DS_Store"), 3);
+        touch(&d.join("DICOMDIR"), 3);
+        touch(&d.join(".hidden/x.dcm"), 3);
+        let w = walk(&[d.to_path_buf()]).unwrap();
+        let names: Vec<PathBuf> = w
+            .files
+            .iter()
+            .map(|f| f.path.strip_prefix(d).unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                PathBuf::from("a/IM0001"),
+                "b/1.dcm".into(),
+                "b/2.dcm".into()
+            ]
+        );
+        assert_eq!(w.total_bytes(), 35);
+        let mut why: Vec<&str> = w.skipped.iter().map(|s| s.why.as_str()).collect();
+        why.sort_unstable();
+        assert_eq!(
+            why,
+            ["DICOMDIR index", "hidden", "hidden", "not a record (.json)"]
+        );
+        assert_eq!(w.files[0].name, d.join("a/IM0001").display().to_string());
+    }
+
+    #[test]
+    fn named_files_are_always_sent_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let note = dir.path().join("notes.txt");
+        touch(&note, 4);
+        let w = walk(&[note.clone(), note.clone(), dir.path().to_path_buf()]).unwrap();
+        assert_eq!(
+            w.files.len(),
+            1,
+            "named explicitly, so sent even though it is .txt; once"
+        );
+        assert_eq!(w.files[0].size, 4);
+    }
+
+    #[test]
+    fn a_missing_path_is_a_usage_error() {
+        let err = walk(&[PathBuf::from("/no/such/path.dcm")]).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+        assert!(err.to_string().contains("/no/such/path.dcm"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_to_folders_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join("real/x.dcm"), 1);
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("loop")).unwrap();
+        let w = walk(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(w.files.len(), 1);
+        assert_eq!(w.skipped[0].why, "link to a folder");
+    }
+}
