@@ -1,1 +1,98 @@
-//! ECG pipelines (placeholder until built).
+//! ECG pipelines for remotedx: pure functions over sample buffers, no network, no database.
+//!
+//! Module map:
+//! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
+//! - [`error`]: the crate's error type.
+//!
+//! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts.
+
+pub mod error;
+pub mod wfdb;
+
+pub use error::EcgError;
+pub use wfdb::{Record, read_wfdb};
+
+use serde::Serialize;
+
+/// One lead of an ECG.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lead {
+    /// Lead name as the source states it (`II`, `V1`, `MLII`, …).
+    pub name: String,
+    /// Samples in microvolts.
+    pub samples_uv: Vec<f32>,
+}
+
+/// Measurements the recording device stored with the ECG (DICOM annotations), kept to show
+/// beside ours and to check ours against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeviceMeasurements {
+    /// RR interval, ms.
+    pub rr_ms: Option<f64>,
+    /// PR interval, ms.
+    pub pr_ms: Option<f64>,
+    /// QRS duration, ms.
+    pub qrs_ms: Option<f64>,
+    /// QT interval, ms.
+    pub qt_ms: Option<f64>,
+    /// QTc as the device computed it, ms.
+    pub qtc_ms: Option<f64>,
+    /// Heart rate, beats per minute.
+    pub hr_bpm: Option<f64>,
+    /// QRS positions (sample indices of the rhythm waveform) the device marked.
+    pub qrs_samples: Vec<usize>,
+    /// Free-text statements (e.g. "SINUS RHYTHM").
+    pub statements: Vec<String>,
+}
+
+/// An ECG ready for analysis: all leads share one sampling rate and length.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ecg {
+    /// Sampling rate in Hz.
+    pub fs: f64,
+    /// The leads.
+    pub leads: Vec<Lead>,
+    /// What the device measured, if the source carried it.
+    pub device: Option<DeviceMeasurements>,
+}
+
+impl Ecg {
+    /// Number of samples per lead (the shortest lead's length).
+    pub fn len(&self) -> usize {
+        self.leads
+            .iter()
+            .map(|l| l.samples_uv.len())
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Whether the ECG has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Checks that the ECG can be analysed: a positive sampling rate, at least one lead,
+    /// and leads of equal length.
+    pub fn validate(&self) -> Result<(), EcgError> {
+        if !(self.fs > 0.0 && self.fs.is_finite()) {
+            return Err(EcgError::Unusable(format!("sampling rate {} Hz", self.fs)));
+        }
+        let Some(first) = self.leads.first() else {
+            return Err(EcgError::Unusable("no leads".into()));
+        };
+        if let Some(l) = self
+            .leads
+            .iter()
+            .find(|l| l.samples_uv.len() != first.samples_uv.len())
+        {
+            return Err(EcgError::Unusable(format!(
+                "lead {} has {} samples but lead {} has {}",
+                l.name,
+                l.samples_uv.len(),
+                first.name,
+                first.samples_uv.len()
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,551 @@
+//! WFDB (PhysioNet) records: the `.hea` header, signal formats 16, 61, 80, 160 and 212
+//! (with multi-sample frames, skew and byte offsets), and MIT-format annotation files.
+//!
+//! The header grammar follows the WFDB `header(5)` manual page: a record line
+//! `name[/segments] nsig [fs[/counterfreq[(base)]] [nsamp [time [date]]]]`, then one line per
+//! signal `file format[xspf][:skew][+offset] [gain[(baseline)][/units] [adcres [adczero
+//! [initval [checksum [blocksize [description]]]]]]]`. Comment lines (`#`) and blank lines may
+//! appear anywhere.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::EcgError;
+use crate::{Ecg, Lead};
+
+/// One signal line of a WFDB header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalSpec {
+    /// Signal file name, relative to the header's directory.
+    pub file_name: String,
+    /// Storage format (16, 61, 80, 160, 212).
+    pub format: u16,
+    /// Samples of this signal per frame (the `x` suffix; 1 when absent).
+    pub samples_per_frame: usize,
+    /// Skew in samples (the `:` suffix).
+    pub skew: usize,
+    /// Bytes to skip at the start of the signal file (the `+` suffix).
+    pub byte_offset: u64,
+    /// ADC units per physical unit (200 when the header gives 0 or nothing).
+    pub gain: f64,
+    /// Digital value that corresponds to 0 physical units.
+    pub baseline: i32,
+    /// Physical units (`mV` by default).
+    pub units: String,
+    /// ADC resolution in bits.
+    pub adc_resolution: u32,
+    /// ADC output for 0 V input.
+    pub adc_zero: i32,
+    /// First sample value, as stated (used to check decoding).
+    pub initial_value: Option<i32>,
+    /// 16-bit checksum of all samples, as stated.
+    pub checksum: Option<i32>,
+    /// Signal name (e.g. `MLII`, `V5`, `ii`).
+    pub description: String,
+}
+
+/// A parsed WFDB header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// Record name.
+    pub record: String,
+    /// Frame frequency in Hz.
+    pub fs: f64,
+    /// Frames per signal, when stated.
+    pub n_frames: Option<usize>,
+    /// The signals, in header order.
+    pub signals: Vec<SignalSpec>,
+    /// The comment lines, without the leading `#`.
+    pub comments: Vec<String>,
+}
+
+/// A WFDB record: its header and each signal's digital samples.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Where the header was read from.
+    pub header_path: PathBuf,
+    /// The header.
+    pub header: Header,
+    /// Digital (ADC) samples per signal; signal `i` has `n_frames * samples_per_frame[i]`
+    /// samples at `fs * samples_per_frame[i]` Hz.
+    pub digital: Vec<Vec<i32>>,
+}
+
+impl Record {
+    /// Sampling rate of signal `i` in Hz.
+    pub fn fs_of(&self, i: usize) -> f64 {
+        self.header.fs * self.header.signals[i].samples_per_frame as f64
+    }
+
+    /// Signal `i` in microvolts (assuming its units are volts, millivolts or microvolts;
+    /// other units are returned in their own unit × 1000).
+    pub fn microvolts(&self, i: usize) -> Vec<f32> {
+        let s = &self.header.signals[i];
+        let scale = match s.units.to_ascii_lowercase().as_str() {
+            "uv" | "µv" => 1.0,
+            "v" => 1e6,
+            _ => 1e3,
+        } / s.gain;
+        self.digital[i]
+            .iter()
+            .map(|&d| ((d - s.baseline) as f64 * scale) as f32)
+            .collect()
+    }
+
+    /// The record as an [`Ecg`]: every signal whose units are voltages and whose sampling
+    /// rate equals the frame rate (non-ECG channels such as ABP or PLETH are left out).
+    pub fn to_ecg(&self) -> Ecg {
+        let leads = (0..self.header.signals.len())
+            .filter(|&i| {
+                let s = &self.header.signals[i];
+                s.samples_per_frame == 1
+                    && matches!(
+                        s.units.to_ascii_lowercase().as_str(),
+                        "mv" | "uv" | "µv" | "v"
+                    )
+            })
+            .map(|i| Lead {
+                name: self.header.signals[i].description.clone(),
+                samples_uv: self.microvolts(i),
+            })
+            .collect();
+        Ecg {
+            fs: self.header.fs,
+            leads,
+            device: None,
+        }
+    }
+}
+
+/// Parses a WFDB header file's text. `path` is only used in error messages.
+pub fn parse_header(text: &str, path: &Path) -> Result<Header, EcgError> {
+    let err = |line: usize, why: String| EcgError::Header {
+        path: path.to_path_buf(),
+        line,
+        why,
+    };
+    let mut comments = Vec::new();
+    let mut lines = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if let Some(c) = t.strip_prefix('#') {
+            comments.push(c.trim().to_string());
+        } else if !t.is_empty() {
+            lines.push((i + 1, t));
+        }
+    }
+    let &(rec_line, rec) = lines
+        .first()
+        .ok_or_else(|| err(1, "no record line".into()))?;
+    let f: Vec<&str> = rec.split_whitespace().collect();
+    let record = f[0].to_string();
+    if record.contains('/') {
+        return Err(err(
+            rec_line,
+            "multi-segment records are not supported".into(),
+        ));
+    }
+    let nsig: usize = f
+        .get(1)
+        .ok_or_else(|| err(rec_line, "number of signals missing".into()))?
+        .parse()
+        .map_err(|e| err(rec_line, format!("number of signals: {e}")))?;
+    let fs = match f.get(2) {
+        Some(s) => {
+            let num = s.split(['/', '(']).next().unwrap_or(s);
+            num.parse::<f64>()
+                .map_err(|e| err(rec_line, format!("sampling frequency {s:?}: {e}")))?
+        }
+        None => 250.0,
+    };
+    if !(fs > 0.0 && fs.is_finite()) {
+        return Err(err(
+            rec_line,
+            format!("sampling frequency {fs} is not positive"),
+        ));
+    }
+    let n_frames = match f.get(3) {
+        Some(s) => Some(
+            s.parse::<usize>()
+                .map_err(|e| err(rec_line, format!("number of samples {s:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    if lines.len() - 1 < nsig {
+        return Err(err(
+            rec_line,
+            format!(
+                "{nsig} signals announced but {} signal lines found",
+                lines.len() - 1
+            ),
+        ));
+    }
+    let signals = lines[1..=nsig]
+        .iter()
+        .map(|&(n, l)| parse_signal_line(l).map_err(|why| err(n, why)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Header {
+        record,
+        fs,
+        n_frames,
+        signals,
+        comments,
+    })
+}
+
+fn parse_signal_line(line: &str) -> Result<SignalSpec, String> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let file_name = f[0].to_string();
+    let fmt = f.get(1).ok_or("format missing")?;
+    let (fmt, byte_offset) = split_num(fmt, '+')?;
+    let (fmt, skew) = split_num(fmt, ':')?;
+    let (fmt, spf) = split_num(fmt, 'x')?;
+    let format: u16 = fmt.parse().map_err(|e| format!("format {fmt:?}: {e}"))?;
+    let num = |i: usize, what: &str| -> Result<Option<i64>, String> {
+        f.get(i)
+            .map(|s| s.parse::<i64>().map_err(|e| format!("{what} {s:?}: {e}")))
+            .transpose()
+    };
+    let adc_resolution = num(3, "ADC resolution")?.unwrap_or(12) as u32;
+    let adc_zero = num(4, "ADC zero")?.unwrap_or(0) as i32;
+    let (gain, baseline, units) = parse_gain(f.get(2).copied().unwrap_or("0"), adc_zero)?;
+    Ok(SignalSpec {
+        file_name,
+        format,
+        samples_per_frame: spf.unwrap_or(1).max(1) as usize,
+        skew: skew.unwrap_or(0) as usize,
+        byte_offset: byte_offset.unwrap_or(0),
+        gain,
+        baseline,
+        units,
+        adc_resolution,
+        adc_zero,
+        initial_value: num(5, "initial value")?.map(|v| v as i32),
+        checksum: num(6, "checksum")?.map(|v| v as i32),
+        description: f.get(8..).map(|d| d.join(" ")).unwrap_or_default(),
+    })
+}
+
+/// Splits `212x4` at `x` into (`212`, Some(4)).
+fn split_num(s: &str, sep: char) -> Result<(&str, Option<u64>), String> {
+    match s.split_once(sep) {
+        Some((a, b)) => Ok((a, Some(b.parse().map_err(|e| format!("{sep}{b:?}: {e}"))?))),
+        None => Ok((s, None)),
+    }
+}
+
+/// `gain[(baseline)][/units]`; gain 0 means the WFDB default of 200 ADC units per mV.
+fn parse_gain(s: &str, adc_zero: i32) -> Result<(f64, i32, String), String> {
+    let (g, units) = s.split_once('/').unwrap_or((s, "mV"));
+    let (g, baseline) = match g.split_once('(') {
+        Some((g, b)) => {
+            let b = b.trim_end_matches(')');
+            (
+                g,
+                b.parse::<i32>()
+                    .map_err(|e| format!("baseline {b:?}: {e}"))?,
+            )
+        }
+        None => (g, adc_zero),
+    };
+    let gain: f64 = g.parse().map_err(|e| format!("gain {g:?}: {e}"))?;
+    let gain = if gain == 0.0 { 200.0 } else { gain };
+    Ok((gain, baseline, units.to_string()))
+}
+
+/// Reads a WFDB record: the header at `header_path` and the signal files it names (looked
+/// up in the header's directory).
+pub fn read_wfdb(header_path: &Path) -> Result<Record, EcgError> {
+    let text = std::fs::read_to_string(header_path).map_err(|source| EcgError::Io {
+        path: header_path.to_path_buf(),
+        source,
+    })?;
+    let header = parse_header(&text, header_path)?;
+    let dir = header_path.parent().unwrap_or(Path::new("."));
+    let mut digital = vec![Vec::new(); header.signals.len()];
+    // Signals sharing a file are interleaved frame by frame, in header order.
+    let mut files: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, s) in header.signals.iter().enumerate() {
+        files.entry(s.file_name.as_str()).or_default().push(i);
+    }
+    for (name, idx) in files {
+        let path = dir.join(name);
+        let per_signal = read_signal_file(&path, &header, &idx)?;
+        for (i, v) in idx.into_iter().zip(per_signal) {
+            digital[i] = v;
+        }
+    }
+    Ok(Record {
+        header_path: header_path.to_path_buf(),
+        header,
+        digital,
+    })
+}
+
+fn read_signal_file(path: &Path, h: &Header, idx: &[usize]) -> Result<Vec<Vec<i32>>, EcgError> {
+    let err = |why: String| EcgError::Signal {
+        path: path.to_path_buf(),
+        why,
+    };
+    let bytes = std::fs::read(path).map_err(|source| EcgError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let first = &h.signals[idx[0]];
+    if idx.iter().any(|&i| h.signals[i].format != first.format) {
+        return Err(err("signals sharing one file have different formats".into()));
+    }
+    let start = (first.byte_offset as usize).min(bytes.len());
+    let flat = decode(&bytes[start..], first.format).map_err(err)?;
+    let frame: usize = idx.iter().map(|&i| h.signals[i].samples_per_frame).sum();
+    let n_frames = h.n_frames.unwrap_or(flat.len() / frame);
+    if flat.len() < n_frames * frame {
+        return Err(err(format!(
+            "header announces {n_frames} frames of {frame} samples but the file holds {} samples",
+            flat.len()
+        )));
+    }
+    let mut out: Vec<Vec<i32>> = idx
+        .iter()
+        .map(|&i| Vec::with_capacity(n_frames * h.signals[i].samples_per_frame))
+        .collect();
+    for fr in flat[..n_frames * frame].chunks_exact(frame) {
+        let mut k = 0;
+        for (o, &i) in out.iter_mut().zip(idx) {
+            let spf = h.signals[i].samples_per_frame;
+            o.extend_from_slice(&fr[k..k + spf]);
+            k += spf;
+        }
+    }
+    for (o, &i) in out.iter_mut().zip(idx) {
+        let s = &h.signals[i];
+        let skew = s.skew * s.samples_per_frame;
+        if skew > 0 && skew < o.len() {
+            // The sample for time t is stored `skew` samples later; keep the length.
+            let last = *o.last().unwrap_or(&0);
+            o.drain(..skew);
+            o.resize(n_frames * s.samples_per_frame, last);
+        }
+        if let Some(sum) = s.checksum
+            && s.skew == 0
+            && h.n_frames.is_some()
+        {
+            let got = o.iter().fold(0i32, |a, &v| a.wrapping_add(v)) as i16 as i32;
+            if got != sum as i16 as i32 {
+                return Err(err(format!(
+                    "signal {} ({}): checksum {got} differs from the header's {sum}",
+                    i, s.description
+                )));
+            }
+        }
+        if let (Some(iv), Some(&v0)) = (s.initial_value, o.first())
+            && s.skew == 0
+            && iv != v0
+        {
+            return Err(err(format!(
+                "signal {} ({}): first sample {v0} differs from the header's initial value {iv}",
+                i, s.description
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes a whole signal file body into its flat sample stream.
+fn decode(b: &[u8], format: u16) -> Result<Vec<i32>, String> {
+    Ok(match format {
+        16 => b
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]) as i32)
+            .collect(),
+        61 => b
+            .chunks_exact(2)
+            .map(|c| i16::from_be_bytes([c[0], c[1]]) as i32)
+            .collect(),
+        80 => b.iter().map(|&v| v as i32 - 128).collect(),
+        160 => b
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]) as i32 - 32768)
+            .collect(),
+        212 => {
+            let mut out = Vec::with_capacity(b.len() / 3 * 2 + 1);
+            for c in b.chunks(3) {
+                if c.len() >= 2 {
+                    out.push(sign12(c[0] as i32 | ((c[1] as i32 & 0x0f) << 8)));
+                }
+                if c.len() == 3 {
+                    out.push(sign12(c[2] as i32 | ((c[1] as i32 & 0xf0) << 4)));
+                }
+            }
+            out
+        }
+        f => {
+            return Err(format!(
+                "signal format {f} is not supported (16, 61, 80, 160, 212 are)"
+            ));
+        }
+    })
+}
+
+fn sign12(v: i32) -> i32 {
+    if v & 0x800 != 0 { v - 0x1000 } else { v }
+}
+
+/// One annotation of an MIT-format annotation file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annotation {
+    /// Sample number (in frames of the record).
+    pub sample: u64,
+    /// Annotation code (1 = N, 5 = V, …; see [`mnemonic`]).
+    pub code: u8,
+    /// Subtype.
+    pub sub: i16,
+    /// Channel.
+    pub chan: i16,
+    /// Number field.
+    pub num: i16,
+    /// Auxiliary text (rhythm labels such as `(N`).
+    pub aux: Option<String>,
+}
+
+impl Annotation {
+    /// Whether this annotation labels a beat (QRS complex), as WFDB's `isqrs` table says.
+    pub fn is_beat(&self) -> bool {
+        is_beat_code(self.code)
+    }
+}
+
+/// WFDB's `isqrs`: codes 1–13, 25, 30, 34, 35, 37, 38 and 41 are beats.
+pub fn is_beat_code(code: u8) -> bool {
+    matches!(code, 1..=13 | 25 | 30 | 34 | 35 | 37 | 38 | 41)
+}
+
+/// The WFDB mnemonic of an annotation code (`N`, `V`, `A`, `+`, …), `"?"` when unknown.
+pub fn mnemonic(code: u8) -> &'static str {
+    const M: [&str; 42] = [
+        " ", "N", "L", "R", "a", "V", "F", "J", "A", "S", "E", "j", "/", "Q", "~", "", "|", "",
+        "s", "T", "*", "D", "\"", "=", "p", "B", "^", "t", "+", "u", "?", "!", "[", "]", "e", "n",
+        "@", "x", "f", "(", ")", "r",
+    ];
+    M.get(code as usize).copied().unwrap_or("?")
+}
+
+/// Reads an MIT-format annotation file (`.atr`, `.qrs`, …).
+pub fn read_annotations(path: &Path) -> Result<Vec<Annotation>, EcgError> {
+    let b = std::fs::read(path).map_err(|source| EcgError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_annotations(&b).map_err(|why| EcgError::Annotation {
+        path: path.to_path_buf(),
+        why,
+    })
+}
+
+/// Parses the bytes of an MIT-format annotation file. Each 16-bit little-endian word holds a
+/// 6-bit code and a 10-bit interval; codes 59–63 are SKIP, NUM, SUB, CHAN and AUX pseudo-codes.
+pub fn parse_annotations(b: &[u8]) -> Result<Vec<Annotation>, String> {
+    let mut out: Vec<Annotation> = Vec::new();
+    let (mut t, mut chan, mut num) = (0u64, 0i16, 0i16);
+    let mut i = 0;
+    let word = |i: usize| -> Result<u16, String> {
+        b.get(i..i + 2)
+            .map(|w| u16::from_le_bytes([w[0], w[1]]))
+            .ok_or_else(|| format!("truncated at byte {i}"))
+    };
+    while i + 1 < b.len() {
+        let w = word(i)?;
+        i += 2;
+        let (code, interval) = ((w >> 10) as u8, w & 0x3ff);
+        match code {
+            0 if interval == 0 => break,
+            59 => {
+                let hi = word(i)? as u64;
+                let lo = word(i + 2)? as u64;
+                i += 4;
+                let skip = ((hi << 16) | lo) as u32 as i32;
+                t = t
+                    .checked_add_signed(skip as i64)
+                    .ok_or_else(|| format!("SKIP to a negative time at byte {i}"))?;
+            }
+            60 => num = sign10(interval),
+            61 => last(&mut out, i)?.sub = sign10(interval),
+            62 => chan = sign10(interval),
+            63 => {
+                let n = interval as usize;
+                let text = b
+                    .get(i..i + n)
+                    .ok_or_else(|| format!("AUX of {n} bytes truncated at byte {i}"))?;
+                let s = String::from_utf8_lossy(text)
+                    .trim_end_matches('\0')
+                    .to_string();
+                last(&mut out, i)?.aux = Some(s);
+                i += n + (n & 1);
+            }
+            _ => {
+                t += interval as u64;
+                out.push(Annotation {
+                    sample: t,
+                    code,
+                    sub: 0,
+                    chan,
+                    num,
+                    aux: None,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn last(out: &mut [Annotation], at: usize) -> Result<&mut Annotation, String> {
+    out.last_mut()
+        .ok_or_else(|| format!("modifier before any annotation at byte {at}"))
+}
+
+fn sign10(v: u16) -> i16 {
+    if v & 0x200 != 0 {
+        v as i16 - 0x400
+    } else {
+        v as i16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_grammar() {
+        let h = parse_header(
+            "# c\nr 3 125 75000 17:27:45 15/08/1994\n\
+             r.dat 212x4 2963.77/mV 12 0 67 -11266 0 MCL1\n\
+             r.dat 212 12.84(-1605)/mmHg 12 0 -943 -23651 0 ABP\n\
+             r.dat 212:4 2000 12 0 -304 6310 0 RESP\n",
+            Path::new("r.hea"),
+        )
+        .unwrap();
+        assert_eq!(h.fs, 125.0);
+        assert_eq!(h.n_frames, Some(75000));
+        assert_eq!(h.signals[0].samples_per_frame, 4);
+        assert_eq!(h.signals[1].baseline, -1605);
+        assert_eq!(h.signals[1].units, "mmHg");
+        assert_eq!(h.signals[2].skew, 4);
+        assert_eq!(h.signals[2].units, "mV");
+    }
+
+    #[test]
+    fn bad_header_names_the_line() {
+        let e = parse_header("r 2 360\nr.dat 212 200\n", Path::new("x.hea")).unwrap_err();
+        assert!(e.to_string().contains("x.hea, line 1"), "{e}");
+        let e = parse_header("r 1 0\nr.dat 16\n", Path::new("x.hea")).unwrap_err();
+        assert!(e.to_string().contains("not positive"), "{e}");
+    }
+
+    #[test]
+    fn format_212_pairs() {
+        // 0x123 and -1 (0xfff) packed: b0 = 0x23, b1 = 0xf1, b2 = 0xff.
+        assert_eq!(decode(&[0x23, 0xf1, 0xff], 212).unwrap(), vec![0x123, -1]);
+        assert!(decode(&[0; 4], 311).unwrap_err().contains("311"));
+    }
+}

@@ -1,0 +1,76 @@
+//! WFDB reading on the real PhysioNet records of the corpus.
+
+mod common;
+
+use worker_ecg::wfdb::{mnemonic, read_annotations, read_wfdb};
+
+#[test]
+fn mitbih_100_signals() {
+    let r = read_wfdb(&common::ecg("wfdb/mitdb/100.hea")).unwrap();
+    assert_eq!(r.header.fs, 360.0);
+    assert_eq!(r.header.signals.len(), 2);
+    assert_eq!(r.digital[0].len(), 650000);
+    assert_eq!(r.digital[1].len(), 650000);
+    assert_eq!(r.header.signals[0].gain, 200.0);
+    assert_eq!(r.header.signals[0].description, "MLII");
+    // The reader checks the header's initial values and checksums; these are the values
+    // SOURCES.md reports from an independent decoder.
+    assert_eq!((r.digital[0][0], r.digital[1][0]), (995, 1011));
+    let ecg = r.to_ecg();
+    assert_eq!(ecg.leads.len(), 2);
+    // (995 - 1024) / 200 mV = -145 µV.
+    assert!((ecg.leads[0].samples_uv[0] + 145.0).abs() < 1e-3);
+}
+
+#[test]
+fn mitbih_100_annotations() {
+    let a = read_annotations(&common::ecg("wfdb/mitdb/100.atr")).unwrap();
+    let beats: Vec<_> = a.iter().filter(|a| a.is_beat()).collect();
+    // Counts stated in the corpus SOURCES.md (numpy decoder): 2274 annotations, 2273 beats,
+    // N 2239, A 33, V 1; first beats at 77, 370, 662.
+    assert_eq!(a.len(), 2274);
+    assert_eq!(beats.len(), 2273);
+    let count = |m: &str| beats.iter().filter(|b| mnemonic(b.code) == m).count();
+    assert_eq!((count("N"), count("A"), count("V")), (2239, 33, 1));
+    let first: Vec<u64> = beats.iter().take(3).map(|b| b.sample).collect();
+    assert_eq!(first, vec![77, 370, 662]);
+    assert_eq!(a[0].aux.as_deref(), Some("(N"));
+}
+
+#[test]
+fn ptb_format_16_fifteen_leads() {
+    let r = read_wfdb(&common::ecg("wfdb/ptbdb/s0010_re.hea")).unwrap();
+    assert_eq!(r.header.signals.len(), 15);
+    assert!(r.digital.iter().all(|d| d.len() == 38400));
+    assert_eq!(
+        (r.digital[0][0], r.digital[1][0], r.digital[2][0]),
+        (-489, -458, 31)
+    );
+    assert_eq!(r.to_ecg().leads.len(), 15);
+}
+
+#[test]
+fn mimic_multi_sample_frames() {
+    let r = read_wfdb(&common::ecg("wfdb/mimicdb/03700181.hea")).unwrap();
+    assert_eq!(r.digital[0].len(), 75000 * 4);
+    assert_eq!(r.digital[1].len(), 75000);
+    assert_eq!(r.fs_of(0), 500.0);
+    // MCL1 runs at 4x the frame rate, ABP is not a voltage: no lead at the frame rate.
+    let ecg = r.to_ecg();
+    assert!(ecg.leads.iter().all(|l| l.name != "ABP"));
+}
+
+#[test]
+fn challenge_2015_ecg_and_other_channels() {
+    let r = read_wfdb(&common::ecg("wfdb/challenge2015/v102s.hea")).unwrap();
+    let ecg = r.to_ecg();
+    let names: Vec<_> = ecg.leads.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, vec!["II", "V"]);
+    assert_eq!(ecg.len(), 75000);
+}
+
+#[test]
+fn missing_file_names_it() {
+    let e = read_wfdb(&common::ecg("wfdb/mitdb/nope.hea")).unwrap_err();
+    assert!(e.to_string().contains("nope.hea"), "{e}");
+}
