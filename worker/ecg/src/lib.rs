@@ -3,10 +3,16 @@
 //! Module map:
 //! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
 //! - [`error`]: the crate's error type.
+//! - [`filter`]: zero-phase conditioning (baseline, mains notch, low-pass, QRS band).
+//! - [`qrs`]: multi-lead QRS detector.
+//! - [`eval`]: bxb / EC57-style scoring against reference annotations.
 //!
 //! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts.
 
 pub mod error;
+pub mod eval;
+pub mod filter;
+pub mod qrs;
 pub mod wfdb;
 
 pub use error::EcgError;
