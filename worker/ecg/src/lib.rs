@@ -1,6 +1,11 @@
 //! ECG pipelines for remotedx: pure functions over sample buffers, no network, no database.
 //!
 //! Module map:
+//! - [`analysis`]: the pipeline ([`analyse`]) and the triage flags.
+//! - [`measure`]: median beats, intervals, axis, ST levels.
+//! - [`quality`]: lead off, saturation, noise.
+//! - [`leads`]: lead-name normalisation.
+//! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
 //! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
 //! - [`error`]: the crate's error type.
 //! - [`filter`]: zero-phase conditioning (baseline, mains notch, low-pass, QRS band).
@@ -9,12 +14,19 @@
 //!
 //! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts.
 
+pub mod analysis;
+pub mod dicom;
 pub mod error;
 pub mod eval;
 pub mod filter;
+pub mod leads;
+pub mod measure;
 pub mod qrs;
+pub mod quality;
 pub mod wfdb;
 
+pub use analysis::{Analysis, Flag, analyse, analyse_many};
+pub use dicom::read_dicom;
 pub use error::EcgError;
 pub use wfdb::{Record, read_wfdb};
 

@@ -1,0 +1,408 @@
+//! DICOM waveform objects (12-Lead ECG, General ECG, Hemodynamic and other Waveform IODs):
+//! the Waveform Sequence's multiplex groups, their channel definitions, and the device's own
+//! measurements from the Waveform Annotation Sequence.
+//!
+//! Scaling (PS3.3 C.10.9.1.4): a channel's value is `sample × Channel Sensitivity × Channel
+//! Sensitivity Correction Factor + Channel Baseline`, in the units of the Channel Sensitivity
+//! Units Sequence (UCUM `uV`, `mV`, `V`, `nV` are converted to µV; channels in other units,
+//! such as mmHg on a hemodynamic object, are not ECG leads and are left out of [`Ecg`]).
+//! Samples equal to Waveform Padding Value read as 0 µV. 8-bit µ-law (`MB`) and A-law (`AB`)
+//! samples are expanded with ITU-T G.711 to 14-bit and 13-bit linear values before scaling.
+
+use std::path::Path;
+
+use dicom_dictionary_std::tags;
+use dicom_object::InMemDicomObject;
+
+use crate::error::EcgError;
+use crate::{DeviceMeasurements, Ecg, Lead};
+
+/// One channel of a multiplex group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    /// Lead or channel name (Channel Source code meaning, else Channel Label).
+    pub name: String,
+    /// Samples in the channel's units scaled to µV when the units are a voltage.
+    pub samples: Vec<f32>,
+    /// Whether the units were a voltage (samples are µV).
+    pub voltage: bool,
+    /// Units code value as stated (`uV`, `mV`, `mmHg`, …).
+    pub units: String,
+}
+
+/// One item of the Waveform Sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiplexGroup {
+    /// Multiplex Group Label (`RHYTHM`, `MEDIAN BEAT`, …), empty when absent.
+    pub label: String,
+    /// Waveform Originality (`ORIGINAL` or `DERIVED`).
+    pub originality: String,
+    /// Sampling Frequency, Hz.
+    pub fs: f64,
+    /// The channels.
+    pub channels: Vec<Channel>,
+}
+
+/// Opens a DICOM file and reads its waveform groups and device measurements.
+pub fn read_waveforms(path: &Path) -> Result<(Vec<MultiplexGroup>, DeviceMeasurements), EcgError> {
+    let obj = dicom_object::open_file(path).map_err(|e| EcgError::Dicom {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    let items = obj
+        .get(tags::WAVEFORM_SEQUENCE)
+        .and_then(|e| e.items())
+        .ok_or_else(|| EcgError::Dicom {
+            path: path.to_path_buf(),
+            why: "no Waveform Sequence (5400,0100): not a waveform object".into(),
+        })?;
+    let groups = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            group(item).map_err(|(field, why)| EcgError::Waveform {
+                path: path.to_path_buf(),
+                group: i,
+                field,
+                why,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let device = device_measurements(&obj, &groups);
+    Ok((groups, device))
+}
+
+/// Reads a DICOM ECG: the first original (non-derived) group with voltage channels, usually
+/// `RHYTHM`, becomes the [`Ecg`]; the device's measurements come along.
+pub fn read_dicom(path: &Path) -> Result<Ecg, EcgError> {
+    let (groups, device) = read_waveforms(path)?;
+    let pick = groups
+        .iter()
+        .filter(|g| g.channels.iter().any(|c| c.voltage))
+        .max_by_key(|g| {
+            (
+                g.originality != "DERIVED",
+                g.channels.first().map_or(0, |c| c.samples.len()),
+            )
+        })
+        .ok_or_else(|| EcgError::Dicom {
+            path: path.to_path_buf(),
+            why: "no multiplex group has a channel in voltage units".into(),
+        })?;
+    Ok(Ecg {
+        fs: pick.fs,
+        leads: pick
+            .channels
+            .iter()
+            .filter(|c| c.voltage)
+            .map(|c| Lead {
+                name: c.name.clone(),
+                samples_uv: c.samples.clone(),
+            })
+            .collect(),
+        device: Some(device),
+    })
+}
+
+type FieldError = (&'static str, String);
+
+fn text(o: &InMemDicomObject, tag: dicom_core::Tag) -> Option<String> {
+    o.get(tag)
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim_matches([' ', '\0']).to_string())
+}
+
+fn num(
+    o: &InMemDicomObject,
+    tag: dicom_core::Tag,
+    field: &'static str,
+) -> Result<Option<f64>, FieldError> {
+    match o.get(tag) {
+        None => Ok(None),
+        Some(e) if e.header().len.0 == 0 => Ok(None),
+        Some(e) => e
+            .to_float64()
+            .map(Some)
+            .map_err(|err| (field, format!("not a number: {err}"))),
+    }
+}
+
+fn required(
+    o: &InMemDicomObject,
+    tag: dicom_core::Tag,
+    field: &'static str,
+) -> Result<f64, FieldError> {
+    num(o, tag, field)?.ok_or((field, "missing".to_string()))
+}
+
+fn code_meaning(o: &InMemDicomObject, seq: dicom_core::Tag) -> Option<(String, String)> {
+    let item = o.get(seq)?.items()?.first()?;
+    Some((
+        text(item, tags::CODE_VALUE).unwrap_or_default(),
+        text(item, tags::CODE_MEANING).unwrap_or_default(),
+    ))
+}
+
+/// Sample interpretation → (bytes per sample, decoder).
+fn decoder(interp: &str) -> Option<(usize, fn(&[u8]) -> i32)> {
+    Some(match interp {
+        "SS" => (2, |b| i16::from_le_bytes([b[0], b[1]]) as i32),
+        "US" => (2, |b| u16::from_le_bytes([b[0], b[1]]) as i32),
+        "SB" => (1, |b| b[0] as i8 as i32),
+        "UB" => (1, |b| b[0] as i32),
+        "MB" => (1, |b| mu_law(b[0])),
+        "AB" => (1, |b| a_law(b[0])),
+        "SL" => (4, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        _ => return None,
+    })
+}
+
+/// ITU-T G.711 µ-law expansion to a 14-bit linear value.
+pub fn mu_law(b: u8) -> i32 {
+    let u = !b;
+    let exp = (u >> 4) & 7;
+    let mag = ((((u & 0x0f) as i32) << 3) + 0x84) << exp;
+    let v = mag - 0x84;
+    if u & 0x80 != 0 { -v } else { v }
+}
+
+/// ITU-T G.711 A-law expansion to a 13-bit linear value.
+pub fn a_law(b: u8) -> i32 {
+    let a = b ^ 0x55;
+    let exp = (a >> 4) & 7;
+    let man = (a & 0x0f) as i32;
+    let mag = if exp == 0 {
+        (man << 4) + 8
+    } else {
+        ((man << 4) + 0x108) << (exp - 1)
+    };
+    if a & 0x80 != 0 { mag } else { -mag }
+}
+
+fn group(item: &InMemDicomObject) -> Result<MultiplexGroup, FieldError> {
+    let n_ch = required(
+        item,
+        tags::NUMBER_OF_WAVEFORM_CHANNELS,
+        "NumberOfWaveformChannels",
+    )? as usize;
+    let n_s = required(
+        item,
+        tags::NUMBER_OF_WAVEFORM_SAMPLES,
+        "NumberOfWaveformSamples",
+    )? as usize;
+    let fs = required(item, tags::SAMPLING_FREQUENCY, "SamplingFrequency")?;
+    if !(fs > 0.0 && fs.is_finite()) {
+        return Err((
+            "SamplingFrequency",
+            format!("{fs} Hz is not a positive rate"),
+        ));
+    }
+    if n_ch == 0 {
+        return Err(("NumberOfWaveformChannels", "zero channels".into()));
+    }
+    let interp = text(item, tags::WAVEFORM_SAMPLE_INTERPRETATION)
+        .ok_or(("WaveformSampleInterpretation", "missing".to_string()))?;
+    let (width, dec) = decoder(&interp).ok_or((
+        "WaveformSampleInterpretation",
+        format!("unknown sample interpretation {interp:?} (SS, US, SB, UB, MB, AB, SL are known)"),
+    ))?;
+    let bits = required(item, tags::WAVEFORM_BITS_ALLOCATED, "WaveformBitsAllocated")? as usize;
+    if bits != width * 8 {
+        return Err((
+            "WaveformBitsAllocated",
+            format!(
+                "{bits} bits but interpretation {interp} needs {}",
+                width * 8
+            ),
+        ));
+    }
+    let data = item
+        .get(tags::WAVEFORM_DATA)
+        .ok_or(("WaveformData", "missing".to_string()))?
+        .to_bytes()
+        .map_err(|e| ("WaveformData", e.to_string()))?;
+    let need = n_ch * n_s * width;
+    if data.len() != need && data.len() != need + 1 {
+        return Err((
+            "WaveformData",
+            format!(
+                "{} bytes, but {n_ch} channels x {n_s} samples x {width} bytes = {need}",
+                data.len()
+            ),
+        ));
+    }
+    let defs = item
+        .get(tags::CHANNEL_DEFINITION_SEQUENCE)
+        .and_then(|e| e.items())
+        .ok_or(("ChannelDefinitionSequence", "missing".to_string()))?;
+    if defs.len() != n_ch {
+        return Err((
+            "ChannelDefinitionSequence",
+            format!("{} items for {n_ch} channels", defs.len()),
+        ));
+    }
+    let padding = item
+        .get(tags::WAVEFORM_PADDING_VALUE)
+        .and_then(|e| e.to_bytes().ok())
+        .filter(|b| b.len() >= width)
+        .map(|b| dec(&b[..width]));
+    let channels = defs
+        .iter()
+        .enumerate()
+        .map(|(c, def)| channel(def, c, &data, n_ch, n_s, width, dec, padding))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(MultiplexGroup {
+        label: text(item, tags::MULTIPLEX_GROUP_LABEL).unwrap_or_default(),
+        originality: text(item, tags::WAVEFORM_ORIGINALITY).unwrap_or_default(),
+        fs,
+        channels,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn channel(
+    def: &InMemDicomObject,
+    c: usize,
+    data: &[u8],
+    n_ch: usize,
+    n_s: usize,
+    width: usize,
+    dec: fn(&[u8]) -> i32,
+    padding: Option<i32>,
+) -> Result<Channel, FieldError> {
+    let name = code_meaning(def, tags::CHANNEL_SOURCE_SEQUENCE)
+        .map(|(_, m)| m)
+        .filter(|m| !m.is_empty())
+        .or_else(|| text(def, tags::CHANNEL_LABEL))
+        .unwrap_or_else(|| format!("channel {}", c + 1));
+    let sens = num(def, tags::CHANNEL_SENSITIVITY, "ChannelSensitivity")?.unwrap_or(1.0);
+    let cf = num(
+        def,
+        tags::CHANNEL_SENSITIVITY_CORRECTION_FACTOR,
+        "ChannelSensitivityCorrectionFactor",
+    )?
+    .unwrap_or(1.0);
+    let base = num(def, tags::CHANNEL_BASELINE, "ChannelBaseline")?.unwrap_or(0.0);
+    let units = code_meaning(def, tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE)
+        .map(|(v, _)| v)
+        .unwrap_or_else(|| "uV".into());
+    let to_uv = match units.as_str() {
+        "uV" | "µV" => Some(1.0),
+        "mV" => Some(1e3),
+        "V" => Some(1e6),
+        "nV" => Some(1e-3),
+        _ => None,
+    };
+    let k = sens * cf * to_uv.unwrap_or(1.0);
+    let b = base * to_uv.unwrap_or(1.0);
+    let stride = n_ch * width;
+    let samples = (0..n_s)
+        .map(|s| {
+            let o = s * stride + c * width;
+            let v = dec(&data[o..o + width]);
+            if Some(v) == padding {
+                0.0
+            } else {
+                (v as f64 * k + b) as f32
+            }
+        })
+        .collect();
+    Ok(Channel {
+        name,
+        samples,
+        voltage: to_uv.is_some(),
+        units,
+    })
+}
+
+/// The device's interval measurements, statements and per-beat QRS fiducials.
+///
+/// Per-beat fiducials: the `Fiducial Point` annotations that point into the rhythm group.
+/// Mortara writes the median beat's fiducial first (annotation group 2, an index into the
+/// median beat although it references the rhythm group); when a MEDIAN BEAT group exists, the
+/// fiducials of the annotation group of the first one are taken as the median beat's and left
+/// out.
+fn device_measurements(obj: &InMemDicomObject, groups: &[MultiplexGroup]) -> DeviceMeasurements {
+    let mut d = DeviceMeasurements::default();
+    let Some(items) = obj
+        .get(tags::WAVEFORM_ANNOTATION_SEQUENCE)
+        .and_then(|e| e.items())
+    else {
+        return d;
+    };
+    let mut fiducials: Vec<(u32, usize)> = Vec::new();
+    for a in items {
+        if let Some(t) = text(a, tags::UNFORMATTED_TEXT_VALUE).filter(|t| !t.is_empty()) {
+            d.statements.push(t);
+        }
+        let Some((_, meaning)) = code_meaning(a, tags::CONCEPT_NAME_CODE_SEQUENCE) else {
+            continue;
+        };
+        let value = num(a, tags::NUMERIC_VALUE, "NumericValue").ok().flatten();
+        let slot = match meaning.to_ascii_lowercase().as_str() {
+            "rr interval" => &mut d.rr_ms,
+            "pr interval" => &mut d.pr_ms,
+            "qrs duration" => &mut d.qrs_ms,
+            "qt interval" => &mut d.qt_ms,
+            "qtc interval" => &mut d.qtc_ms,
+            "heart rate" | "ventricular rate" | "ventricular heart rate" => &mut d.hr_bpm,
+            "fiducial point" => {
+                let g = a
+                    .get(tags::ANNOTATION_GROUP_NUMBER)
+                    .and_then(|e| e.to_int::<u32>().ok())
+                    .unwrap_or(0);
+                if let Some(p) = a
+                    .get(tags::REFERENCED_SAMPLE_POSITIONS)
+                    .and_then(|e| e.to_multi_int::<u32>().ok())
+                    .and_then(|v| v.first().copied())
+                {
+                    fiducials.push((g, p as usize));
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = value.filter(|v| *v > 0.0);
+        }
+    }
+    let has_median = groups
+        .iter()
+        .any(|g| g.label.to_ascii_uppercase().contains("MEDIAN"));
+    if has_median
+        && fiducials.len() > 1
+        && let Some(&(g0, _)) = fiducials.first()
+    {
+        fiducials.retain(|&(g, _)| g != g0);
+    }
+    // Sample positions are 1-based (PS3.3 C.10.10.1.1).
+    d.qrs_samples = fiducials
+        .into_iter()
+        .map(|(_, p)| p.saturating_sub(1))
+        .collect();
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g711_expansion() {
+        // µ-law 0xff and 0x7f are +0 and -0; 0x80 is the largest positive, 0x00 the most negative.
+        assert_eq!(mu_law(0xff), 0);
+        assert_eq!(mu_law(0x80), 8031);
+        assert_eq!(mu_law(0x00), -8031);
+        // A-law 0xd5 is the smallest positive step (+8), 0x55 the smallest negative.
+        assert_eq!(a_law(0xd5), 8);
+        assert_eq!(a_law(0x55), -8);
+        assert_eq!(a_law(0xaa), 4032);
+        assert_eq!(a_law(0x2a), -4032);
+    }
+
+    #[test]
+    fn unknown_interpretation_is_named() {
+        assert!(decoder("XX").is_none());
+        assert_eq!(decoder("MB").unwrap().0, 1);
+    }
+}

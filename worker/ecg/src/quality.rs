@@ -1,0 +1,115 @@
+//! Signal quality per lead: lead off / flat, saturation (clipping at the ADC rails) and
+//! noise, so that a bad recording says so instead of reporting confident numbers.
+//!
+//! Rules (on the raw lead, and on the conditioned lead for noise):
+//! - **flat**: peak-to-peak of the conditioned lead below 50 µV (no ECG can be that small;
+//!   a disconnected electrode reads flat or pure mains hum, which the notch removes);
+//! - **saturated**: more than 0.5 % of samples sit at the lead's extreme value in runs of at
+//!   least 20 ms (a clipping amplifier or ADC);
+//! - **noisy**: the 40–100 Hz residual (muscle noise) has an RMS above 15 % of the median QRS
+//!   peak-to-peak amplitude, or baseline wander below 0.5 Hz exceeds 2 mV peak-to-peak.
+
+use serde::Serialize;
+
+use crate::filter::Biquad;
+
+/// Quality of one lead.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadQuality {
+    /// Lead name.
+    pub lead: String,
+    /// Lead off or flat.
+    pub flat: bool,
+    /// Clipped at the rails.
+    pub saturated: bool,
+    /// Too noisy to measure.
+    pub noisy: bool,
+    /// Muscle-noise RMS relative to the QRS amplitude.
+    pub noise_ratio: f32,
+}
+
+impl LeadQuality {
+    /// Whether the lead can be used for detection and measurement.
+    pub fn usable(&self) -> bool {
+        !(self.flat || self.saturated || self.noisy)
+    }
+}
+
+/// Assesses a lead from its raw and conditioned samples and the detected beats.
+pub fn assess(name: &str, raw: &[f32], cond: &[f32], fs: f64, beats: &[usize]) -> LeadQuality {
+    let (flat, saturated) = flat_or_saturated(raw, cond, fs);
+    let mut hf = cond.to_vec();
+    Biquad::lowpass(40.0_f64.min(0.4 * fs), fs, std::f64::consts::FRAC_1_SQRT_2).filtfilt(&mut hf);
+    let resid: f64 = cond
+        .iter()
+        .zip(&hf)
+        .map(|(a, b)| ((a - b) as f64).powi(2))
+        .sum::<f64>()
+        / cond.len().max(1) as f64;
+    let qrs = qrs_amplitude(cond, fs, beats).max(1.0);
+    let noise_ratio = (resid.sqrt() as f32) / qrs;
+    let wander = {
+        let mut base = raw.to_vec();
+        Biquad::lowpass(0.5, fs, std::f64::consts::FRAC_1_SQRT_2).filtfilt(&mut base);
+        let (a, b) = min_max(&base);
+        b - a
+    };
+    LeadQuality {
+        lead: name.to_string(),
+        flat,
+        saturated,
+        noisy: !flat && (noise_ratio > 0.15 || wander > 2000.0),
+        noise_ratio,
+    }
+}
+
+/// The checks that need no beats: (flat, saturated).
+pub fn flat_or_saturated(raw: &[f32], cond: &[f32], fs: f64) -> (bool, bool) {
+    let (lo, hi) = min_max(cond);
+    (hi - lo < 50.0, saturation(raw, fs))
+}
+
+fn min_max(x: &[f32]) -> (f32, f32) {
+    x.iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        })
+}
+
+fn saturation(x: &[f32], fs: f64) -> bool {
+    let (lo, hi) = min_max(x);
+    if hi <= lo {
+        return false;
+    }
+    let min_run = ((0.02 * fs) as usize).max(2);
+    let mut clipped = 0usize;
+    let mut run = 0usize;
+    for &v in x {
+        if v == lo || v == hi {
+            run += 1;
+        } else {
+            if run >= min_run {
+                clipped += run;
+            }
+            run = 0;
+        }
+    }
+    if run >= min_run {
+        clipped += run;
+    }
+    clipped * 200 > x.len()
+}
+
+/// Median peak-to-peak amplitude within ±60 ms of each beat.
+fn qrs_amplitude(x: &[f32], fs: f64, beats: &[usize]) -> f32 {
+    let w = (0.06 * fs) as usize;
+    let mut a: Vec<f32> = beats
+        .iter()
+        .map(|&b| {
+            let s = &x[b.saturating_sub(w)..(b + w + 1).min(x.len())];
+            let (lo, hi) = min_max(s);
+            hi - lo
+        })
+        .collect();
+    crate::qrs::median(&mut a)
+}
