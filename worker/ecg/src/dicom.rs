@@ -162,7 +162,8 @@ pub fn mu_law(b: u8) -> i32 {
     let u = !b;
     let exp = (u >> 4) & 7;
     let mag = ((((u & 0x0f) as i32) << 3) + 0x84) << exp;
-    let v = mag - 0x84;
+    // The 16-bit-scaled G.711 value divided by 4: the 14-bit linear code.
+    let v = (mag - 0x84) >> 2;
     if u & 0x80 != 0 { -v } else { v }
 }
 
@@ -176,6 +177,8 @@ pub fn a_law(b: u8) -> i32 {
     } else {
         ((man << 4) + 0x108) << (exp - 1)
     };
+    // The 16-bit-scaled G.711 value divided by 8: the 13-bit linear code.
+    let mag = mag >> 3;
     if a & 0x80 != 0 { mag } else { -mag }
 }
 
@@ -393,16 +396,119 @@ mod tests {
         assert_eq!(mu_law(0xff), 0);
         assert_eq!(mu_law(0x80), 8031);
         assert_eq!(mu_law(0x00), -8031);
-        // A-law 0xd5 is the smallest positive step (+8), 0x55 the smallest negative.
-        assert_eq!(a_law(0xd5), 8);
-        assert_eq!(a_law(0x55), -8);
+        // A-law 0xd5 is the smallest positive step (+1), 0x55 the smallest negative.
+        assert_eq!(a_law(0xd5), 1);
+        assert_eq!(a_law(0x55), -1);
         assert_eq!(a_law(0xaa), 4032);
         assert_eq!(a_law(0x2a), -4032);
     }
 
+    use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
+    use dicom_core::{DataElement, VR};
+
+    /// A multiplex group of `ch` channels in µV at 10 µV/LSB.
+    fn group_obj(
+        ch: u16,
+        n: u32,
+        fs: &str,
+        interp: &str,
+        bits: u16,
+        data: Vec<u8>,
+    ) -> InMemDicomObject {
+        let units = InMemDicomObject::from_element_iter([DataElement::new(
+            tags::CODE_VALUE,
+            VR::SH,
+            PrimitiveValue::from("uV"),
+        )]);
+        let def = |name: &str| {
+            let src = InMemDicomObject::from_element_iter([DataElement::new(
+                tags::CODE_MEANING,
+                VR::LO,
+                PrimitiveValue::from(name),
+            )]);
+            InMemDicomObject::from_element_iter([
+                DataElement::new(
+                    tags::CHANNEL_SOURCE_SEQUENCE,
+                    VR::SQ,
+                    Value::from(DataSetSequence::from(vec![src])),
+                ),
+                DataElement::new(
+                    tags::CHANNEL_SENSITIVITY,
+                    VR::DS,
+                    PrimitiveValue::from("10"),
+                ),
+                DataElement::new(
+                    tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE,
+                    VR::SQ,
+                    Value::from(DataSetSequence::from(vec![units.clone()])),
+                ),
+                DataElement::new(tags::CHANNEL_BASELINE, VR::DS, PrimitiveValue::from("5")),
+            ])
+        };
+        let defs: Vec<_> = (0..ch)
+            .map(|c| def(&format!("Lead {}", ["I", "II", "III"][c as usize % 3])))
+            .collect();
+        InMemDicomObject::from_element_iter([
+            DataElement::new(
+                tags::NUMBER_OF_WAVEFORM_CHANNELS,
+                VR::US,
+                PrimitiveValue::from(ch),
+            ),
+            DataElement::new(
+                tags::NUMBER_OF_WAVEFORM_SAMPLES,
+                VR::UL,
+                PrimitiveValue::from(n),
+            ),
+            DataElement::new(tags::SAMPLING_FREQUENCY, VR::DS, PrimitiveValue::from(fs)),
+            DataElement::new(
+                tags::WAVEFORM_BITS_ALLOCATED,
+                VR::US,
+                PrimitiveValue::from(bits),
+            ),
+            DataElement::new(
+                tags::WAVEFORM_SAMPLE_INTERPRETATION,
+                VR::CS,
+                PrimitiveValue::from(interp),
+            ),
+            DataElement::new(
+                tags::CHANNEL_DEFINITION_SEQUENCE,
+                VR::SQ,
+                Value::from(DataSetSequence::from(defs)),
+            ),
+            DataElement::new(tags::WAVEFORM_DATA, VR::OB, PrimitiveValue::from(data)),
+        ])
+    }
+
     #[test]
-    fn unknown_interpretation_is_named() {
-        assert!(decoder("XX").is_none());
-        assert_eq!(decoder("MB").unwrap().0, 1);
+    fn interleaved_ss_samples_are_scaled() {
+        // Two channels, two samples: (1, -2), (3, -4).
+        let data = [1i16, -2, 3, -4]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let g = group(&group_obj(2, 2, "500", "SS", 16, data)).unwrap();
+        assert_eq!(g.channels[0].name, "Lead I");
+        assert_eq!(g.channels[0].samples, vec![15.0, 35.0]);
+        assert_eq!(g.channels[1].samples, vec![-15.0, -35.0]);
+    }
+
+    #[test]
+    fn mu_law_samples_are_expanded() {
+        let g = group(&group_obj(1, 2, "250", "MB", 8, vec![0x80, 0xff])).unwrap();
+        assert_eq!(g.channels[0].samples, vec![80315.0, 5.0]);
+    }
+
+    #[test]
+    fn malformed_groups_name_the_field() {
+        let e = group(&group_obj(2, 2, "0", "SS", 16, vec![0; 8])).unwrap_err();
+        assert_eq!(e.0, "SamplingFrequency");
+        let e = group(&group_obj(2, 2, "500", "XX", 16, vec![0; 8])).unwrap_err();
+        assert_eq!(e.0, "WaveformSampleInterpretation");
+        assert!(e.1.contains("XX"));
+        let e = group(&group_obj(3, 2, "500", "SS", 16, vec![0; 8])).unwrap_err();
+        assert_eq!(e.0, "WaveformData");
+        assert!(e.1.contains("3 channels x 2 samples"), "{}", e.1);
+        let e = group(&group_obj(2, 2, "500", "SS", 8, vec![0; 8])).unwrap_err();
+        assert_eq!(e.0, "WaveformBitsAllocated");
     }
 }

@@ -5,13 +5,13 @@
 //! - **median beat** per lead: the sample-wise median of up to 64 beats (evenly spread over
 //!   the record) aligned on the detector's fiducial, from 450 ms before to 700 ms after it;
 //! - **QRS onset/offset**: on the summed absolute slope of all leads, the first points before
-//!   and after the fiducial where the slope stays below 6 % (onset) / 8 % (offset) of its
+//!   and after the fiducial where the slope stays below 2 % (onset) / 3 % (offset) of its
 //!   QRS maximum above the beat's slope floor (10th percentile) for 10 ms;
 //! - **isoelectric level** per lead: the mean over 16–4 ms before QRS onset (PR segment);
 //! - **P onset**: on the spatial magnitude (root of the summed squared deviations from the
 //!   isoelectric levels), the P peak is the maximum 300–30 ms before QRS onset; it must exceed
 //!   30 µV and rise clear of the level before it; the onset is where the magnitude falls back
-//!   to 10 % of the peak above the floor before it;
+//!   to 5 % of the peak above the floor before it;
 //! - **T end**: in each lead whose T wave exceeds 1/3 of the largest T amplitude (and 50 µV),
 //!   the tangent at the steepest descent after the T peak meets the isoelectric level (the
 //!   tangent method); the global T end is the latest of these;
@@ -122,7 +122,7 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
         .collect();
     let p_on = p_onset(mb, &iso, qrs_on, fs);
     let limit = {
-        let by_rr = rr_s.map_or(usize::MAX, |rr| mb.r + (rr * 0.85 * fs) as usize);
+        let by_rr = rr_s.map_or(usize::MAX, |rr| mb.r + (rr * 0.7 * fs) as usize);
         by_rr.min(len - 2)
     };
     let t_end = t_end(mb, &iso, qrs_off + ms(60.0), limit, fs);
@@ -183,7 +183,7 @@ fn qrs_bounds(slope: &[f32], r: usize, fs: f64) -> (usize, usize) {
     let mut i = r;
     while i > lo {
         i -= 1;
-        if quiet(i, 0.06) {
+        if quiet(i, 0.02) {
             run += 1;
             if run >= hold {
                 on = i + hold - 1;
@@ -198,7 +198,7 @@ fn qrs_bounds(slope: &[f32], r: usize, fs: f64) -> (usize, usize) {
     run = 0;
     let hi = (r + ms(200.0)).min(slope.len() - 1);
     for j in r..hi {
-        if quiet(j, 0.08) {
+        if quiet(j, 0.03) {
             run += 1;
             if run >= hold {
                 off = j + 1 - hold;
@@ -237,7 +237,7 @@ fn p_onset(mb: &MedianBeats, iso: &[f32], qrs_on: usize, fs: f64) -> Option<usiz
     if apk < 30.0 || apk - floor < 0.5 * apk {
         return None;
     }
-    let th = floor + 0.1 * (apk - floor);
+    let th = floor + 0.05 * (apk - floor);
     let mut k = pk;
     while k > 0 && m[k] > th {
         k -= 1;
