@@ -6,6 +6,7 @@
 //! - [`quality`]: lead off, saturation, noise.
 //! - [`leads`]: lead-name normalisation.
 //! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
+//! - [`synth`]: synthetic 12-lead ECGs with known truth.
 //! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
 //! - [`error`]: the crate's error type.
 //! - [`filter`]: zero-phase conditioning (baseline, mains notch, low-pass, QRS band).
@@ -23,6 +24,7 @@ pub mod leads;
 pub mod measure;
 pub mod qrs;
 pub mod quality;
+pub mod synth;
 pub mod wfdb;
 
 pub use analysis::{Analysis, Flag, analyse, analyse_many};

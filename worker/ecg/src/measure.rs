@@ -10,7 +10,8 @@
 //! - **isoelectric level** per lead: the mean over 16–4 ms before QRS onset (PR segment);
 //! - **P onset**: on the spatial magnitude (root of the summed squared deviations from the
 //!   isoelectric levels), the P peak is the maximum 300–30 ms before QRS onset; it must exceed
-//!   30 µV and rise clear of the level before it; the onset is where the magnitude falls back
+//!   30 µV and rise clear of the level before it; at fast rates the window starts after the
+//!   previous beat's T end (T end − RR); the onset is where the magnitude falls back
 //!   to 5 % of the peak above the floor before it;
 //! - **T end**: in each lead whose T wave exceeds 1/3 of the largest T amplitude (and 50 µV),
 //!   the tangent at the steepest descent after the T peak meets the isoelectric level (the
@@ -120,12 +121,18 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
         .iter()
         .map(|b| mean(&b[qrs_on.saturating_sub(ms(16.0))..qrs_on.saturating_sub(ms(4.0)).max(1)]))
         .collect();
-    let p_on = p_onset(mb, &iso, qrs_on, fs);
     let limit = {
         let by_rr = rr_s.map_or(usize::MAX, |rr| mb.r + (rr * 0.7 * fs) as usize);
         by_rr.min(len - 2)
     };
     let t_end = t_end(mb, &iso, qrs_off + ms(60.0), limit, fs);
+    // At fast rates the previous beat's T wave falls in the P search window: start the
+    // window after it.
+    let prev_t_end = match (t_end, rr_s) {
+        (Some(t), Some(rr)) => (t + ms(10.0)).checked_sub((rr * fs) as usize),
+        _ => None,
+    };
+    let p_on = p_onset(mb, &iso, qrs_on, prev_t_end.unwrap_or(0), fs);
     let to_ms = |a: usize, b: usize| (b as f64 - a as f64) * 1000.0 / fs;
     let j60 = (qrs_off + ms(60.0)).min(len - 1);
     Measurements {
@@ -225,10 +232,13 @@ fn magnitude(mb: &MedianBeats, iso: &[f32], a: usize, b: usize) -> Vec<f32> {
         .collect()
 }
 
-fn p_onset(mb: &MedianBeats, iso: &[f32], qrs_on: usize, fs: f64) -> Option<usize> {
+fn p_onset(mb: &MedianBeats, iso: &[f32], qrs_on: usize, after: usize, fs: f64) -> Option<usize> {
     let ms = |t: f64| (t * fs / 1000.0).round() as usize;
-    let a = qrs_on.saturating_sub(ms(350.0));
+    let a = qrs_on.saturating_sub(ms(350.0)).max(after);
     let b = qrs_on.checked_sub(ms(30.0))?;
+    if b <= a + 2 {
+        return None;
+    }
     let m = magnitude(mb, iso, a, b);
     let w0 = (qrs_on.saturating_sub(ms(300.0))).saturating_sub(a);
     let pk = w0 + argmax(&m[w0..]);
@@ -321,5 +331,6 @@ fn axis(mb: &MedianBeats, iso: &[f32], on: usize, off: usize) -> Option<f64> {
         (None, None, Some(ii), Some(iii)) => (ii - iii, (ii + iii) / 2.0),
         _ => return None,
     };
-    Some(avf.atan2(i).to_degrees())
+    // Goldberger's aVF is √3/2 of the frontal vector's vertical component.
+    Some((avf * 2.0 / 3f64.sqrt()).atan2(i).to_degrees())
 }

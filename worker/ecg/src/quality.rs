@@ -6,8 +6,11 @@
 //!   a disconnected electrode reads flat or pure mains hum, which the notch removes);
 //! - **saturated**: more than 0.5 % of samples sit at the lead's extreme value in runs of at
 //!   least 20 ms (a clipping amplifier or ADC);
-//! - **noisy**: the 40–100 Hz residual (muscle noise) has an RMS above 15 % of the median QRS
-//!   peak-to-peak amplitude, or baseline wander below 0.5 Hz exceeds 2 mV peak-to-peak.
+//! - **noisy**: the 40–100 Hz residual (muscle noise) outside the QRS complexes (±80 ms) has
+//!   an RMS above 30 µV, or above 15 µV
+//!   and 30 % of the lead's median QRS peak-to-peak amplitude (a lead nearly perpendicular to
+//!   the QRS vector has a small QRS and is not noisy for that), or baseline wander below
+//!   0.5 Hz exceeds 2 mV peak-to-peak.
 
 use serde::Serialize;
 
@@ -40,12 +43,22 @@ pub fn assess(name: &str, raw: &[f32], cond: &[f32], fs: f64, beats: &[usize]) -
     let (flat, saturated) = flat_or_saturated(raw, cond, fs);
     let mut hf = cond.to_vec();
     Biquad::lowpass(40.0_f64.min(0.4 * fs), fs, std::f64::consts::FRAC_1_SQRT_2).filtfilt(&mut hf);
-    let resid: f64 = cond
+    // Outside the QRS complexes only: the QRS itself has energy above 40 Hz.
+    let mut outside = vec![true; cond.len()];
+    let w = (0.08 * fs) as usize;
+    for &b in beats {
+        let end = (b + w + 1).min(outside.len());
+        outside[b.saturating_sub(w).min(end)..end].fill(false);
+    }
+    let (sum, cnt) = cond
         .iter()
         .zip(&hf)
-        .map(|(a, b)| ((a - b) as f64).powi(2))
-        .sum::<f64>()
-        / cond.len().max(1) as f64;
+        .zip(&outside)
+        .filter(|(_, o)| **o)
+        .fold((0f64, 0usize), |(s, c), ((a, b), _)| {
+            (s + ((a - b) as f64).powi(2), c + 1)
+        });
+    let resid = sum / cnt.max(1) as f64;
     let qrs = qrs_amplitude(cond, fs, beats).max(1.0);
     let noise_ratio = (resid.sqrt() as f32) / qrs;
     let wander = {
@@ -58,7 +71,10 @@ pub fn assess(name: &str, raw: &[f32], cond: &[f32], fs: f64, beats: &[usize]) -
         lead: name.to_string(),
         flat,
         saturated,
-        noisy: !flat && (noise_ratio > 0.15 || wander > 2000.0),
+        noisy: !flat
+            && ((resid.sqrt() > 30.0)
+                || (resid.sqrt() > 15.0 && noise_ratio > 0.3)
+                || wander > 2000.0),
         noise_ratio,
     }
 }

@@ -1,0 +1,174 @@
+//! Measurements and flags on synthetic 12-lead ECGs against their known truth.
+//!
+//! Tolerances (IEC 60601-2-25 style, as in tests/dicom.rs): PR ±10 ms, QRS ±10 ms, QT ±25 ms;
+//! heart rate ±2 bpm; axis ±10°; ST ±50 µV. Beats: all found within 150 ms, none extra.
+
+use worker_ecg::analysis::Analysis;
+use worker_ecg::eval::compare;
+use worker_ecg::synth::{Spec, Synthetic, generate};
+use worker_ecg::{analyse, analyse_many};
+
+fn run(spec: Spec) -> (Synthetic, Analysis) {
+    let s = generate(&spec);
+    let a = analyse(&s.ecg).unwrap();
+    let m = a.measurements.as_ref();
+    println!(
+        "HR {:?} PR {:?} QRS {:?} QT {:?} axis {:?} flags {:?}",
+        a.rhythm.as_ref().map(|r| r.hr_bpm),
+        m.and_then(|m| m.pr_ms),
+        m.map(|m| m.qrs_ms),
+        m.and_then(|m| m.qt_ms),
+        m.and_then(|m| m.axis_deg),
+        a.flags.iter().map(|f| &f.code).collect::<Vec<_>>()
+    );
+    let sc = compare(&s.beats, &a.beats, 0, (0.15 * spec.fs) as usize);
+    assert_eq!(
+        (sc.fn_, sc.fp),
+        (0, 0),
+        "truth {:?} ours {:?}",
+        s.beats,
+        a.beats
+    );
+    (s, a)
+}
+
+fn codes(a: &Analysis) -> Vec<&str> {
+    a.flags.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn intervals_match(s: &Synthetic, a: &Analysis) {
+    let m = a.measurements.as_ref().unwrap();
+    let qrs = m.qrs_ms;
+    assert!(
+        (qrs - s.spec.qrs_ms).abs() <= 10.0,
+        "QRS {qrs} vs {}",
+        s.spec.qrs_ms
+    );
+    let qt = m.qt_ms.unwrap();
+    assert!(
+        (qt - s.spec.qt_ms).abs() <= 25.0,
+        "QT {qt} vs {}",
+        s.spec.qt_ms
+    );
+    if s.spec.p_waves {
+        let pr = m.pr_ms.unwrap();
+        assert!(
+            (pr - s.spec.pr_ms).abs() <= 10.0,
+            "PR {pr} vs {}",
+            s.spec.pr_ms
+        );
+    }
+    let hr = a.rhythm.as_ref().unwrap().hr_bpm;
+    let truth = 60.0 * s.spec.fs * (s.beats.len() - 1) as f64
+        / (s.beats.last().unwrap() - s.beats[0]) as f64;
+    assert!((hr - truth).abs() <= 2.0, "HR {hr} vs {truth}");
+}
+
+#[test]
+fn normal_sinus_rhythm_is_measured_and_not_flagged() {
+    let (s, a) = run(Spec::normal());
+    intervals_match(&s, &a);
+    let axis = a.measurements.as_ref().unwrap().axis_deg.unwrap();
+    assert!((axis - 60.0).abs() <= 10.0, "axis {axis}");
+    assert_eq!(a.mains_hz, Some(50.0));
+    assert!(a.flags.is_empty(), "{:?}", a.flags);
+    let bazett = a.qtc_bazett_ms.unwrap();
+    let rr = a.rhythm.as_ref().unwrap().rr_ms / 1000.0;
+    let qt = a.measurements.as_ref().unwrap().qt_ms.unwrap();
+    assert!((bazett - qt / rr.sqrt()).abs() < 1e-9);
+    assert!((a.qtc_fridericia_ms.unwrap() - qt / rr.cbrt()).abs() < 1e-9);
+}
+
+#[test]
+fn bradycardia_is_flagged_urgent() {
+    let (s, a) = run(Spec::brady());
+    intervals_match(&s, &a);
+    assert_eq!(codes(&a), vec!["BRADYCARDIA"]);
+    assert!(a.urgent() && !a.critical());
+}
+
+#[test]
+fn tachycardia_is_flagged() {
+    let (s, a) = run(Spec::tachy());
+    intervals_match(&s, &a);
+    assert_eq!(codes(&a), vec!["TACHYCARDIA"]);
+}
+
+#[test]
+fn af_like_rhythm_is_irregular() {
+    let (_, a) = run(Spec::af());
+    assert!(codes(&a).contains(&"IRREGULAR_RHYTHM"), "{:?}", a.flags);
+    assert!(
+        a.measurements.as_ref().unwrap().pr_ms.is_none(),
+        "no P waves in AF"
+    );
+}
+
+#[test]
+fn long_qt_is_critical() {
+    let (s, a) = run(Spec::long_qt());
+    intervals_match(&s, &a);
+    assert_eq!(codes(&a), vec!["QTC_PROLONGED"]);
+    assert!(a.critical());
+}
+
+#[test]
+fn inferior_st_elevation_is_critical() {
+    let (s, a) = run(Spec::st_elevation());
+    assert_eq!(codes(&a), vec!["ST_ELEVATION"]);
+    assert!(a.critical());
+    let st = &a.measurements.as_ref().unwrap().st_uv;
+    for (lead, truth) in &s.spec.st_uv {
+        let v = st.iter().find(|(n, _)| n == lead).unwrap().1;
+        assert!((v - truth).abs() <= 50.0, "{lead}: ST {v} vs {truth}");
+    }
+}
+
+#[test]
+fn bad_signal_says_so() {
+    let mut s = generate(&Spec::normal());
+    s.ecg.leads[7].samples_uv.iter_mut().for_each(|v| *v = 0.0);
+    for v in s.ecg.leads[3].samples_uv.iter_mut() {
+        *v = v.clamp(-200.0, 200.0);
+    }
+    let a = analyse(&s.ecg).unwrap();
+    assert_eq!(codes(&a), vec!["LEAD_OFF", "SATURATION"], "{:?}", a.flags);
+    assert!(a.flags[0].message.contains("V2"));
+    let noisy = generate(&Spec {
+        noise_uv: 300.0,
+        ..Spec::normal()
+    });
+    let a = analyse(&noisy.ecg).unwrap();
+    assert!(codes(&a).contains(&"NOISE"), "{:?}", a.flags);
+}
+
+#[test]
+fn parallel_batch_equals_sequential() {
+    let ecgs: Vec<_> = [Spec::normal(), Spec::af(), Spec::tachy()]
+        .into_iter()
+        .map(|s| generate(&s).ecg)
+        .collect();
+    let par: Vec<_> = analyse_many(&ecgs)
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let seq: Vec<_> = ecgs.iter().map(|e| analyse(e).unwrap()).collect();
+    assert_eq!(par, seq);
+}
+
+#[test]
+fn unusable_ecg_is_an_error_not_a_panic() {
+    let mut e = generate(&Spec::normal()).ecg;
+    e.fs = 0.0;
+    assert!(
+        analyse(&e)
+            .unwrap_err()
+            .to_string()
+            .contains("sampling rate")
+    );
+    e.fs = 500.0;
+    e.leads[2].samples_uv.pop();
+    assert!(analyse(&e).unwrap_err().to_string().contains("III"));
+    e.leads.clear();
+    assert!(analyse(&e).is_err());
+}
