@@ -143,8 +143,11 @@ fn code_meaning(o: &InMemDicomObject, seq: dicom_core::Tag) -> Option<(String, S
     ))
 }
 
+/// Decodes one sample from its little-endian bytes.
+type SampleDecoder = fn(&[u8]) -> i32;
+
 /// Sample interpretation → (bytes per sample, decoder).
-fn decoder(interp: &str) -> Option<(usize, fn(&[u8]) -> i32)> {
+fn decoder(interp: &str) -> Option<(usize, SampleDecoder)> {
     Some(match interp {
         "SS" => (2, |b| i16::from_le_bytes([b[0], b[1]]) as i32),
         "US" => (2, |b| u16::from_le_bytes([b[0], b[1]]) as i32),
@@ -270,7 +273,7 @@ fn channel(
     n_ch: usize,
     n_s: usize,
     width: usize,
-    dec: fn(&[u8]) -> i32,
+    dec: SampleDecoder,
     padding: Option<i32>,
 ) -> Result<Channel, FieldError> {
     let name = code_meaning(def, tags::CHANNEL_SOURCE_SEQUENCE)

@@ -167,7 +167,7 @@ mod tests {
         assert!(rms(&hum[1000..4000]) < 0.01, "{}", rms(&hum[1000..4000]));
         let mut ten = sine(10.0, fs, 5000);
         Biquad::notch(50.0, fs, 30.0).filtfilt(&mut ten);
-        assert!((rms(&ten[1000..4000]) - 0.7071).abs() < 0.01);
+        assert!((rms(&ten[1000..4000]) - std::f64::consts::FRAC_1_SQRT_2).abs() < 0.01);
     }
 
     #[test]

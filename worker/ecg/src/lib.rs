@@ -6,6 +6,7 @@
 //! - [`quality`]: lead off, saturation, noise.
 //! - [`leads`]: lead-name normalisation.
 //! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
+//! - [`render`]: the 12-lead paper layout as SVG.
 //! - [`synth`]: synthetic 12-lead ECGs with known truth.
 //! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
 //! - [`error`]: the crate's error type.
@@ -24,12 +25,14 @@ pub mod leads;
 pub mod measure;
 pub mod qrs;
 pub mod quality;
+pub mod render;
 pub mod synth;
 pub mod wfdb;
 
 pub use analysis::{Analysis, Flag, analyse, analyse_many};
 pub use dicom::read_dicom;
 pub use error::EcgError;
+pub use render::render_svg;
 pub use wfdb::{Record, read_wfdb};
 
 use serde::Serialize;
