@@ -171,20 +171,91 @@ fn png(name: String, data: Vec<u8>) -> ArtifactOut {
     }
 }
 
+/// Analyses each ECG (the leads of one ECG in parallel, inside `worker-ecg`): our measurements and
+/// the device's beside them, triage flags, and the 12-lead paper layout as SVG.
 fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
-    let instances = inputs
-        .iter()
-        .map(|i| InstanceOutcome {
-            sop_instance_uid: i.name.clone(),
-            error: format!(
-                "{}: the ECG pipeline is not part of this build",
-                i.path.display()
-            ),
-            ..InstanceOutcome::default()
-        })
-        .collect();
-    JobOutput {
-        instances,
-        ..JobOutput::default()
+    let mut out = JobOutput::default();
+    for input in inputs {
+        let analysed = worker_ecg::read_dicom(&input.path)
+            .and_then(|ecg| worker_ecg::analyse(&ecg).map(|a| (ecg, a)));
+        match analysed {
+            Ok((ecg, analysis)) => {
+                out.measurements.extend(ecg_measurements(&analysis));
+                out.flags.extend(analysis.flags.iter().map(|f| FlagOut {
+                    code: f.code.clone(),
+                    critical: f.critical,
+                    urgent: f.urgent,
+                    message: f.message.clone(),
+                }));
+                out.artifacts.push(ArtifactOut {
+                    name: format!("ecg/{}.svg", input.name),
+                    media_type: "image/svg+xml".into(),
+                    data: worker_ecg::render_svg(&ecg, &analysis).into_bytes(),
+                });
+                out.instances.push(InstanceOutcome {
+                    sop_instance_uid: input.name.clone(),
+                    ..InstanceOutcome::default()
+                });
+            }
+            Err(e) => {
+                let error = format!(
+                    "SOP Instance {}: {}",
+                    input.name,
+                    e.to_string()
+                        .replace(&input.path.display().to_string(), "the stored file")
+                );
+                out.flags.push(FlagOut {
+                    code: "ecg_not_analysed".into(),
+                    critical: false,
+                    urgent: false,
+                    message: format!("the ECG could not be analysed and is served as stored: {error}"),
+                });
+                out.instances.push(InstanceOutcome {
+                    sop_instance_uid: input.name.clone(),
+                    error,
+                    ..InstanceOutcome::default()
+                });
+            }
+        }
     }
+    out
+}
+
+/// Our measurements ("hub") and the device's ("device"), in the units a reader expects.
+fn ecg_measurements(a: &worker_ecg::Analysis) -> Vec<MeasurementOut> {
+    let mut m = Vec::new();
+    let mut push = |name: &str, value: Option<f64>, unit: &str, source: &str, lead: &str| {
+        if let Some(value) = value.filter(|v| v.is_finite()) {
+            m.push(MeasurementOut {
+                name: name.into(),
+                value: (value * 10.0).round() / 10.0,
+                unit: unit.into(),
+                source: source.into(),
+                lead: lead.into(),
+            });
+        }
+    };
+    let rhythm = a.rhythm.as_ref();
+    push("heart_rate", rhythm.map(|r| r.hr_bpm), "bpm", "hub", "");
+    push("rr", rhythm.map(|r| r.rr_ms), "ms", "hub", "");
+    if let Some(x) = &a.measurements {
+        push("pr", x.pr_ms, "ms", "hub", "");
+        push("qrs", Some(x.qrs_ms), "ms", "hub", "");
+        push("qt", x.qt_ms, "ms", "hub", "");
+        push("axis", x.axis_deg, "deg", "hub", "");
+        for (lead, st) in &x.st_uv {
+            push("st_j60", Some(f64::from(*st)), "uV", "hub", lead);
+        }
+    }
+    push("qtc_bazett", a.qtc_bazett_ms, "ms", "hub", "");
+    push("qtc_fridericia", a.qtc_fridericia_ms, "ms", "hub", "");
+    if let Some(d) = &a.device {
+        push("heart_rate", d.hr_bpm, "bpm", "device", "");
+        push("rr", d.rr_ms, "ms", "device", "");
+        push("pr", d.pr_ms, "ms", "device", "");
+        push("qrs", d.qrs_ms, "ms", "device", "");
+        push("qt", d.qt_ms, "ms", "device", "");
+        push("qtc", d.qtc_ms, "ms", "device", "");
+    }
+    m
 }

@@ -66,3 +66,46 @@ fn a_series_job_makes_previews_thumbnails_and_a_strip_and_reports_bad_inputs() {
     assert_eq!(out.flags[0].code, "image_not_decoded");
     assert!(!out.flags[0].critical && !out.flags[0].urgent);
 }
+
+#[test]
+fn an_ecg_job_measures_renders_and_keeps_the_device_values_beside_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("ecg.dcm");
+    std::fs::write(&junk, b"DICM but not really").unwrap();
+    let inputs = vec![
+        JobInput {
+            name: "2.1".into(),
+            path: corpus("ecg/dicom/mortara-eli250_pydicom/waveform_ecg.dcm"),
+        },
+        JobInput {
+            name: "2.2".into(),
+            path: junk.clone(),
+        },
+    ];
+    let out = execute(JobKind::EcgAnalysis, "2.1", &inputs);
+    assert_eq!(out.instances.len(), 2);
+    assert_eq!(out.instances[0].error, "", "{:?}", out.instances[0]);
+    let svg = out
+        .artifacts
+        .iter()
+        .find(|a| a.name == "ecg/2.1.svg")
+        .expect("the 12-lead layout");
+    assert_eq!(svg.media_type, "image/svg+xml");
+    assert!(svg.data.starts_with(b"<svg") || svg.data.starts_with(b"<?xml"));
+    let value = |name: &str, source: &str| {
+        out.measurements
+            .iter()
+            .find(|m| m.name == name && m.source == source && m.lead.is_empty())
+            .map(|m| m.value)
+    };
+    // The device printed RR 982 ms; ours must agree within the ±10 ms the ECG crate documents.
+    assert_eq!(value("rr", "device"), Some(982.0));
+    let rr = value("rr", "hub").expect("our RR");
+    assert!((rr - 982.0).abs() <= 10.0, "RR {rr}");
+    assert!(value("qtc_bazett", "hub").is_some());
+    // The unreadable one is reported, named without the server's path, and flagged.
+    let bad = &out.instances[1];
+    assert!(bad.error.starts_with("SOP Instance 2.2: "), "{}", bad.error);
+    assert!(!bad.error.contains(&junk.display().to_string()));
+    assert!(out.flags.iter().any(|f| f.code == "ecg_not_analysed"));
+}
