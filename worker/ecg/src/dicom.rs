@@ -227,7 +227,13 @@ fn group(item: &InMemDicomObject) -> Result<MultiplexGroup, FieldError> {
         .ok_or(("WaveformData", "missing".to_string()))?
         .to_bytes()
         .map_err(|e| ("WaveformData", e.to_string()))?;
-    let need = n_ch * n_s * width;
+    let need = n_ch
+        .checked_mul(n_s)
+        .and_then(|v| v.checked_mul(width))
+        .ok_or((
+            "NumberOfWaveformSamples",
+            format!("{n_ch} x {n_s} samples overflow"),
+        ))?;
     if data.len() != need && data.len() != need + 1 {
         return Err((
             "WaveformData",
