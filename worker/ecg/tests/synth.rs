@@ -176,7 +176,8 @@ fn unusable_ecg_is_an_error_not_a_panic() {
 #[test]
 fn hostile_samples_do_not_panic() {
     let base = generate(&Spec::normal()).ecg;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<f32>)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Vec<f32>)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "all zero",
             Box::new(|v: &mut Vec<f32>| v.iter_mut().for_each(|x| *x = 0.0)),
