@@ -195,7 +195,9 @@ mod tests {
     #[test]
     fn qrs_band_passes_10hz_and_stops_1hz_and_50hz() {
         let fs = 500.0;
-        let gain = |f: f64| rms(&qrs_band(&sine(f, fs, 5000), fs)[1000..4000]) / 0.7071;
+        let gain = |f: f64| {
+            rms(&qrs_band(&sine(f, fs, 5000), fs)[1000..4000]) / std::f64::consts::FRAC_1_SQRT_2
+        };
         assert!(gain(10.0) > 0.95, "{}", gain(10.0));
         assert!(
             gain(1.0) < 0.05 && gain(50.0) < 0.1,
