@@ -314,7 +314,11 @@ fn t_end(mb: &MedianBeats, iso: &[f32], from: usize, to: usize, fs: f64) -> Opti
 /// Tangent method in one lead: steepest return towards the baseline after the T peak, and
 /// where that tangent crosses the isoelectric level.
 fn tangent_end(x: &[f32], iso: f32, tp: usize, sign: f32, to: usize, fs: f64) -> Option<usize> {
-    let end = (to + (0.05 * fs) as usize).min(x.len() - 1);
+    // The descending limb follows the peak within 150 ms; looking further would take the
+    // slope of whatever comes next (U or P wave, drift).
+    let end = (tp + (0.15 * fs) as usize)
+        .min(to + (0.05 * fs) as usize)
+        .min(x.len() - 1);
     let (mut best, mut slope) = (tp, 0f32);
     for k in tp + 1..end {
         let d = (x[k + 1] - x[k - 1]) / 2.0 * sign;
