@@ -85,10 +85,24 @@ pub struct DeviceMeasurements {
     pub qtc_ms: Option<f64>,
     /// Heart rate, beats per minute.
     pub hr_bpm: Option<f64>,
-    /// QRS positions (sample indices of the rhythm waveform) the device marked.
+    /// QRS positions (0-based sample indices of the rhythm waveform) the device marked.
     pub qrs_samples: Vec<usize>,
+    /// Every point fiducial the device stored (P onset, QRS onset, T offset, …), with its
+    /// annotation group, in file order; positions are 0-based samples.
+    pub fiducials: Vec<DeviceFiducial>,
     /// Free-text statements (e.g. "SINUS RHYTHM").
     pub statements: Vec<String>,
+}
+
+/// One point fiducial from a DICOM Waveform Annotation Sequence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceFiducial {
+    /// Concept name code meaning, e.g. `QRS Onset`.
+    pub name: String,
+    /// Annotation Group Number (Mortara: 2 for the median beat, 100+ per rhythm beat).
+    pub group: u32,
+    /// 0-based sample position.
+    pub sample: usize,
 }
 
 /// An ECG ready for analysis: all leads share one sampling rate and length.
