@@ -1,4 +1,4 @@
-//! Renders a DICOM or WFDB ECG to an SVG file.
+//! Renders a DICOM or WFDB ECG to an SVG (or, for `*.png`, a PNG) file.
 //!
 //! Usage: `cargo run -p worker-ecg --example render_file -- IN OUT.svg`
 
@@ -14,6 +14,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         worker_ecg::read_dicom(&inp)?
     };
     let a = worker_ecg::analyse(&ecg)?;
-    std::fs::write(&out, worker_ecg::render_svg(&ecg, &a))?;
+    if out.ends_with(".png") {
+        std::fs::write(&out, worker_ecg::render_png(&ecg)?)?;
+    } else {
+        std::fs::write(&out, worker_ecg::render_svg(&ecg, &a))?;
+    }
     Ok(())
 }

@@ -55,7 +55,7 @@ pub mod wfdb;
 pub use analysis::{Analysis, Flag, analyse, analyse_many};
 pub use dicom::read_dicom;
 pub use error::EcgError;
-pub use render::render_svg;
+pub use render::{render_png, render_svg};
 pub use wfdb::{Record, read_wfdb};
 
 use serde::Serialize;
