@@ -105,6 +105,39 @@ pub fn conditioned(ecg: &Ecg) -> (Vec<Vec<f32>>, Option<f64>) {
 /// sampling rate, leads of different lengths); bad signal is reported as flags.
 pub fn analyse(ecg: &Ecg) -> Result<Analysis, EcgError> {
     ecg.validate()?;
+    // Non-finite samples (NaN, ±inf) would spread through every IIR filter: hold the last
+    // finite value instead, and say so.
+    let bad: Vec<&str> = ecg
+        .leads
+        .iter()
+        .filter(|l| l.samples_uv.iter().any(|v| !v.is_finite()))
+        .map(|l| l.name.as_str())
+        .collect();
+    if !bad.is_empty() {
+        let mut clean = ecg.clone();
+        for l in &mut clean.leads {
+            let mut last = 0f32;
+            for v in &mut l.samples_uv {
+                if v.is_finite() {
+                    last = *v;
+                } else {
+                    *v = last;
+                }
+            }
+        }
+        let mut a = analyse_finite(&clean)?;
+        a.flags.push(flag(
+            "INVALID_SAMPLES",
+            false,
+            false,
+            format!("non-finite samples replaced in {}", bad.join(", ")),
+        ));
+        return Ok(a);
+    }
+    analyse_finite(ecg)
+}
+
+fn analyse_finite(ecg: &Ecg) -> Result<Analysis, EcgError> {
     let fs = ecg.fs;
     let (cond, mains) = conditioned(ecg);
     let pre: Vec<(bool, bool)> = ecg

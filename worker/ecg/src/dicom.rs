@@ -227,7 +227,13 @@ fn group(item: &InMemDicomObject) -> Result<MultiplexGroup, FieldError> {
         .ok_or(("WaveformData", "missing".to_string()))?
         .to_bytes()
         .map_err(|e| ("WaveformData", e.to_string()))?;
-    let need = n_ch * n_s * width;
+    let need = n_ch
+        .checked_mul(n_s)
+        .and_then(|v| v.checked_mul(width))
+        .ok_or((
+            "NumberOfWaveformSamples",
+            format!("{n_ch} x {n_s} samples overflow"),
+        ))?;
     if data.len() != need && data.len() != need + 1 {
         return Err((
             "WaveformData",
@@ -352,7 +358,7 @@ fn device_measurements(obj: &InMemDicomObject, groups: &[MultiplexGroup]) -> Dev
             "qt interval" => &mut d.qt_ms,
             "qtc interval" => &mut d.qtc_ms,
             "heart rate" | "ventricular rate" | "ventricular heart rate" => &mut d.hr_bpm,
-            "fiducial point" => {
+            _ if a.get(tags::REFERENCED_SAMPLE_POSITIONS).is_some() => {
                 let g = a
                     .get(tags::ANNOTATION_GROUP_NUMBER)
                     .and_then(|e| e.to_int::<u32>().ok())
@@ -362,7 +368,16 @@ fn device_measurements(obj: &InMemDicomObject, groups: &[MultiplexGroup]) -> Dev
                     .and_then(|e| e.to_multi_int::<u32>().ok())
                     .and_then(|v| v.first().copied())
                 {
-                    fiducials.push((g, p as usize));
+                    // Sample positions are 1-based (PS3.3 C.10.10.1.1).
+                    let sample = (p as usize).saturating_sub(1);
+                    if meaning.eq_ignore_ascii_case("fiducial point") {
+                        fiducials.push((g, sample));
+                    }
+                    d.fiducials.push(crate::DeviceFiducial {
+                        name: meaning.clone(),
+                        group: g,
+                        sample,
+                    });
                 }
                 continue;
             }
@@ -381,11 +396,7 @@ fn device_measurements(obj: &InMemDicomObject, groups: &[MultiplexGroup]) -> Dev
     {
         fiducials.retain(|&(g, _)| g != g0);
     }
-    // Sample positions are 1-based (PS3.3 C.10.10.1.1).
-    d.qrs_samples = fiducials
-        .into_iter()
-        .map(|(_, p)| p.saturating_sub(1))
-        .collect();
+    d.qrs_samples = fiducials.into_iter().map(|(_, p)| p).collect();
     d
 }
 

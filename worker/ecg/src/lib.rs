@@ -1,18 +1,41 @@
 //! ECG pipelines for remotedx: pure functions over sample buffers, no network, no database.
 //!
+//! Read an ECG ([`read_dicom`], [`read_wfdb`] then [`Record::to_ecg`]), analyse it
+//! ([`analyse`]: conditioning, signal quality, multi-lead QRS detection, rhythm, median-beat
+//! intervals, axis, ST levels and triage [`Flag`]s), and draw it ([`render_svg`]).
+//!
+//! ```
+//! use worker_ecg::synth::{Spec, generate};
+//!
+//! let ecg = generate(&Spec::tachy()).ecg; // 10 s, 12 leads, 500 Hz, 140 bpm
+//! let a = worker_ecg::analyse(&ecg).unwrap();
+//! assert!(a.flags.iter().any(|f| f.code == "TACHYCARDIA" && f.urgent));
+//! let svg = worker_ecg::render_svg(&ecg, &a);
+//! assert!(svg.starts_with("<svg"));
+//! ```
+//!
 //! Module map:
-//! - [`analysis`]: the pipeline ([`analyse`]) and the triage flags.
-//! - [`measure`]: median beats, intervals, axis, ST levels.
+//! - [`analysis`]: the pipeline ([`analyse`], [`analyse_many`]) and the triage flags; rayon
+//!   runs leads (and, in `analyse_many` and `eval`, records) in parallel.
+//! - [`filter`]: zero-phase conditioning (baseline, mains notch, low-pass, QRS band).
+//! - [`qrs`]: multi-lead QRS detector (Pan–Tompkins style, documented there).
+//! - [`measure`]: median beats, PR / QRS / QT, axis, ST at J + 60 ms.
 //! - [`quality`]: lead off, saturation, noise.
-//! - [`leads`]: lead-name normalisation.
+//! - [`eval`]: bxb / EC57-style scoring against reference annotations (binary `ecg-eval`).
 //! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
+//! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
 //! - [`render`]: the 12-lead paper layout as SVG.
 //! - [`synth`]: synthetic 12-lead ECGs with known truth.
-//! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
-//! - [`error`]: the crate's error type.
-//! - [`filter`]: zero-phase conditioning (baseline, mains notch, low-pass, QRS band).
-//! - [`qrs`]: multi-lead QRS detector.
-//! - [`eval`]: bxb / EC57-style scoring against reference annotations.
+//! - [`leads`]: lead-name normalisation. [`error`]: the crate's error type.
+//!
+//! Accuracy, as tested: QRS detection Se 100 % / +P 100 % on MIT-BIH 100 (1902 beats from
+//! 5 min, `tests/mitbih.rs`, bar 99.5 %); Mortara ELI 250 intervals within IEC 60601-2-25
+//! tolerances of the device's (PR ±10, QRS ±10, QT ±25 ms) and all 10 device beats found
+//! (`tests/dicom.rs`); synthetic intervals, axis, ST and flags against their truth
+//! (`tests/synth.rs`).
+//!
+//! Known limits: P onset and T end on 2-lead ambulatory records are less reliable than on
+//! 12 leads (MIT-BIH 100 gets QT ≈ 517 ms, likely too long); no HL7 aECG / SCP-ECG readers.
 //!
 //! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts.
 
@@ -32,7 +55,7 @@ pub mod wfdb;
 pub use analysis::{Analysis, Flag, analyse, analyse_many};
 pub use dicom::read_dicom;
 pub use error::EcgError;
-pub use render::render_svg;
+pub use render::{render_png, render_svg};
 pub use wfdb::{Record, read_wfdb};
 
 use serde::Serialize;
@@ -62,10 +85,24 @@ pub struct DeviceMeasurements {
     pub qtc_ms: Option<f64>,
     /// Heart rate, beats per minute.
     pub hr_bpm: Option<f64>,
-    /// QRS positions (sample indices of the rhythm waveform) the device marked.
+    /// QRS positions (0-based sample indices of the rhythm waveform) the device marked.
     pub qrs_samples: Vec<usize>,
+    /// Every point fiducial the device stored (P onset, QRS onset, T offset, …), with its
+    /// annotation group, in file order; positions are 0-based samples.
+    pub fiducials: Vec<DeviceFiducial>,
     /// Free-text statements (e.g. "SINUS RHYTHM").
     pub statements: Vec<String>,
+}
+
+/// One point fiducial from a DICOM Waveform Annotation Sequence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceFiducial {
+    /// Concept name code meaning, e.g. `QRS Onset`.
+    pub name: String,
+    /// Annotation Group Number (Mortara: 2 for the median beat, 100+ per rhythm beat).
+    pub group: u32,
+    /// 0-based sample position.
+    pub sample: usize,
 }
 
 /// An ECG ready for analysis: all leads share one sampling rate and length.

@@ -4,8 +4,8 @@
 //! Method (global measurements over all usable leads, as 12-lead programs do):
 //! - **median beat** per lead: the sample-wise median of up to 64 beats (evenly spread over
 //!   the record) aligned on the detector's fiducial, from 450 ms before to 700 ms after it;
-//! - **QRS onset/offset**: on the summed absolute slope of all leads, the first points before
-//!   and after the fiducial where the slope stays below 2 % (onset) / 3 % (offset) of its
+//! - **QRS onset/offset**: on the summed absolute slope of all leads (smoothed over 8 ms),
+//!   the first points before and after the fiducial where it stays below 3 % (onset) / 5 % (offset) of its
 //!   QRS maximum above the beat's slope floor (10th percentile) for 10 ms;
 //! - **isoelectric level** per lead: the mean over 16–4 ms before QRS onset (PR segment);
 //! - **P onset**: on the spatial magnitude (root of the summed squared deviations from the
@@ -114,7 +114,7 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
     let fs = mb.fs;
     let ms = |t: f64| (t * fs / 1000.0).round() as usize;
     let len = mb.beats.iter().map(|b| b.len()).min().unwrap_or(0);
-    let slope = summed_slope(&mb.beats, len);
+    let slope = smooth(&summed_slope(&mb.beats, len), ms(8.0).max(1));
     let (qrs_on, qrs_off) = qrs_bounds(&slope, mb.r, fs);
     let iso: Vec<f32> = mb
         .beats
@@ -157,6 +157,21 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
     }
 }
 
+/// Centred moving average over `w` samples.
+fn smooth(x: &[f32], w: usize) -> Vec<f32> {
+    let h = w / 2;
+    let mut c = vec![0f64; x.len() + 1];
+    for (i, v) in x.iter().enumerate() {
+        c[i + 1] = c[i] + *v as f64;
+    }
+    (0..x.len())
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(h), (i + h + 1).min(x.len()));
+            ((c[b] - c[a]) / (b - a) as f64) as f32
+        })
+        .collect()
+}
+
 fn mean(x: &[f32]) -> f32 {
     x.iter().sum::<f32>() / x.len().max(1) as f32
 }
@@ -190,7 +205,7 @@ fn qrs_bounds(slope: &[f32], r: usize, fs: f64) -> (usize, usize) {
     let mut i = r;
     while i > lo {
         i -= 1;
-        if quiet(i, 0.02) {
+        if quiet(i, 0.03) {
             run += 1;
             if run >= hold {
                 on = i + hold - 1;
@@ -205,7 +220,7 @@ fn qrs_bounds(slope: &[f32], r: usize, fs: f64) -> (usize, usize) {
     run = 0;
     let hi = (r + ms(200.0)).min(slope.len() - 1);
     for j in r..hi {
-        if quiet(j, 0.03) {
+        if quiet(j, 0.05) {
             run += 1;
             if run >= hold {
                 off = j + 1 - hold;
@@ -299,7 +314,11 @@ fn t_end(mb: &MedianBeats, iso: &[f32], from: usize, to: usize, fs: f64) -> Opti
 /// Tangent method in one lead: steepest return towards the baseline after the T peak, and
 /// where that tangent crosses the isoelectric level.
 fn tangent_end(x: &[f32], iso: f32, tp: usize, sign: f32, to: usize, fs: f64) -> Option<usize> {
-    let end = (to + (0.05 * fs) as usize).min(x.len() - 1);
+    // The descending limb follows the peak within 150 ms; looking further would take the
+    // slope of whatever comes next (U or P wave, drift).
+    let end = (tp + (0.15 * fs) as usize)
+        .min(to + (0.05 * fs) as usize)
+        .min(x.len() - 1);
     let (mut best, mut slope) = (tp, 0f32);
     for k in tp + 1..end {
         let d = (x[k + 1] - x[k - 1]) / 2.0 * sign;

@@ -110,21 +110,27 @@ fn integrate(x: &[f32], w: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Candidate peaks: maxima of `m` over ±`r` samples (first one wins ties).
+/// Candidate peaks: maxima of `m` over ±`r` samples (first one wins ties). Only local maxima
+/// can qualify, and the integrated signal has few, so each is checked against its neighbours
+/// in the list rather than against every sample of its window.
 fn candidates(m: &[f32], r: usize) -> Vec<usize> {
     let n = m.len();
+    let local: Vec<usize> = (0..n)
+        .filter(|&i| m[i] > 0.0 && (i == 0 || m[i] > m[i - 1]) && (i + 1 == n || m[i] >= m[i + 1]))
+        .collect();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < n {
-        let (a, b) = (i.saturating_sub(r), (i + r + 1).min(n));
-        let j = argmax(m, a, b);
-        if j == i && m[i] > 0.0 {
+    for (k, &i) in local.iter().enumerate() {
+        let before = local[..k]
+            .iter()
+            .rev()
+            .take_while(|&&j| j + r >= i)
+            .all(|&j| m[j] < m[i]);
+        let after = local[k + 1..]
+            .iter()
+            .take_while(|&&j| j <= i + r)
+            .all(|&j| m[j] <= m[i]);
+        if before && after {
             out.push(i);
-            i += r;
-        } else if j > i {
-            i = j;
-        } else {
-            i += 1;
         }
     }
     out

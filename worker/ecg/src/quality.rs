@@ -9,8 +9,8 @@
 //! - **noisy**: the 40–100 Hz residual (muscle noise) outside the QRS complexes (±80 ms) has
 //!   an RMS above 30 µV, or above 15 µV
 //!   and 30 % of the lead's median QRS peak-to-peak amplitude (a lead nearly perpendicular to
-//!   the QRS vector has a small QRS and is not noisy for that), or baseline wander below
-//!   0.5 Hz exceeds 2 mV peak-to-peak.
+//!   the QRS vector has a small QRS and is not noisy for that), or the 1-s means of the raw
+//!   lead (baseline wander) span more than 2 mV.
 
 use serde::Serialize;
 
@@ -41,8 +41,11 @@ impl LeadQuality {
 /// Assesses a lead from its raw and conditioned samples and the detected beats.
 pub fn assess(name: &str, raw: &[f32], cond: &[f32], fs: f64, beats: &[usize]) -> LeadQuality {
     let (flat, saturated) = flat_or_saturated(raw, cond, fs);
+    // Muscle noise: a 40 Hz high-pass of the conditioned lead (already limited to 100 Hz),
+    // one forward pass: only its power matters, not its phase.
     let mut hf = cond.to_vec();
-    Biquad::lowpass(40.0_f64.min(0.4 * fs), fs, std::f64::consts::FRAC_1_SQRT_2).filtfilt(&mut hf);
+    Biquad::highpass(40.0_f64.min(0.4 * fs), fs, std::f64::consts::FRAC_1_SQRT_2)
+        .run(&mut hf, false);
     // Outside the QRS complexes only: the QRS itself has energy above 40 Hz.
     let mut outside = vec![true; cond.len()];
     let w = (0.08 * fs) as usize;
@@ -50,21 +53,23 @@ pub fn assess(name: &str, raw: &[f32], cond: &[f32], fs: f64, beats: &[usize]) -
         let end = (b + w + 1).min(outside.len());
         outside[b.saturating_sub(w).min(end)..end].fill(false);
     }
-    let (sum, cnt) = cond
+    let (sum, cnt) = hf
         .iter()
-        .zip(&hf)
         .zip(&outside)
         .filter(|(_, o)| **o)
-        .fold((0f64, 0usize), |(s, c), ((a, b), _)| {
-            (s + ((a - b) as f64).powi(2), c + 1)
+        .fold((0f64, 0usize), |(s, c), (v, _)| {
+            (s + (*v as f64).powi(2), c + 1)
         });
     let resid = sum / cnt.max(1) as f64;
     let qrs = qrs_amplitude(cond, fs, beats).max(1.0);
     let noise_ratio = (resid.sqrt() as f32) / qrs;
+    // Baseline wander: range of the 1-s means of the raw lead.
     let wander = {
-        let mut base = raw.to_vec();
-        Biquad::lowpass(0.5, fs, std::f64::consts::FRAC_1_SQRT_2).filtfilt(&mut base);
-        let (a, b) = min_max(&base);
+        let means: Vec<f32> = raw
+            .chunks((fs as usize).max(1))
+            .map(|c| c.iter().sum::<f32>() / c.len() as f32)
+            .collect();
+        let (a, b) = min_max(&means);
         b - a
     };
     LeadQuality {

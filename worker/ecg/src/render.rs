@@ -3,7 +3,7 @@
 //! the standard 3 × 4 arrangement (I aVR V1 V4 / II aVL V2 V5 / III aVF V3 V6, 2.5 s each)
 //! plus a 10 s lead II rhythm strip, and the measurements and flags printed above.
 //! ECGs without the twelve standard leads are drawn one lead per full-width row.
-//! SVG user units are millimetres.
+//! SVG user units are millimetres. [`render_png`] draws the same page as a PNG.
 
 use std::fmt::Write;
 
@@ -26,31 +26,71 @@ const LAYOUT: [[&str; 4]; 3] = [
     ["III", "aVF", "V3", "V6"],
 ];
 
+/// One trace on the page.
+struct Cell {
+    lead: usize,
+    t0: f64,
+    dur: f64,
+    x_mm: f64,
+    row: usize,
+    label: String,
+}
+
+/// The traces of the page and its number of rows.
+fn layout(names: &[String]) -> (Vec<Cell>, usize) {
+    let twelve = LAYOUT.iter().flatten().all(|n| find(names, n).is_some());
+    let mut cells = Vec::new();
+    if twelve {
+        for (row, line) in LAYOUT.iter().enumerate() {
+            for (col, name) in line.iter().enumerate() {
+                let t0 = col as f64 * 2.5;
+                cells.push(Cell {
+                    lead: find(names, name).unwrap_or(0),
+                    t0,
+                    dur: 2.5,
+                    x_mm: t0 * MM_PER_S,
+                    row,
+                    label: name.to_string(),
+                });
+            }
+        }
+        cells.push(Cell {
+            lead: find(names, "II").unwrap_or(0),
+            t0: 0.0,
+            dur: STRIP_S,
+            x_mm: 0.0,
+            row: 3,
+            label: "II".into(),
+        });
+    } else {
+        for (row, n) in names.iter().enumerate() {
+            cells.push(Cell {
+                lead: row,
+                t0: 0.0,
+                dur: STRIP_S,
+                x_mm: 0.0,
+                row,
+                label: n.clone(),
+            });
+        }
+    }
+    let rows = cells.iter().map(|c| c.row).max().map_or(1, |r| r + 1);
+    (cells, rows)
+}
+
+fn page_mm(rows: usize) -> (f64, f64) {
+    (
+        LEFT_MM + STRIP_S * MM_PER_S + 10.0,
+        HEADER_MM + rows as f64 * ROW_MM + 5.0,
+    )
+}
+
 /// Renders `ecg` with `analysis` printed above it.
 pub fn render_svg(ecg: &Ecg, analysis: &Analysis) -> String {
     let (leads, _) = conditioned(ecg);
     let names: Vec<String> = ecg.leads.iter().map(|l| l.name.clone()).collect();
-    let twelve = LAYOUT.iter().flatten().all(|n| find(&names, n).is_some());
-    // (lead index, start s, duration s, x mm, row)
-    let mut cells: Vec<(usize, f64, f64, f64, usize, String)> = Vec::new();
-    if twelve {
-        for (row, line) in LAYOUT.iter().enumerate() {
-            for (col, name) in line.iter().enumerate() {
-                let i = find(&names, name).unwrap_or(0);
-                let t0 = col as f64 * 2.5;
-                cells.push((i, t0, 2.5, t0 * MM_PER_S, row, name.to_string()));
-            }
-        }
-        let ii = find(&names, "II").unwrap_or(0);
-        cells.push((ii, 0.0, STRIP_S, 0.0, 3, "II".into()));
-    } else {
-        for (row, n) in names.iter().enumerate() {
-            cells.push((row, 0.0, STRIP_S, 0.0, row, n.clone()));
-        }
-    }
-    let rows = cells.iter().map(|c| c.4).max().map_or(1, |r| r + 1);
-    let width = LEFT_MM + STRIP_S * MM_PER_S + 10.0;
-    let height = HEADER_MM + rows as f64 * ROW_MM + 5.0;
+    let (cells, rows) = layout(&names);
+    let (width, height) = page_mm(rows);
     let mut s = String::new();
     let _ = write!(
         s,
@@ -59,20 +99,117 @@ pub fn render_svg(ecg: &Ecg, analysis: &Analysis) -> String {
     let _ = write!(s, r##"<rect width="100%" height="100%" fill="#fff"/>"##);
     grid(&mut s, width, height);
     header(&mut s, analysis);
-    for (i, t0, dur, x0, row, name) in &cells {
-        let y0 = HEADER_MM + (*row as f64 + 0.5) * ROW_MM;
+    for c in &cells {
+        let y0 = HEADER_MM + (c.row as f64 + 0.5) * ROW_MM;
         calibration(&mut s, y0);
-        trace(&mut s, &leads[*i], ecg.fs, *t0, *dur, LEFT_MM + x0, y0);
+        trace(
+            &mut s,
+            &leads[c.lead],
+            ecg.fs,
+            c.t0,
+            c.dur,
+            LEFT_MM + c.x_mm,
+            y0,
+        );
         let _ = write!(
             s,
             r#"<text x="{:.1}" y="{:.1}" font-size="3" font-family="sans-serif">{}</text>"#,
-            LEFT_MM + x0 + 1.0,
+            LEFT_MM + c.x_mm + 1.0,
             y0 - ROW_MM / 2.0 + 4.0,
-            escape(name)
+            escape(&c.label)
         );
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// Pixels per millimetre of the PNG (≈ 203 dpi).
+pub const PNG_PX_PER_MM: f64 = 8.0;
+
+/// Renders the same page as a PNG (grid, calibration pulses and traces; the measurements
+/// and lead labels are printed in the SVG only: no font rasteriser here).
+pub fn render_png(ecg: &Ecg) -> Result<Vec<u8>, crate::EcgError> {
+    let (leads, _) = conditioned(ecg);
+    let names: Vec<String> = ecg.leads.iter().map(|l| l.name.clone()).collect();
+    let (cells, rows) = layout(&names);
+    let (w_mm, h_mm) = page_mm(rows);
+    let k = PNG_PX_PER_MM;
+    let (w, h) = ((w_mm * k) as u32, (h_mm * k) as u32);
+    let mut img = image::RgbImage::from_pixel(w, h, image::Rgb([255, 255, 255]));
+    for mm in 0..=(w_mm as u32) {
+        let c = if mm % 5 == 0 {
+            [232, 148, 148]
+        } else {
+            [246, 200, 200]
+        };
+        let x = (mm as f64 * k) as u32;
+        for y in (HEADER_MM * k) as u32..h {
+            if x < w {
+                img.put_pixel(x, y, image::Rgb(c));
+            }
+        }
+    }
+    for mm in 0..=((h_mm - HEADER_MM) as u32) {
+        let c = if mm % 5 == 0 {
+            [232, 148, 148]
+        } else {
+            [246, 200, 200]
+        };
+        let y = ((HEADER_MM + mm as f64) * k) as u32;
+        for x in 0..w {
+            if y < h {
+                img.put_pixel(x, y, image::Rgb(c));
+            }
+        }
+    }
+    let mut pen = |pts: &[(f64, f64)]| {
+        for p in pts.windows(2) {
+            line(&mut img, (p[0].0 * k, p[0].1 * k), (p[1].0 * k, p[1].1 * k));
+        }
+    };
+    for c in &cells {
+        let y0 = HEADER_MM + (c.row as f64 + 0.5) * ROW_MM;
+        let cal = [
+            (2.0, y0),
+            (3.0, y0),
+            (3.0, y0 - MM_PER_MV),
+            (8.0, y0 - MM_PER_MV),
+            (8.0, y0),
+            (9.0, y0),
+        ];
+        pen(&cal);
+        let x = &leads[c.lead];
+        let a = (c.t0 * ecg.fs) as usize;
+        let b = (((c.t0 + c.dur) * ecg.fs) as usize).min(x.len());
+        let pts: Vec<(f64, f64)> = (a..b)
+            .map(|i| {
+                (
+                    LEFT_MM + c.x_mm + (i - a) as f64 / ecg.fs * MM_PER_S,
+                    y0 - x[i] as f64 / 1000.0 * MM_PER_MV,
+                )
+            })
+            .collect();
+        pen(&pts);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| crate::EcgError::Unusable(format!("PNG encoding: {e}")))?;
+    Ok(out.into_inner())
+}
+
+/// A 2-pixel black line, clipped to the image.
+fn line(img: &mut image::RgbImage, a: (f64, f64), b: (f64, f64)) {
+    let n = ((b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil() as usize).max(1);
+    for s in 0..=n {
+        let t = s as f64 / n as f64;
+        let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+        for (dx, dy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)] {
+            let (px, py) = ((x + dx) as i64, (y + dy) as i64);
+            if px >= 0 && py >= 0 && (px as u32) < img.width() && (py as u32) < img.height() {
+                img.put_pixel(px as u32, py as u32, image::Rgb([0, 0, 0]));
+            }
+        }
+    }
 }
 
 fn grid(s: &mut String, w: f64, h: f64) {

@@ -56,6 +56,14 @@ fn mortara_eli250_parses_and_scales() {
     );
     assert_eq!(d.statements, vec!["RITMO SINUSALE", "ECG NORMALE"]);
     assert_eq!(d.qrs_samples.len(), 10);
+    // SOURCES.md: per-beat QRS fiducials at 527 … 9370 (1-based), median-beat QRS onset 460.
+    assert_eq!((d.qrs_samples[0], d.qrs_samples[9]), (526, 9369));
+    let median_qrs_on = d
+        .fiducials
+        .iter()
+        .find(|f| f.name == "QRS Onset" && f.group == 2);
+    assert_eq!(median_qrs_on.map(|f| f.sample), Some(459));
+    assert_eq!(d.fiducials.len(), 66);
 }
 
 #[test]

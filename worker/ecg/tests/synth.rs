@@ -172,3 +172,40 @@ fn unusable_ecg_is_an_error_not_a_panic() {
     e.leads.clear();
     assert!(analyse(&e).is_err());
 }
+
+#[test]
+fn hostile_samples_do_not_panic() {
+    let base = generate(&Spec::normal()).ecg;
+    type Mutation = Box<dyn Fn(&mut Vec<f32>)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "all zero",
+            Box::new(|v: &mut Vec<f32>| v.iter_mut().for_each(|x| *x = 0.0)),
+        ),
+        ("NaN", Box::new(|v: &mut Vec<f32>| v[100] = f32::NAN)),
+        (
+            "infinite",
+            Box::new(|v: &mut Vec<f32>| v[2000] = f32::INFINITY),
+        ),
+        (
+            "huge",
+            Box::new(|v: &mut Vec<f32>| v.iter_mut().for_each(|x| *x *= 1e6)),
+        ),
+        ("one sample", Box::new(|v: &mut Vec<f32>| v.truncate(1))),
+        (
+            "half a second",
+            Box::new(|v: &mut Vec<f32>| v.truncate(250)),
+        ),
+    ];
+    for (what, f) in cases {
+        let mut e = base.clone();
+        e.leads.iter_mut().for_each(|l| f(&mut l.samples_uv));
+        let a = analyse(&e).unwrap();
+        let _ = worker_ecg::render_svg(&e, &a);
+        println!("{what}: {} beats, flags {:?}", a.beats.len(), codes(&a));
+        if what == "NaN" || what == "infinite" {
+            assert_eq!(a.beats.len(), 12, "{what}");
+            assert_eq!(codes(&a), vec!["INVALID_SAMPLES"]);
+        }
+    }
+}

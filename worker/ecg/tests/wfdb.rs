@@ -74,3 +74,43 @@ fn missing_file_names_it() {
     let e = read_wfdb(&common::ecg("wfdb/mitdb/nope.hea")).unwrap_err();
     assert!(e.to_string().contains("nope.hea"), "{e}");
 }
+
+#[test]
+fn mitbih_100_rhythm_from_the_whole_record() {
+    let ecg = read_wfdb(&common::ecg("wfdb/mitdb/100.hea"))
+        .unwrap()
+        .to_ecg();
+    let a = worker_ecg::analyse(&ecg).unwrap();
+    let r = a.rhythm.unwrap();
+    // 2273 reference beats in 650000 samples at 360 Hz (30:05.6): 75.5 beats per minute.
+    let truth = 2273.0 / (650000.0 / 360.0 / 60.0);
+    assert!((r.hr_bpm - truth).abs() < 1.0, "HR {} vs {truth}", r.hr_bpm);
+    assert!(
+        !r.irregular,
+        "sinus rhythm (33 APCs) called irregular: {r:?}"
+    );
+    let found = a.beats.len() as f64;
+    assert!((found - 2273.0).abs() <= 3.0, "{found} beats");
+}
+
+#[test]
+fn ptb_twelve_lead_measurements_are_plausible() {
+    let mut ecg = read_wfdb(&common::ecg("wfdb/ptbdb/s0010_re.hea"))
+        .unwrap()
+        .to_ecg();
+    // The twelve standard leads (the Frank leads vx, vy, vz are left out).
+    ecg.leads.truncate(12);
+    let a = worker_ecg::analyse(&ecg).unwrap();
+    let r = a.rhythm.as_ref().unwrap();
+    let m = a.measurements.as_ref().unwrap();
+    println!(
+        "PTB s0010_re: HR {:.0} PR {:?} QRS {:.0} QT {:?} QTc {:?} axis {:?}",
+        r.hr_bpm, m.pr_ms, m.qrs_ms, m.qt_ms, a.qtc_bazett_ms, m.axis_deg
+    );
+    // Measured here (2026-11-30): HR 82, PR 152, QRS 136, QT 436 ms. Plausible ranges for an
+    // adult (this PTB patient has a wide QRS): HR 50–110, QRS 60–160, QT 300–480 ms.
+    assert!((50.0..=110.0).contains(&r.hr_bpm));
+    assert!((60.0..=160.0).contains(&m.qrs_ms));
+    assert!((300.0..=480.0).contains(&m.qt_ms.unwrap()));
+    assert!(!r.irregular);
+}
