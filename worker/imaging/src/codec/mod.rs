@@ -1,6 +1,7 @@
 //! Transfer syntaxes and the codecs behind them. Each codec turns one frame's bytes into
 //! interleaved samples; `decode` picks the codec and checks what it produced.
 
+mod j2k;
 mod native;
 
 pub(crate) use native::frame_bits as native_frame_bits;
@@ -228,6 +229,7 @@ pub(crate) fn decode(
 ) -> Result<RawFrame, CodecError> {
     match codec {
         Codec::Native => native::decode(g, data, bit_offset),
+        Codec::J2k => j2k::decode(g, data),
         other => Err(CodecError::Unsupported(format!(
             "{other:?} decoding is not built yet"
         ))),
