@@ -51,7 +51,6 @@ const BROKEN: &[(&str, &str)] = &[
 
 /// Transfer syntaxes whose codec is still being written (emptied as codecs land).
 const PENDING: &[&str] = &[
-    "1.2.840.10008.1.2.5",
     "1.2.840.10008.1.2.4.50",
     "1.2.840.10008.1.2.4.51",
     "1.2.840.10008.1.2.4.57",

@@ -3,6 +3,7 @@
 
 mod j2k;
 mod native;
+mod rle;
 
 pub(crate) use native::frame_bits as native_frame_bits;
 
@@ -230,6 +231,7 @@ pub(crate) fn decode(
     match codec {
         Codec::Native => native::decode(g, data, bit_offset),
         Codec::J2k => j2k::decode(g, data),
+        Codec::Rle => rle::decode(g, data),
         other => Err(CodecError::Unsupported(format!(
             "{other:?} decoding is not built yet"
         ))),
