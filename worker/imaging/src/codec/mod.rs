@@ -2,6 +2,7 @@
 //! interleaved samples; `decode` picks the codec and checks what it produced.
 
 mod j2k;
+mod jpeg;
 mod native;
 mod rle;
 
@@ -232,6 +233,7 @@ pub(crate) fn decode(
         Codec::Native => native::decode(g, data, bit_offset),
         Codec::J2k => j2k::decode(g, data),
         Codec::Rle => rle::decode(g, data),
+        Codec::JpegDct | Codec::JpegLossless => jpeg::decode(g, data),
         other => Err(CodecError::Unsupported(format!(
             "{other:?} decoding is not built yet"
         ))),
