@@ -50,12 +50,7 @@ const BROKEN: &[(&str, &str)] = &[
 ];
 
 /// Transfer syntaxes whose codec is still being written (emptied as codecs land).
-const PENDING: &[&str] = &[
-    "1.2.840.10008.1.2.4.50",
-    "1.2.840.10008.1.2.4.51",
-    "1.2.840.10008.1.2.4.80",
-    "1.2.840.10008.1.2.4.81",
-];
+const PENDING: &[&str] = &["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"];
 
 const LOSSY: &[&str] = &["1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81"];
 

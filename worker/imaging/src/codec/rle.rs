@@ -251,7 +251,7 @@ mod tests {
             cut in 0usize..100,
         ) {
             let g = geom(3, 4, 1, 8);
-            let full = encode(&[pixels.clone()]);
+            let full = encode(std::slice::from_ref(&pixels));
             prop_assert_eq!(decode(&g, &full).unwrap().buf, SampleBuf::U8(pixels));
             let cut = cut.min(full.len() - 1);
             prop_assert!(matches!(decode(&g, &full[..cut]), Err(CodecError::Corrupt(_))));

@@ -9,7 +9,10 @@
 //! - Sanity: the frame header is read first and checked against the DICOM attributes, so that
 //!   the crate never sees a component count it would panic on.
 
+mod color;
+mod dct;
 mod header;
+mod huffman;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -30,9 +33,21 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
         Photometric::YbrFull | Photometric::YbrFull422
     ) && g.spp == 3
         && h.process != LOSSLESS;
-    if h.process != LOSSLESS {
+    if matches!(h.process, 0 | 1) {
+        let planes = dct::decode(data)?;
+        let photometric = if ycbcr {
+            Photometric::Rgb
+        } else {
+            g.photometric.clone()
+        };
+        return Ok(RawFrame {
+            buf: from_planes(&planes, g, ycbcr)?,
+            photometric,
+        });
+    }
+    if h.precision > 8 && h.process != LOSSLESS {
         return Err(CodecError::Unsupported(format!(
-            "{}-bit DCT JPEG (SOF{}) is not decoded yet",
+            "{}-bit progressive JPEG (SOF{})",
             h.precision, h.process
         )));
     }
@@ -108,6 +123,37 @@ fn check(h: &header::Header, g: &Geometry) -> Result<(), CodecError> {
     Ok(())
 }
 
+/// Interleaves decoded planes into the container Bits Allocated asks for, converting YCbCr to
+/// RGB on the way when asked.
+fn from_planes(p: &dct::Planes, g: &Geometry, ycbcr: bool) -> Result<SampleBuf, CodecError> {
+    let n = p.width * p.height;
+    let mut out: Vec<u16> = Vec::with_capacity(n * p.planes.len());
+    if ycbcr {
+        let max = (1i32 << p.precision) - 1;
+        let conv = color::YccTables::new(p.precision);
+        for i in 0..n {
+            let rgb = conv.to_rgb(
+                i32::from(p.planes[0][i]),
+                i32::from(p.planes[1][i]),
+                i32::from(p.planes[2][i]),
+            );
+            out.extend(rgb.map(|v| v.clamp(0, max) as u16));
+        }
+    } else {
+        for i in 0..n {
+            out.extend(p.planes.iter().map(|pl| pl[i]));
+        }
+    }
+    match g.bits_allocated {
+        8 if p.precision == 8 => Ok(SampleBuf::U8(out.into_iter().map(|v| v as u8).collect())),
+        16 => Ok(SampleBuf::U16(out)),
+        b => Err(CodecError::corrupt(format!(
+            "{}-bit JPEG in Bits Allocated {b}",
+            p.precision
+        ))),
+    }
+}
+
 fn buf_len(b: &SampleBuf) -> usize {
     match b {
         SampleBuf::U8(v) => v.len(),
@@ -135,4 +181,79 @@ fn widen16(v: Vec<u16>, g: &Geometry) -> Result<SampleBuf, CodecError> {
 
 fn unsupported_bits(b: u16) -> CodecError {
     CodecError::Unsupported(format!("JPEG with Bits Allocated {b}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn grey8(rows: usize, cols: usize) -> Geometry {
+        Geometry {
+            rows,
+            cols,
+            spp: 1,
+            bits_allocated: 8,
+            bits_stored: 8,
+            signed: false,
+            planar: false,
+            photometric: Photometric::Monochrome2,
+            big_endian: false,
+        }
+    }
+
+    /// The smallest baseline JPEG: one 8x8 grey block whose only code is DC 0 then EOB, so
+    /// every sample is the level-shift centre (128).
+    fn flat_block() -> Vec<u8> {
+        let mut v = vec![0xFF, 0xD8];
+        v.extend([0xFF, 0xDB, 0x00, 0x43, 0x00]);
+        v.extend([1u8; 64]);
+        // DC table 0 and AC table 0, each with one 1-bit code for the value 0.
+        for class in [0x00, 0x10] {
+            v.extend([0xFF, 0xC4, 0x00, 0x14, class, 1]);
+            v.extend([0u8; 15]);
+            v.push(0);
+        }
+        v.extend([0xFF, 0xC0, 0x00, 0x0B, 8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+        v.extend([0xFF, 0xDA, 0x00, 0x08, 1, 1, 0x00, 0, 63, 0]);
+        v.push(0b0011_1111); // '0' (DC category 0), '0' (EOB), padding 1s
+        v.extend([0xFF, 0xD9]);
+        v
+    }
+
+    #[test]
+    fn flat_baseline_block_decodes_to_the_centre_value() {
+        let f = decode(&grey8(8, 8), &flat_block()).unwrap();
+        assert_eq!(f.buf, SampleBuf::U8(vec![128; 64]));
+    }
+
+    #[test]
+    fn component_count_disagreeing_with_samples_per_pixel_is_corrupt() {
+        let mut g = grey8(8, 8);
+        g.spp = 3;
+        g.photometric = Photometric::Rgb;
+        let err = decode(&g, &flat_block()).unwrap_err();
+        assert_eq!(
+            err,
+            CodecError::corrupt("JPEG frame has 1 components, Samples per Pixel is 3")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn truncated_or_damaged_jpeg_never_panics(cut in 0usize..200, at in 0usize..200, byte: u8) {
+            let mut data = flat_block();
+            let at = at % data.len();
+            data[at] = byte;
+            let cut = cut.min(data.len());
+            let _ = decode(&grey8(8, 8), &data[..cut]);
+        }
+
+        #[test]
+        fn random_bytes_after_soi_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut data = vec![0xFF, 0xD8];
+            data.extend(tail);
+            let _ = decode(&grey8(8, 8), &data);
+        }
+    }
 }
