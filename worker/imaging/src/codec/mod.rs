@@ -3,6 +3,7 @@
 
 mod j2k;
 mod jpeg;
+mod jpegls;
 mod native;
 mod rle;
 
@@ -234,8 +235,6 @@ pub(crate) fn decode(
         Codec::J2k => j2k::decode(g, data),
         Codec::Rle => rle::decode(g, data),
         Codec::JpegDct | Codec::JpegLossless => jpeg::decode(g, data),
-        other => Err(CodecError::Unsupported(format!(
-            "{other:?} decoding is not built yet"
-        ))),
+        Codec::JpegLs => jpegls::decode(g, data),
     }
 }
