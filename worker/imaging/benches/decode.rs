@@ -28,6 +28,14 @@ const FILES: &[(&str, &str)] = &[
         "jpeg_lossless_8bit",
         "pydicom-data/JPGLosslessP14SV1_1s_1f_8b.dcm",
     ),
+    (
+        "jpeg_ls_lossless",
+        "pydicom-data/emri_small_jpeg_ls_lossless.dcm",
+    ),
+    (
+        "jpeg_ls_near_rgb",
+        "pydicom-test-files/SC_rgb_jls_lossy_sample.dcm",
+    ),
     ("j2k_lossless", "pydicom-data/RG1_J2KR.dcm"),
     ("j2k_lossy", "pydicom-data/RG1_J2KI.dcm"),
 ];

@@ -181,6 +181,12 @@ impl State {
         };
         let px = p.clamp(pred + ((cx.c ^ sign) - sign));
         let m = r.golomb(k, p.limit, p.qbpp)?;
+        if m > 2 * p.range + 2 {
+            // A valid mapped error stays below RANGE; this keeps corrupt data from overflowing.
+            return Err(corrupt(format!(
+                "JPEG-LS: mapped error {m} exceeds the range"
+            )));
+        }
         let mut err = (m >> 1) ^ -(m & 1);
         if k == 0 && p.near == 0 && 2 * cx.b + cx.n - 1 < 0 {
             err = !err;
@@ -228,6 +234,11 @@ impl State {
             k += 1;
         }
         let em = r.golomb(k, p.limit - J[run_index] - 1, p.qbpp)?;
+        if em > 2 * p.range + 2 {
+            return Err(corrupt(format!(
+                "JPEG-LS: mapped error {em} exceeds the range"
+            )));
+        }
         let t = em + cx.ri_type;
         let map = t & 1;
         let abs = (t + map) / 2;
@@ -314,14 +325,27 @@ impl<'a> Bits<'a> {
         Ok(self.read(1)? == 1)
     }
 
-    /// A limited-length Golomb code (A.5.3).
+    /// A limited-length Golomb code (A.5.3). The unary prefix is counted a buffer at a time.
     fn golomb(&mut self, k: u32, limit: u32, qbpp: u32) -> Result<i32, CodecError> {
         let mut zeros = 0u32;
-        while !self.bit()? {
-            zeros += 1;
+        loop {
+            self.fill()?;
+            if self.nbits == 0 {
+                return Err(corrupt("JPEG-LS: scan data ends early"));
+            }
+            // Bits past `nbits` are zero, so count only within the valid ones.
+            let lz = self.buf.leading_zeros().min(self.nbits);
+            zeros += lz;
             if zeros > limit {
                 return Err(corrupt("JPEG-LS: Golomb code longer than LIMIT"));
             }
+            if lz < self.nbits {
+                self.buf <<= lz;
+                self.nbits -= lz;
+                self.read(1)?; // the terminating 1
+                break;
+            }
+            (self.buf, self.nbits) = (0, 0);
         }
         if zeros >= limit.saturating_sub(qbpp + 1) {
             return Ok(self.read(qbpp)? + 1);

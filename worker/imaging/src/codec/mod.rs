@@ -1,5 +1,15 @@
 //! Transfer syntaxes and the codecs behind them. Each codec turns one frame's bytes into
 //! interleaved samples; `decode` picks the codec and checks what it produced.
+//!
+//! - `native`: uncompressed data, every layout.
+//! - `rle`: RLE Lossless, written here.
+//! - `jpeg`: baseline/extended DCT (8 and 12 bit, written here to follow IJG, as DCMTK, GDCM
+//!   and pydicom do) and lossless process 14 (the `jpeg-decoder` crate).
+//! - `jpegls`: JPEG-LS lossless and near-lossless, written here.
+//! - `j2k`: JPEG 2000 and HTJ2K through OpenJPEG (the `jpeg2k` crate).
+//!
+//! Every codec returns `CodecError::Corrupt` for damaged or truncated data, never panics
+//! (property-tested with random and truncated input).
 
 mod j2k;
 mod jpeg;
