@@ -187,3 +187,48 @@ fn decode_frame_gives_typed_arrays() {
     let f = decode_frame(&dicom("pydicom-data/liver.dcm"), 2).unwrap();
     assert!(matches!(&f.samples, Samples::U8(a) if a.iter().all(|&v| v <= 1)));
 }
+
+/// Regression: this file's J2K codestream has four bytes of its SIZ marker replaced by a
+/// Sequence Delimiter (the DICOM structure is intact). It must be located as one frame and
+/// reported as corrupt pixel data naming the file, not as an unsupported syntax.
+#[test]
+fn jpeg2000_embedded_sequence_delimiter_is_corrupt_pixel_data() {
+    let path = dicom("pydicom-test-files/JPEG2000-embedded-sequence-delimiter.dcm");
+    let err = decode_frame(&path, 0).unwrap_err();
+    assert!(
+        matches!(err, ImagingError::Corrupt { frame: 0, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("JPEG2000-embedded-sequence-delimiter.dcm"),
+        "{err}"
+    );
+}
+
+/// Every compressed codec gives the same frames on rayon's pool as on the calling thread.
+#[test]
+fn compressed_codecs_decode_the_same_in_parallel_and_sequentially() {
+    for f in [
+        "pydicom-data/OBXXXX1A_rle_2frame.dcm",
+        "pydicom-data/emri_small_jpeg_ls_lossless.dcm",
+        "pydicom-data/emri_small_jpeg_2k_lossless.dcm",
+        "pydicom-test-files/SC_rgb_dcmtk_+eb+cy+s2.dcm",
+        "pydicom-test-files/JPGExtended.dcm",
+        "pydicom-data/JPEG-LL.dcm",
+    ] {
+        let path = dicom(f);
+        let par: Vec<_> = decode_all_frames(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let seq: Vec<_> = decode_all_frames_sequential(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(!par.is_empty(), "{f}");
+        assert_eq!(par, seq, "{f}");
+    }
+}
