@@ -538,7 +538,11 @@ mod tests {
     fn calling_ae_titles_map_to_institutions() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("hub.toml");
-        std::fs::write(&file, "[dicom]\nae_title = \"HUB\"\n[dicom.calling_ae]\n\"CT-1\" = \"TS-A\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "[dicom]\nae_title = \"HUB\"\n[dicom.calling_ae]\n\"CT-1\" = \"TS-A\"\n",
+        )
+        .unwrap();
         let c = Config::load(
             Some(&file),
             env(&[("REMOTEDX_HUB_DICOM__CALLING_AE__DR_B", "TS-B")]),
@@ -555,9 +559,12 @@ mod tests {
         assert_eq!(demo.institution_of("STRANGER"), Some("TS-A"));
         assert_eq!(demo.institution_of("DR_B"), Some("TS-B"));
 
-        let err = Config::load(None, env(&[("REMOTEDX_HUB_DICOM__AE_TITLE", "A_TITLE_LONGER_THAN_16")]))
-            .unwrap_err()
-            .to_string();
+        let err = Config::load(
+            None,
+            env(&[("REMOTEDX_HUB_DICOM__AE_TITLE", "A_TITLE_LONGER_THAN_16")]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("dicom.ae_title"), "{err}");
         let err = Config::load(None, env(&[("REMOTEDX_HUB_DICOM__MAX_ASSOCIATIONS", "0")]))
             .unwrap_err()

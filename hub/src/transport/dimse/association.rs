@@ -366,6 +366,10 @@ impl Association {
         code: u16,
         comment: &str,
     ) -> Result<(), String> {
+        // Rejections name the file (`<SOP Instance UID>.dcm: ...`); the response names the
+        // instance already, and the Error Comment has room for 64 characters only.
+        let prefix = format!("{}.dcm: ", rq.sop_instance_uid);
+        let comment = comment.strip_prefix(&prefix).unwrap_or(comment);
         let data = message::response(response_field, rq, code, comment);
         let pdu = Pdu::PData {
             data: vec![PDataValue {

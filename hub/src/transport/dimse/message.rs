@@ -95,12 +95,13 @@ pub fn store_status(reason: RejectReason) -> u16 {
 /// True for a storage SOP class: the Storage Service Class's UID subtree holds every image,
 /// waveform (ECG included), SR, RT and document storage class, retired and future ones alike.
 pub fn is_storage_sop_class(uid: &str) -> bool {
-    uid.strip_prefix("1.2.840.10008.5.1.4.1.1.").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest
-                .split('.')
-                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-    })
+    uid.strip_prefix("1.2.840.10008.5.1.4.1.1.")
+        .is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .split('.')
+                    .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        })
 }
 
 /// A UID as carried on the wire: without trailing NUL padding or spaces.
