@@ -4,6 +4,7 @@
 //! e.g. `REMOTEDX_HUB_GRPC__LISTEN=0.0.0.0:50051` or `REMOTEDX_HUB_DATA_DIR=/srv/hub`. Durations are
 //! written the human way: "30m", "4h", "90s".
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// The exam-item catalogue.
     pub catalog: CatalogConfig,
+    /// The DICOM listener (C-ECHO and C-STORE from modalities).
+    pub dicom: DicomConfig,
 }
 
 /// The gRPC listener.
@@ -129,6 +132,72 @@ pub struct CatalogConfig {
     pub path: Option<PathBuf>,
 }
 
+/// The DICOM listener: modalities push studies with C-STORE to `ae_title` at `listen`.
+///
+/// Each calling AE title is mapped to the institution its studies belong to (`[dicom.calling_ae]`,
+/// e.g. `CT_TSA = "TS-A"`; matched without regard to case, since environment variables arrive
+/// lower-cased). An association from any other AE title is rejected unless
+/// `allow_any_calling_ae` is set (demos only), in which case unknown peers act for
+/// `default_institution`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DicomConfig {
+    /// Start the listener.
+    pub enabled: bool,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The hub's AE title (called AE title peers must use).
+    pub ae_title: String,
+    /// Most associations served at once; more are rejected as a transient local limit.
+    pub max_associations: usize,
+    /// Largest PDU the hub accepts, in bytes (announced in A-ASSOCIATE-AC).
+    pub max_pdu_length: u32,
+    /// How long a new connection may take to request an association (ARTIM).
+    #[serde(with = "human_duration")]
+    pub artim_timeout: Duration,
+    /// An association with no PDU for this long is aborted.
+    #[serde(with = "human_duration")]
+    pub idle_timeout: Duration,
+    /// Accept any calling AE title (demos only): unknown peers act for `default_institution`.
+    pub allow_any_calling_ae: bool,
+    /// The institution of unknown peers when `allow_any_calling_ae` is set.
+    pub default_institution: String,
+    /// Calling AE title → institution code.
+    pub calling_ae: BTreeMap<String, String>,
+}
+
+impl Default for DicomConfig {
+    fn default() -> Self {
+        DicomConfig {
+            enabled: true,
+            listen: ([127, 0, 0, 1], 11112).into(),
+            ae_title: "REMOTEDX".into(),
+            max_associations: 32,
+            max_pdu_length: 128 * 1024,
+            artim_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(120),
+            allow_any_calling_ae: false,
+            default_institution: String::new(),
+            calling_ae: BTreeMap::new(),
+        }
+    }
+}
+
+impl DicomConfig {
+    /// The institution code a calling AE title acts for, if it may associate at all.
+    pub fn institution_of(&self, calling_ae: &str) -> Option<&str> {
+        let calling = calling_ae.trim();
+        self.calling_ae
+            .iter()
+            .find(|(ae, _)| ae.trim().eq_ignore_ascii_case(calling))
+            .map(|(_, code)| code.as_str())
+            .or_else(|| {
+                (self.allow_any_calling_ae && !self.default_institution.is_empty())
+                    .then_some(self.default_institution.as_str())
+            })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -141,6 +210,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             privacy: PrivacyConfig::default(),
             catalog: CatalogConfig::default(),
+            dicom: DicomConfig::default(),
         }
     }
 }
@@ -281,6 +351,28 @@ impl Config {
         }
         if self.storage.blobs != "local" && !self.storage.blobs.starts_with("s3://") {
             return Err(invalid("storage.blobs must be \"local\" or an s3:// URL"));
+        }
+        let ae = self.dicom.ae_title.trim();
+        if ae.is_empty()
+            || ae.len() > 16
+            || !ae.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
+        {
+            return Err(invalid(
+                "dicom.ae_title must be 1 to 16 printable ASCII characters without a backslash",
+            ));
+        }
+        if self.dicom.max_associations == 0 {
+            return Err(invalid("dicom.max_associations must be at least 1"));
+        }
+        if !(4096..=16 << 20).contains(&self.dicom.max_pdu_length) {
+            return Err(invalid(
+                "dicom.max_pdu_length must be between 4096 and 16777216 bytes",
+            ));
+        }
+        if self.dicom.artim_timeout.is_zero() || self.dicom.idle_timeout.is_zero() {
+            return Err(invalid(
+                "dicom.artim_timeout and dicom.idle_timeout must be positive",
+            ));
         }
         Ok(())
     }
@@ -440,5 +532,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("soon"), "{err}");
+    }
+
+    #[test]
+    fn calling_ae_titles_map_to_institutions() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(
+            &file,
+            "[dicom]\nae_title = \"HUB\"\n[dicom.calling_ae]\n\"CT-1\" = \"TS-A\"\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[("REMOTEDX_HUB_DICOM__CALLING_AE__DR_B", "TS-B")]),
+        )
+        .unwrap();
+        assert_eq!(c.dicom.ae_title, "HUB");
+        assert_eq!(c.dicom.institution_of("CT-1"), Some("TS-A"));
+        // Environment keys arrive lower-cased; AE titles match without regard to case.
+        assert_eq!(c.dicom.institution_of("DR_B "), Some("TS-B"));
+        assert_eq!(c.dicom.institution_of("STRANGER"), None);
+        let mut demo = c.dicom.clone();
+        demo.allow_any_calling_ae = true;
+        demo.default_institution = "TS-A".into();
+        assert_eq!(demo.institution_of("STRANGER"), Some("TS-A"));
+        assert_eq!(demo.institution_of("DR_B"), Some("TS-B"));
+
+        let err = Config::load(
+            None,
+            env(&[("REMOTEDX_HUB_DICOM__AE_TITLE", "A_TITLE_LONGER_THAN_16")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("dicom.ae_title"), "{err}");
+        let err = Config::load(None, env(&[("REMOTEDX_HUB_DICOM__MAX_ASSOCIATIONS", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_associations"), "{err}");
     }
 }

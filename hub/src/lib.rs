@@ -27,6 +27,8 @@ use domain::Hub;
 pub struct Listeners {
     /// The gRPC listener.
     pub grpc: TcpListener,
+    /// The DICOM listener, if enabled.
+    pub dicom: Option<TcpListener>,
 }
 
 /// Serves the hub until `shutdown` resolves, then stops accepting, lets requests and jobs in
@@ -40,6 +42,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_dimse = stop_rx.clone();
     let stopped = move || {
         let mut rx = stop_rx.clone();
         async move {
@@ -59,6 +62,10 @@ pub async fn run(
         let (hub, stop) = (hub.clone(), stopped());
         let threads = hub.config().jobs.threads;
         tasks.spawn(async move { runner::run(hub, threads, stop).await });
+    }
+    if let Some(dicom) = listeners.dicom {
+        let (hub, stop) = (hub.clone(), stop_dimse);
+        tasks.spawn(async move { transport::dimse::serve(hub, dicom, stop).await });
     }
     let addr = listeners.grpc.local_addr()?;
     tracing::info!(%addr, "gRPC listening");

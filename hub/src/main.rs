@@ -49,7 +49,11 @@ struct ServeArgs {
     /// gRPC address to listen on (default 127.0.0.1:50051).
     #[arg(long)]
     listen: Option<SocketAddr>,
+    /// DICOM address to listen on (default 127.0.0.1:11112; `[dicom] enabled = false` turns it off).
+    #[arg(long)]
+    dicom_listen: Option<SocketAddr>,
     /// Seed a demo region (institutions, users with well-known tokens, sample studies) if absent.
+    /// Also lets any calling AE title store over DICOM, for the demo's first township.
     #[arg(long)]
     demo: bool,
     /// Where the sample studies for --demo are.
@@ -156,6 +160,33 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 config.grpc.listen
             )
         })?;
+    if let Some(listen) = args.dicom_listen {
+        config.dicom.listen = listen;
+    }
+    if args.demo {
+        config.dicom.allow_any_calling_ae = true;
+        if config.dicom.default_institution.is_empty()
+            && let Some((code, _, _)) = hub::demo::INSTITUTIONS
+                .iter()
+                .find(|(_, _, level)| *level == "township")
+        {
+            config.dicom.default_institution = (*code).to_owned();
+        }
+    }
+    let dicom = if config.dicom.enabled {
+        let listener = tokio::net::TcpListener::bind(config.dicom.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen for DICOM on {} (another hub or PACS? set [dicom] listen, or enabled = false)",
+                    config.dicom.listen
+                )
+            })?;
+        Some((listener.local_addr()?, listener))
+    } else {
+        None
+    };
+    let ae_title = config.dicom.ae_title.clone();
     let data_dir = config.data_dir.clone();
     let hub = hub::startup::open(config).await?;
     let addr = grpc.local_addr()?;
@@ -163,9 +194,17 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
         let seeded = hub::demo::seed(&hub, &args.demo_data).await?;
         eprint!("{}", hub::demo::banner(addr, &seeded));
     }
-    // Tests and scripts read this line to find the port when they asked for port 0.
+    // Tests and scripts read these lines to find the ports when they asked for port 0; the DICOM
+    // line comes first.
+    if let Some((dicom_addr, _)) = &dicom {
+        println!("dicom listening on {dicom_addr} (AE {ae_title})");
+    }
     println!("hub listening on {addr} (data in {})", data_dir.display());
-    hub::run(hub, hub::Listeners { grpc }, shutdown_signal()).await
+    let listeners = hub::Listeners {
+        grpc,
+        dicom: dicom.map(|(_, listener)| listener),
+    };
+    hub::run(hub, listeners, shutdown_signal()).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

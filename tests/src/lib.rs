@@ -53,6 +53,8 @@ pub struct HubProcess {
     pub data_dir: PathBuf,
     /// Its gRPC URL.
     pub url: String,
+    /// Its DICOM listener's address, if enabled.
+    pub dicom: Option<std::net::SocketAddr>,
     /// Extra environment it was started with.
     env: Vec<(String, String)>,
     /// Extra `serve` arguments it was started with.
@@ -72,11 +74,12 @@ impl HubProcess {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let (child, url) = spawn(data_dir, &env, &args);
+        let (child, url, dicom) = spawn(data_dir, &env, &args);
         HubProcess {
             child,
             data_dir: data_dir.to_owned(),
             url,
+            dicom,
             env,
             args,
         }
@@ -102,9 +105,10 @@ impl HubProcess {
     /// Starts it again on the same data directory (a new port).
     pub fn restart(&mut self) {
         self.kill();
-        let (child, url) = spawn(&self.data_dir, &self.env, &self.args);
+        let (child, url, dicom) = spawn(&self.data_dir, &self.env, &self.args);
         self.child = child;
         self.url = url;
+        self.dicom = dicom;
     }
 
     /// Runs a `hub` admin subcommand on this hub's data directory; returns stdout.
@@ -144,11 +148,16 @@ fn hub_command(data_dir: &Path, env: &[(String, String)], args: &[&str]) -> Stri
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-fn spawn(data_dir: &Path, env: &[(String, String)], args: &[String]) -> (Child, String) {
+fn spawn(
+    data_dir: &Path,
+    env: &[(String, String)],
+    args: &[String],
+) -> (Child, String, Option<std::net::SocketAddr>) {
     let mut child = Command::new(binary("hub"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--dicom-listen", "127.0.0.1:0"])
         .args(args)
         .envs(env.iter().cloned())
         .env(
@@ -162,13 +171,17 @@ fn spawn(data_dir: &Path, env: &[(String, String)], args: &[String]) -> (Child, 
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut dicom = None;
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
+        if let Some(rest) = line.strip_prefix("dicom listening on ") {
+            dicom = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+        }
         if let Some(rest) = line.strip_prefix("hub listening on ") {
             let addr = rest.split_whitespace().next().expect("address");
             // Keep draining stdout so the hub never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
-            return (child, format!("http://{addr}"));
+            return (child, format!("http://{addr}"), dicom);
         }
     }
     let _ = child.kill();

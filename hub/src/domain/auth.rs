@@ -178,6 +178,19 @@ impl Principal {
         }
     }
 
+    /// A DICOM peer (a modality's calling AE title) storing studies for `institution`: a clinic
+    /// principal with no user behind it, audited as `dicom:<AE title>`.
+    pub fn dicom_peer(calling_ae: &str, institution: &Institution) -> Principal {
+        Principal {
+            user_id: 0,
+            name: format!("dicom:{}", calling_ae.trim()),
+            role: Role::Clinic,
+            institution_code: institution.code.clone(),
+            institution_name: institution.name.clone(),
+            senior: false,
+        }
+    }
+
     /// Fails unless the caller has one of `roles`; `what` names the operation in the message.
     pub fn require(&self, roles: &[Role], what: &str) -> Result<()> {
         if roles.contains(&self.role) {

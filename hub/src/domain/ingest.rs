@@ -250,7 +250,7 @@ impl IngestSession {
             rows: meta.rows,
             columns: meta.columns,
             frames: meta.frames,
-            source: format!("{}:{}", self.source_kind(), self.who.name),
+            source: self.source(),
             received_at_ms: now,
             ..Instance::default()
         };
@@ -288,6 +288,16 @@ impl IngestSession {
             duplicate: false,
             size,
         })
+    }
+
+    /// Where an instance came from: `upload:<user>` or `dicom:<calling AE>`.
+    fn source(&self) -> String {
+        let kind = self.source_kind();
+        if self.who.name.starts_with(&format!("{kind}:")) {
+            self.who.name.clone()
+        } else {
+            format!("{kind}:{}", self.who.name)
+        }
     }
 
     fn source_kind(&self) -> &'static str {

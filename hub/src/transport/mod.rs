@@ -3,11 +3,13 @@
 //! - [`status`]: the one mapping from domain errors to gRPC statuses.
 //! - [`convert`]: domain types to and from the contract.
 //! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`].
+//! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
 
 pub mod account;
 pub mod admin;
 pub mod cases;
 pub mod convert;
+pub mod dimse;
 pub mod jobs;
 pub mod reading;
 pub mod status;
