@@ -566,6 +566,14 @@ async fn pynetdicom_concurrent_associations_store_the_files_own_bytes() {
         );
     }
 
+    // A deflated data set is accepted as is; this one lacks Patient ID and Study Instance UID,
+    // which the hub needs, so it is "cannot understand" (not "no presentation context").
+    let incomplete = corpus().join("dicom/pydicom-test-files/image_dfl.dcm");
+    let pushed = pynetdicom_push(addr, MODALITY, 1, std::slice::from_ref(&incomplete));
+    let (code, comment) = &statuses(&pushed)[&incomplete];
+    assert_eq!(*code, 0xC000, "{comment}");
+    assert!(comment.contains("ID"), "{comment}");
+
     // A data set that does not parse: "cannot understand", and nothing is stored.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("garbage.dcm");
