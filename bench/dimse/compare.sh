@@ -6,6 +6,7 @@
 #   bench/dimse/compare.sh                 # 1,000 small (39 KB) + 20 large (7.2 MB) instances
 #   SMALL=200 LARGE=5 REPEATS=1 bench/dimse/compare.sh
 #   HUB=target/debug/hub bench/dimse/compare.sh   # default: target/release/hub
+#   SET=/tmp/dimse-set bench/dimse/compare.sh     # reuse a set made by make_set.py
 #
 # Needs: dcmtk, orthanc, python3 with pydicom (scripts/ci-deps/dimse.sh; apt-get install orthanc).
 # TCP_NODELAY=1 is set for DCMTK on both ends (without it DCMTK stalls ~40-90 ms per C-STORE on
@@ -45,8 +46,14 @@ wait_port() {
     echo "nothing listens on port $1" >&2; exit 1
 }
 
-echo "making the set: $SMALL small + $LARGE large instances" >&2
-python3 "$ROOT/bench/dimse/make_set.py" "$CORPUS" "$WORK/set" "$SMALL" "$LARGE"
+if [ -n "${SET:-}" ]; then  # a set made earlier by make_set.py (SET/small, SET/large)
+    ln -s "$SET" "$WORK/set"
+    SMALL=$(find "$SET/small" -name '*.dcm' | wc -l)
+    LARGE=$(find "$SET/large" -name '*.dcm' | wc -l)
+else
+    echo "making the set: $SMALL small + $LARGE large instances" >&2
+    python3 "$ROOT/bench/dimse/make_set.py" "$CORPUS" "$WORK/set" "$SMALL" "$LARGE"
+fi
 
 # Receivers get a fresh store per run so that every run stores (not de-duplicates) the set.
 start_hub() {
@@ -112,8 +119,8 @@ record() { # key seconds
     if [ -z "$prev" ] || python3 -c "import sys; sys.exit(0 if $2 < $prev else 1)"; then BEST[$1]=$2; fi
 }
 
-small_bytes=$(du -sb "$WORK/set/small" | cut -f1)
-large_bytes=$(du -sb "$WORK/set/large" | cut -f1)
+small_bytes=$(du -sbL "$WORK/set/small" | cut -f1)
+large_bytes=$(du -sbL "$WORK/set/large" | cut -f1)
 for r in $(seq 1 "$REPEATS"); do
     for target in hub storescp orthanc; do
         "start_$target" "$r"
@@ -121,7 +128,11 @@ for r in $(seq 1 "$REPEATS"); do
         l=$(push "$PORT" "$AE" "$WORK/set/large"); record "$target large" "$l"
         kill "$PID" 2>/dev/null || true
         wait "$PID" 2>/dev/null || true
-        echo "run $r $target: small ${s}s, large ${l}s" >&2
+        # Everything acknowledged must be on disk (the hub: blobs; storescp: files; Orthanc:
+        # attachments).
+        stored=$(find "$WORK/${target/storescp/scp}-$r" -type f -size +30k | wc -l)
+        [ "$stored" -ge $((SMALL + LARGE)) ] || { echo "$target stored only $stored files" >&2; exit 1; }
+        echo "run $r $target: small ${s}s, large ${l}s ($stored files on disk)" >&2
     done
     # The hub with CONCURRENT associations at once (a fresh hub: a new store).
     start_hub "c$r"

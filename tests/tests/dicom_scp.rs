@@ -264,14 +264,14 @@ fn storescu(
         if let Some(file) = line.strip_prefix("I: Sending file: ") {
             current = Some(PathBuf::from(file.trim()));
             sent.insert(PathBuf::from(file.trim()), Sent::default());
-        } else if let Some(conv) = line.strip_prefix("I: Converting transfer syntax: ") {
-            if let Some(s) = current.as_ref().and_then(|c| sent.get_mut(c)) {
-                s.conversion = conv.trim().to_owned();
-            }
-        } else if let Some(resp) = line.strip_prefix("I: Received Store Response (") {
-            if let Some(s) = current.as_ref().and_then(|c| sent.get_mut(c)) {
-                s.response = resp.trim_end_matches(')').to_owned();
-            }
+        } else if let Some(conv) = line.strip_prefix("I: Converting transfer syntax: ")
+            && let Some(s) = current.as_ref().and_then(|c| sent.get_mut(c))
+        {
+            s.conversion = conv.trim().to_owned();
+        } else if let Some(resp) = line.strip_prefix("I: Received Store Response (")
+            && let Some(s) = current.as_ref().and_then(|c| sent.get_mut(c))
+        {
+            s.response = resp.trim_end_matches(')').to_owned();
         }
     }
     assert!(
@@ -637,4 +637,61 @@ fn a_study_pushed_over_dicom_is_queued_for_reading() {
         "{}",
         audit.stdout
     );
+}
+
+/// Holds one verification association open for a few seconds (pynetdicom).
+const HOLD_ASSOCIATION: &str = r#"
+import sys, time
+from pynetdicom import AE
+ae = AE(ae_title=sys.argv[3])
+ae.add_requested_context("1.2.840.10008.1.1")
+assoc = ae.associate(sys.argv[1], int(sys.argv[2]), ae_title=sys.argv[4])
+print("held" if assoc.is_established else "failed", flush=True)
+time.sleep(3)
+if assoc.is_established:
+    assoc.release()
+"#;
+
+#[test]
+fn associations_beyond_the_limit_are_rejected_for_now() {
+    use std::io::BufRead;
+    let region = region(&[("REMOTEDX_HUB_DICOM__MAX_ASSOCIATIONS", "1")]);
+    let addr = dicom_addr(&region);
+    let mut holder = Command::new("python3")
+        .args(["-c", HOLD_ASSOCIATION])
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .args([MODALITY, HUB_AE])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "held");
+    let echo = || {
+        Command::new(dcmtk("echoscu"))
+            .args(["-v", "-aet", MODALITY, "-aec", HUB_AE])
+            .arg(addr.ip().to_string())
+            .arg(addr.port().to_string())
+            .output()
+            .unwrap()
+    };
+    let second = echo();
+    let log = String::from_utf8_lossy(&second.stderr).into_owned()
+        + &String::from_utf8_lossy(&second.stdout);
+    assert!(!second.status.success(), "{log}");
+    assert!(log.contains("Rejected Transient"), "{log}");
+    assert!(holder.wait().unwrap().success());
+    // The slot is free again once the first association is released.
+    let mut freed = false;
+    for _ in 0..50 {
+        if echo().status.success() {
+            freed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(freed, "the association slot was not given back");
 }
