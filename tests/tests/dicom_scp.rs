@@ -695,3 +695,83 @@ fn associations_beyond_the_limit_are_rejected_for_now() {
     }
     assert!(freed, "the association slot was not given back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_store_in_flight_and_keeps_every_acknowledged_one() {
+    let mut region = region(&[]);
+    let addr = dicom_addr(&region);
+    // 12 large instances (7.2 MB each), so that the shutdown lands in the middle of the push.
+    let template = OpenFileOptions::new()
+        .open_file(corpus().join("dicom/pydicom-data/RG1_UNCR.dcm"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (1..=12)
+        .map(|i| {
+            let path = dir.path().join(format!("rg{i:02}.dcm"));
+            std::fs::write(
+                &path,
+                e2e::dicom::variant(&template, "1.2.826.0.1.3680043.9.7777.1", i, "P-SHUT"),
+            )
+            .unwrap();
+            path
+        })
+        .collect();
+    let push = Command::new(dcmtk("storescu"))
+        .args(["-v", "-R", "-xe", "-aet", MODALITY, "-aec", HUB_AE])
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .args(&files)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let staging = region.hub.data_dir.join("staging");
+    let blobs = region.hub.data_dir.join("blobs");
+    let count = |d: &Path| -> usize {
+        let mut n = 0;
+        let mut dirs = vec![d.to_owned()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    dirs.push(e.path());
+                } else {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    // Wait until the first instances are in, then stop the hub gracefully.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(&blobs) < 2 {
+        assert!(Instant::now() < deadline, "nothing was stored");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        region.hub.terminate().success(),
+        "the hub did not exit cleanly"
+    );
+    let out = push.wait_with_output().unwrap();
+    let log =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let acknowledged = log.matches("Received Store Response (Success)").count();
+    assert!(
+        acknowledged >= 2 && acknowledged < files.len(),
+        "{acknowledged} acknowledged:\n{log}"
+    );
+    assert_eq!(count(&staging), 0, "staging files left behind");
+
+    // Every acknowledged instance is there after a restart, and nothing else; the study was
+    // queued when the hub shut down (not left receiving).
+    region.hub.restart();
+    let stored = stored_instances(&region).await;
+    assert_eq!(stored.len(), acknowledged, "{log}");
+    let queue = cli(&region.hub, region.token("specialist"), &["queue"]);
+    assert_eq!(queue.code, 0, "{}", queue.stderr);
+    assert_eq!(
+        queue.json["entries"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        queue.stdout
+    );
+}
