@@ -6,6 +6,7 @@
 #   bench/dimse/compare.sh                 # 1,000 small (39 KB) + 20 large (7.2 MB) instances
 #   SMALL=200 LARGE=5 REPEATS=1 bench/dimse/compare.sh
 #   HUB=target/debug/hub bench/dimse/compare.sh   # default: target/release/hub
+#   SET=/tmp/dimse-set bench/dimse/compare.sh     # reuse a set made by make_set.py
 #
 # Needs: dcmtk, orthanc, python3 with pydicom (scripts/ci-deps/dimse.sh; apt-get install orthanc).
 # TCP_NODELAY=1 is set for DCMTK on both ends (without it DCMTK stalls ~40-90 ms per C-STORE on
@@ -45,8 +46,15 @@ wait_port() {
     echo "nothing listens on port $1" >&2; exit 1
 }
 
-echo "making the set: $SMALL small + $LARGE large instances" >&2
-python3 "$ROOT/bench/dimse/make_set.py" "$CORPUS" "$WORK/set" "$SMALL" "$LARGE"
+if [ -n "${SET:-}" ]; then  # a set made earlier by make_set.py (SET/small, SET/large)
+    SETDIR=$SET
+    SMALL=$(find "$SET/small" -name '*.dcm' | wc -l)
+    LARGE=$(find "$SET/large" -name '*.dcm' | wc -l)
+else
+    echo "making the set: $SMALL small + $LARGE large instances" >&2
+    SETDIR=$WORK/set
+    python3 "$ROOT/bench/dimse/make_set.py" "$CORPUS" "$SETDIR" "$SMALL" "$LARGE"
+fi
 
 # Receivers get a fresh store per run so that every run stores (not de-duplicates) the set.
 start_hub() {
@@ -91,9 +99,9 @@ push() {
     local port=$1 ae=$2 dir=$3 n=${4:-1} start end
     start=$(date +%s.%N)
     if [ "$n" -le 1 ]; then
-        "$STORESCU" -aet STORESCU -aec "$ae" -xe +sd "$dir" 127.0.0.1 "$port" 2>>"$WORK/storescu.log"
+        "$STORESCU" -aet STORESCU -aec "$ae" -xe 127.0.0.1 "$port" "$dir"/*.dcm 2>>"$WORK/storescu.log"
     else
-        local files=("$dir"/*) i
+        local files=("$dir"/*.dcm) i
         for ((i = 0; i < n; i++)); do
             "$STORESCU" -aet STORESCU -aec "$ae" -xe 127.0.0.1 "$port" "${files[@]:$((i * ${#files[@]} / n)):$(((i + 1) * ${#files[@]} / n - i * ${#files[@]} / n))}" 2>>"$WORK/storescu.log" &
         done
@@ -112,20 +120,24 @@ record() { # key seconds
     if [ -z "$prev" ] || python3 -c "import sys; sys.exit(0 if $2 < $prev else 1)"; then BEST[$1]=$2; fi
 }
 
-small_bytes=$(du -sb "$WORK/set/small" | cut -f1)
-large_bytes=$(du -sb "$WORK/set/large" | cut -f1)
+small_bytes=$(du -sb "$SETDIR/small" | cut -f1)
+large_bytes=$(du -sb "$SETDIR/large" | cut -f1)
 for r in $(seq 1 "$REPEATS"); do
     for target in hub storescp orthanc; do
         "start_$target" "$r"
-        s=$(push "$PORT" "$AE" "$WORK/set/small"); record "$target small" "$s"
-        l=$(push "$PORT" "$AE" "$WORK/set/large"); record "$target large" "$l"
+        s=$(push "$PORT" "$AE" "$SETDIR/small"); record "$target small" "$s"
+        l=$(push "$PORT" "$AE" "$SETDIR/large"); record "$target large" "$l"
         kill "$PID" 2>/dev/null || true
         wait "$PID" 2>/dev/null || true
-        echo "run $r $target: small ${s}s, large ${l}s" >&2
+        # Everything acknowledged must be on disk (the hub: blobs; storescp: files; Orthanc:
+        # attachments).
+        stored=$(find "$WORK/${target/storescp/scp}-$r" -type f -size +30k | wc -l)
+        [ "$stored" -ge $((SMALL + LARGE)) ] || { echo "$target stored only $stored files" >&2; exit 1; }
+        echo "run $r $target: small ${s}s, large ${l}s ($stored files on disk)" >&2
     done
     # The hub with CONCURRENT associations at once (a fresh hub: a new store).
     start_hub "c$r"
-    c=$(push "$PORT" "$AE" "$WORK/set/small" "$CONCURRENT"); record "hub small x$CONCURRENT" "$c"
+    c=$(push "$PORT" "$AE" "$SETDIR/small" "$CONCURRENT"); record "hub small x$CONCURRENT" "$c"
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
     echo "run $r hub x$CONCURRENT: small ${c}s" >&2

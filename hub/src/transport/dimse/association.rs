@@ -33,7 +33,7 @@ pub(super) enum Message {
 /// Where a data set's fragments go.
 pub(super) enum Sink {
     /// The staging file (already holding the Part 10 header).
-    Staging(StagingFile),
+    Staging(Box<StagingFile>),
     /// Nowhere: the message is refused with this status and comment once its data set ends.
     Discard(u16, String),
 }
@@ -290,7 +290,7 @@ impl Association {
             Err(r) => return Sink::Discard(message::store_status(r.reason), r.message),
         };
         match file.write(&header).await {
-            Ok(()) => Sink::Staging(file),
+            Ok(()) => Sink::Staging(Box::new(file)),
             Err(r) => Sink::Discard(message::store_status(r.reason), r.message),
         }
     }
@@ -322,7 +322,7 @@ impl Association {
         }
         let (code, comment) = match sink {
             Sink::Discard(code, comment) => (code, comment),
-            Sink::Staging(file) => self.store(file).await,
+            Sink::Staging(file) => self.store(*file).await,
         };
         if code == status::SUCCESS {
             self.stored += 1;
