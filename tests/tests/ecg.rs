@@ -6,7 +6,11 @@ use e2e::*;
 use serde_json::Value;
 
 fn ok(run: &CliRun) -> &Value {
-    assert_eq!(run.code, 0, "viewer-cli failed: {}\n{}", run.stderr, run.stdout);
+    assert_eq!(
+        run.code, 0,
+        "viewer-cli failed: {}\n{}",
+        run.stderr, run.stdout
+    );
     &run.json
 }
 
@@ -51,7 +55,10 @@ async fn an_uploaded_ecg_arrives_measured_with_its_page() {
     ] {
         assert_eq!(value(name, "device"), Some(device), "{name}: {detail}");
         let ours = value(name, "hub").unwrap_or_else(|| panic!("no {name} of ours: {detail}"));
-        assert!((ours - device).abs() <= tolerance, "{name}: ours {ours}, device {device}");
+        assert!(
+            (ours - device).abs() <= tolerance,
+            "{name}: ours {ours}, device {device}"
+        );
     }
 
     let out = dir.path().join("ecg-case");
@@ -76,5 +83,9 @@ async fn an_uploaded_ecg_arrives_measured_with_its_page() {
         out.join(svg)
     };
     let page = std::fs::read_to_string(&path).unwrap();
-    assert!(page.contains("<svg") && page.contains("V6"), "{}", &page[..200.min(page.len())]);
+    assert!(
+        page.contains("<svg") && page.contains("V6"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
 }

@@ -208,7 +208,9 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
                     code: "ecg_not_analysed".into(),
                     critical: false,
                     urgent: false,
-                    message: format!("the ECG could not be analysed and is served as stored: {error}"),
+                    message: format!(
+                        "the ECG could not be analysed and is served as stored: {error}"
+                    ),
                 });
                 out.instances.push(InstanceOutcome {
                     sop_instance_uid: input.name.clone(),
