@@ -127,7 +127,10 @@ pub async fn seed(hub: &Hub, samples: &Path) -> anyhow::Result<Seeded> {
         };
         hub.create_user_with_token(&new, u.token).await?;
     }
-    let mut seeded = Seeded { fresh: true, ..Seeded::default() };
+    let mut seeded = Seeded {
+        fresh: true,
+        ..Seeded::default()
+    };
     let manifest_path = samples.join(sample_data::MANIFEST);
     let Ok(text) = std::fs::read_to_string(&manifest_path) else {
         tracing::warn!(path = %manifest_path.display(), "no sample manifest; run `cargo run -p sample-data -- generate` to make the samples");
@@ -135,7 +138,10 @@ pub async fn seed(hub: &Hub, samples: &Path) -> anyhow::Result<Seeded> {
     };
     let manifest: sample_data::manifest::Manifest = serde_json::from_str(&text)?;
     for study in &manifest.studies {
-        let token = USERS.iter().find(|u| u.role == Role::Clinic && u.institution == study.demo_institution_code).map(|u| u.token);
+        let token = USERS
+            .iter()
+            .find(|u| u.role == Role::Clinic && u.institution == study.demo_institution_code)
+            .map(|u| u.token);
         let Some(token) = token else { continue };
         let who = hub.authenticate(token).await?;
         let options = if study.critical_finding {
@@ -144,13 +150,19 @@ pub async fn seed(hub: &Hub, samples: &Path) -> anyhow::Result<Seeded> {
                 priority: Some(crate::model::Priority::Stat),
                 critical: true,
                 critical_reason: "township doctor suspects an emergency".into(),
-                clinical_note: "Sudden headache and weakness this morning; please read first.".into(),
+                clinical_note: "Sudden headache and weakness this morning; please read first."
+                    .into(),
                 ..IngestOptions::default()
             }
         } else {
             IngestOptions::default()
         };
-        let paths: Vec<PathBuf> = study.series.iter().flat_map(|s| &s.files).map(|f| samples.join(&f.path)).collect();
+        let paths: Vec<PathBuf> = study
+            .series
+            .iter()
+            .flat_map(|s| &s.files)
+            .map(|f| samples.join(&f.path))
+            .collect();
         seeded.files += upload(hub, who, options, &paths).await?;
         seeded.cases += 1;
     }
@@ -158,12 +170,22 @@ pub async fn seed(hub: &Hub, samples: &Path) -> anyhow::Result<Seeded> {
 }
 
 /// Uploads files through the same ingest path as the gRPC upload; returns how many were stored.
-async fn upload(hub: &Hub, who: Principal, options: IngestOptions, paths: &[PathBuf]) -> anyhow::Result<usize> {
+async fn upload(
+    hub: &Hub,
+    who: Principal,
+    options: IngestOptions,
+    paths: &[PathBuf],
+) -> anyhow::Result<usize> {
     let mut session = hub.ingest_session(who, options)?;
     let mut stored = 0;
     for path in paths {
         let name = path.display().to_string();
-        let mut file = staging::begin(&hub.config().staging_dir(), &name, hub.config().ingest.max_file_bytes).await?;
+        let mut file = staging::begin(
+            &hub.config().staging_dir(),
+            &name,
+            hub.config().ingest.max_file_bytes,
+        )
+        .await?;
         file.write(&tokio::fs::read(path).await?).await?;
         match session.ingest(file.finish(None, None).await?).await {
             Ok(_) => stored += 1,

@@ -2,7 +2,8 @@
 //!
 //! - [`status`]: the one mapping from domain errors to gRPC statuses.
 //! - [`convert`]: domain types to and from the contract.
-//! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`].
+//! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`],
+//!   [`recognition`].
 
 pub mod account;
 pub mod admin;
@@ -10,6 +11,7 @@ pub mod cases;
 pub mod convert;
 pub mod jobs;
 pub mod reading;
+pub mod recognition;
 pub mod status;
 pub mod upload;
 
@@ -139,6 +141,11 @@ pub fn routes(hub: &Hub) -> tonic::service::Routes {
     .add_service(pb::admin_service_server::AdminServiceServer::new(
         admin::Admin::new(hub.clone()),
     ))
+    .add_service(
+        pb::recognition_service_server::RecognitionServiceServer::new(
+            recognition::Recognition::new(hub.clone()),
+        ),
+    )
     .add_service(
         pb::worker_service_server::WorkerServiceServer::new(jobs::Jobs::new(hub.clone()))
             .max_decoding_message_size(max)
