@@ -427,8 +427,8 @@ mod tests {
         );
         assert_eq!(
             everything.savings.len(),
-            4 - 1,
-            "October, November (CTY, TS-B), December; got {:?}",
+            4,
+            "October TS-B, November CTY and TS-B, December TS-B: {:?}",
             everything.savings
         );
     }
