@@ -225,72 +225,64 @@ fn glyph(c: char) -> [u8; 5] {
     }
 }
 
+fn fill(img: &mut image::RgbImage, (x, y, w, h): (u32, u32, u32, u32), c: (u8, u8, u8)) {
+    let (width, height) = img.dimensions();
+    for yy in y..(y + h).min(height) {
+        for xx in x..(x + w).min(width) {
+            img.put_pixel(xx, yy, image::Rgb([c.0, c.1, c.2]));
+        }
+    }
+}
+
+/// Draws `s` in the 3×5 font at twice its size, black.
+fn text(img: &mut image::RgbImage, x: u32, y: u32, s: &str) {
+    for (k, c) in s.chars().enumerate() {
+        for (row, bits) in glyph(c).iter().enumerate() {
+            for col in 0..3u32 {
+                if bits & (4 >> col) != 0 {
+                    let at = (x + k as u32 * 8 + col * 2, y + row as u32 * 2, 2, 2);
+                    fill(img, at, (0, 0, 0));
+                }
+            }
+        }
+    }
+}
+
 /// The chart as PNG bytes.
 pub fn png(bars: &[Bar]) -> Result<Vec<u8>, String> {
     use image::{Rgb, RgbImage};
     let l = Layout::new(bars);
     let mut img = RgbImage::from_pixel(l.width, l.height, Rgb([255, 255, 255]));
-    let mut fill = |img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, c: (u8, u8, u8)| {
-        for yy in y..(y + h).min(l.height) {
-            for xx in x..(x + w).min(l.width) {
-                img.put_pixel(xx, yy, Rgb([c.0, c.1, c.2]));
-            }
-        }
-    };
-    let text =
-        |img: &mut RgbImage,
-         x: u32,
-         y: u32,
-         s: &str,
-         fill: &mut dyn FnMut(&mut RgbImage, u32, u32, u32, u32, (u8, u8, u8))| {
-            for (k, c) in s.chars().enumerate() {
-                for (row, bits) in glyph(c).iter().enumerate() {
-                    for col in 0..3u32 {
-                        if bits & (4 >> col) != 0 {
-                            fill(
-                                img,
-                                x + k as u32 * 8 + col * 2,
-                                y + row as u32 * 2,
-                                2,
-                                2,
-                                (0, 0, 0),
-                            );
-                        }
-                    }
-                }
-            }
-        };
     let right = l.width - 140;
     let base = TOP + PLOT_HEIGHT;
     for t in l.ticks() {
         let y = l.y_of(t);
-        fill(&mut img, LEFT, y, right - LEFT, 1, (221, 221, 221));
+        fill(&mut img, (LEFT, y, right - LEFT, 1), (221, 221, 221));
         let label = t.to_string();
         let x = LEFT.saturating_sub(8 + label.len() as u32 * 8);
-        text(&mut img, x, y.saturating_sub(5), &label, &mut fill);
+        text(&mut img, x, y.saturating_sub(5), &label);
     }
-    fill(&mut img, LEFT, TOP, 1, PLOT_HEIGHT, (0, 0, 0));
-    fill(&mut img, LEFT, base, right - LEFT, 1, (0, 0, 0));
+    fill(&mut img, (LEFT, TOP, 1, PLOT_HEIGHT), (0, 0, 0));
+    fill(&mut img, (LEFT, base, right - LEFT, 1), (0, 0, 0));
     for b in bars {
-        if let Some((x, y, w, h)) = l.bar(b) {
-            fill(&mut img, x, y, w, h, l.colour(&b.institution));
+        if let Some(rect) = l.bar(b) {
+            fill(&mut img, rect, l.colour(&b.institution));
         }
     }
     for (m, month) in l.months.iter().enumerate() {
         let x = LEFT + GAP / 2 + m as u32 * l.group_width();
-        text(&mut img, x, base + 10, month, &mut fill);
+        text(&mut img, x, base + 10, month);
     }
     for (i, inst) in l.institutions.iter().enumerate() {
         let y = TOP + 10 + i as u32 * 20;
-        fill(&mut img, right + 16, y, 12, 12, l.colour(inst));
-        text(&mut img, right + 34, y + 1, inst, &mut fill);
+        fill(&mut img, (right + 16, y, 12, 12), l.colour(inst));
+        text(&mut img, right + 34, y + 1, inst);
     }
     text(
         &mut img,
         LEFT,
         14,
         "SAVINGS BY MONTH AND INSTITUTION - YUAN",
-        &mut fill,
     );
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png)

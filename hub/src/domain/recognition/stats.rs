@@ -311,12 +311,12 @@ impl Hub {
     /// The administrators' statistics of a period.
     pub async fn stats(&self, who: &Principal, q: &StatsQuery) -> Result<Stats> {
         who.require(&[Role::Admin], "reading statistics")?;
-        if let (Some(from), Some(to)) = (q.from, q.to) {
-            if to < from {
-                return Err(Error::InvalidArgument(format!(
-                    "--to {to} is before --from {from}"
-                )));
-            }
+        if let (Some(from), Some(to)) = (q.from, q.to)
+            && to < from
+        {
+            return Err(Error::InvalidArgument(format!(
+                "--to {to} is before --from {from}"
+            )));
         }
         let (from, to) = q.range_ms();
         let mut tx = self.store().read().await?;
