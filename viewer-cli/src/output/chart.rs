@@ -95,12 +95,12 @@ impl Layout {
     }
 }
 
-/// The smallest 1, 2 or 5 × 10ⁿ at or above `v` (at least 4, so ticks are whole yuan).
+/// The smallest 1, 2 or 5 × 10ⁿ at or above `v`, at least 20 (so the quarter ticks are whole yuan).
 fn nice_top(v: i64) -> i64 {
     let mut step = 1;
     loop {
         for m in [1, 2, 5] {
-            if m * step >= v.max(4) {
+            if m * step >= v.max(20) {
                 return m * step;
             }
         }
@@ -311,7 +311,7 @@ mod tests {
     fn axis_tops_are_round() {
         assert_eq!(
             (nice_top(0), nice_top(150), nice_top(300), nice_top(501)),
-            (4, 200, 500, 1000)
+            (20, 200, 500, 1000)
         );
     }
 
