@@ -147,6 +147,31 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Why a doctor refused to recognise another institution's result (the standard reasons of
+    /// the national measures on mutual recognition).
+    DeclineReason {
+        /// The patient's condition changed since the examination.
+        ConditionChanged => "condition-changed",
+        /// The finding is a fast-changing parameter.
+        FastChanging => "fast-changing",
+        /// Decisive before surgery or transfusion, so it must be current.
+        PreSurgery => "pre-surgery",
+        /// An emergency.
+        Emergency => "emergency",
+        /// Needed for a forensic or disability appraisal.
+        Forensic => "forensic",
+        /// The patient asked for a new examination.
+        PatientRequest => "patient-request",
+        /// The images are not good enough.
+        ImageQuality => "image-quality",
+        /// The result is outside its validity window.
+        OutsideValidity => "outside-validity",
+        /// Something else (the note says what).
+        Other => "other",
+    }
+}
+
 /// The authenticated caller of an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -350,4 +375,67 @@ pub struct User {
     pub institution_code: String,
     pub senior: bool,
     pub disabled: bool,
+}
+
+/// A recognition entry: a signed examination another institution may recognise instead of
+/// repeating it (table `recognition_entries`).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecognitionEntry {
+    pub id: i64,
+    pub case_id: i64,
+    pub report_id: i64,
+    pub patient_key: String,
+    pub exam_item_code: String,
+    pub category: String,
+    pub modality: String,
+    pub institution_code: String,
+    pub institution_name: String,
+    pub institution_level: String,
+    pub exam_date: String,
+    pub valid_until: String,
+    pub valid_until_ms: i64,
+    pub scope: String,
+    pub hr_mark: String,
+    pub fee_fen: i64,
+    pub recognisable: bool,
+    pub reason: String,
+    pub impression: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// A row of the savings ledger (table `recognition_ledger`): an acceptance, or a reversal of one.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub entry_id: i64,
+    /// "accept" or "reversal".
+    pub kind: String,
+    pub reverses_id: Option<i64>,
+    pub institution_code: String,
+    pub institution_level: String,
+    pub exam_item_code: String,
+    pub modality: String,
+    pub performing_institution: String,
+    pub user_id: i64,
+    pub fee_fen: i64,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+/// A refusal to recognise an entry (table `recognition_declines`).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecognitionDecline {
+    pub id: i64,
+    pub entry_id: i64,
+    pub institution_code: String,
+    pub exam_item_code: String,
+    pub modality: String,
+    pub user_id: i64,
+    pub reason: String,
+    pub note: String,
+    pub at_ms: i64,
 }

@@ -8,7 +8,8 @@
 //! - [`v1::case_service_server::CaseService`]: everyone looks at the cases their role allows.
 //! - [`v1::reading_service_server::ReadingService`]: county specialists' queue, claims and reports.
 //! - [`v1::account_service_server::AccountService`]: who a token belongs to.
-//! - [`v1::admin_service_server::AdminService`]: administrators' audit trail.
+//! - [`v1::admin_service_server::AdminService`]: administrators' audit trail and statistics.
+//! - [`v1::recognition_service_server::RecognitionService`]: result mutual recognition.
 //! - [`v1::worker_service_server::WorkerService`]: remote workers lease decode and analysis jobs.
 
 /// `remotedx.v1`: the first version of the contract.

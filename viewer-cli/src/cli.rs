@@ -87,6 +87,144 @@ pub enum Command {
     Get(GetArgs),
     /// The audit trail (administrators).
     Audit(AuditArgs),
+    /// Result mutual recognition: check a patient's valid results, accept or decline one.
+    #[command(subcommand)]
+    Recognition(RecognitionCommand),
+    /// Recognition, savings and reading statistics (administrators); --chart for a bar chart.
+    Stats(StatsArgs),
+}
+
+/// `recognition ...` (clinics and specialists, for their own institution).
+#[derive(Debug, Subcommand)]
+pub enum RecognitionCommand {
+    /// A patient's results of an item still within their validity window (audited).
+    Check(RecognitionCheckArgs),
+    /// Recognise an entry instead of examining again: the ledger books your institution's fee.
+    Accept(EntryArg),
+    /// Refuse to recognise an entry, with a standard reason.
+    Decline(RecognitionDeclineArgs),
+    /// Correct an acceptance booked in error with a reversing ledger row.
+    Reverse(RecognitionReverseArgs),
+}
+
+/// `recognition check`.
+#[derive(Debug, Args)]
+pub struct RecognitionCheckArgs {
+    /// The identifier the patient presents.
+    #[arg(long)]
+    pub patient_id: String,
+    /// How to read it.
+    #[arg(long, value_enum, default_value = "id-card")]
+    pub id_type: CheckIdType,
+    /// Exam item code, e.g. CT-HEAD.
+    #[arg(long)]
+    pub item: String,
+    /// Why you look (recorded in the audit trail).
+    #[arg(long)]
+    pub purpose: Option<String>,
+}
+
+/// A patient identifier type a recognition check accepts (record numbers are hospital-local).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckIdType {
+    /// Resident identity card number.
+    IdCard,
+    /// Medical insurance number.
+    Insurance,
+    /// Regional health card number.
+    HealthCard,
+}
+
+/// A recognition entry.
+#[derive(Debug, Args)]
+pub struct EntryArg {
+    /// The entry id (from `recognition check`).
+    pub entry: i64,
+}
+
+/// `recognition decline`.
+#[derive(Debug, Args)]
+pub struct RecognitionDeclineArgs {
+    /// The entry id (from `recognition check`).
+    pub entry: i64,
+    /// The standard reason.
+    #[arg(long, value_enum)]
+    pub reason: DeclineReasonArg,
+    /// A note (at most 200 characters; required with `other`).
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+/// The standard reasons for not recognising a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeclineReasonArg {
+    /// The patient's condition changed.
+    ConditionChanged,
+    /// A fast-changing parameter.
+    FastChanging,
+    /// Decisive before surgery or transfusion.
+    PreSurgery,
+    /// An emergency.
+    Emergency,
+    /// Forensic or disability appraisal.
+    Forensic,
+    /// The patient asks for a new examination.
+    PatientRequest,
+    /// Image quality inadequate.
+    ImageQuality,
+    /// Outside the validity window.
+    OutsideValidity,
+    /// Something else (say what in --note).
+    Other,
+}
+
+impl DeclineReasonArg {
+    /// The code the hub takes.
+    pub fn code(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// `recognition reverse`.
+#[derive(Debug, Args)]
+pub struct RecognitionReverseArgs {
+    /// The ledger id of the acceptance (from `recognition accept`).
+    pub ledger: i64,
+    /// Why it is corrected.
+    #[arg(long)]
+    pub reason: String,
+}
+
+/// `stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// First day, YYYY-MM-DD (default: the beginning).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD, inclusive (default: today).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Break the recognition figures down by this.
+    #[arg(long, value_enum, default_value = "institution")]
+    pub by: GroupByArg,
+    /// Also write a bar chart of savings by month and institution (.svg or .png).
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+}
+
+/// What `stats` breaks the figures down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupByArg {
+    /// Institution.
+    Institution,
+    /// Exam item.
+    Item,
+    /// Month.
+    Month,
+    /// Modality.
+    Modality,
 }
 
 /// A case identifier.
@@ -457,6 +595,54 @@ mod tests {
                 width: 1500.0
             })
         );
+    }
+
+    #[test]
+    fn recognition_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "viewer-cli",
+            "recognition",
+            "decline",
+            "7",
+            "--reason",
+            "pre-surgery",
+            "--note",
+            "x",
+        ])
+        .unwrap();
+        let Command::Recognition(RecognitionCommand::Decline(d)) = cli.command else {
+            panic!("decline")
+        };
+        assert_eq!((d.entry, d.reason.code()), (7, "pre-surgery".to_owned()));
+        let cli = Cli::try_parse_from([
+            "viewer-cli",
+            "recognition",
+            "check",
+            "--patient-id",
+            "1",
+            "--item",
+            "CT-HEAD",
+        ])
+        .unwrap();
+        let Command::Recognition(RecognitionCommand::Check(c)) = cli.command else {
+            panic!("check")
+        };
+        assert_eq!(c.id_type, CheckIdType::IdCard);
+        assert!(
+            Cli::try_parse_from([
+                "viewer-cli",
+                "recognition",
+                "check",
+                "--patient-id",
+                "1",
+                "--item",
+                "X",
+                "--id-type",
+                "mrn"
+            ])
+            .is_err()
+        );
+        assert!(Cli::try_parse_from(["viewer-cli", "stats", "--by", "year"]).is_err());
     }
 
     #[test]

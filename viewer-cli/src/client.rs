@@ -113,6 +113,13 @@ impl Hub {
     pub fn admin(&self) -> pb::admin_service_client::AdminServiceClient<AuthChannel> {
         pb::admin_service_client::AdminServiceClient::new(self.intercepted())
     }
+
+    /// RecognitionService.
+    pub fn recognition(
+        &self,
+    ) -> pb::recognition_service_client::RecognitionServiceClient<AuthChannel> {
+        pb::recognition_service_client::RecognitionServiceClient::new(self.intercepted())
+    }
 }
 
 /// An error and its causes on one line (the transport's top-level message alone says little).

@@ -2,10 +2,17 @@
 //!
 //! A versioned TOML file ships with the hub (`catalog/default-region.toml`, demo values) and a region
 //! overrides it with its own (`catalog.path` in the configuration).
+//!
+//! The same file carries the region's result-recognition rules: which items are recognised (with
+//! their validity, scope and "HR" mark), the price table (item × institution level × effective
+//! date) and the quality-control passes (institution × category × period); see
+//! [`super::recognition::rules`].
 
 use std::path::Path;
 
 use serde::Deserialize;
+
+use super::recognition::rules::{Day, Price, QcPass, SCOPES};
 
 /// The default catalogue shipped with the hub.
 pub const DEFAULT_CATALOG: &str = include_str!("../../catalog/default-region.toml");
@@ -23,6 +30,12 @@ pub struct Catalog {
     pub version: String,
     /// The items.
     pub items: Vec<ExamItem>,
+    /// The price table (result recognition).
+    #[serde(default)]
+    pub prices: Vec<Price>,
+    /// Passed quality-control statuses (result recognition).
+    #[serde(default)]
+    pub qc_passes: Vec<QcPass>,
 }
 
 /// One examination the region catalogues.
@@ -42,6 +55,21 @@ pub struct ExamItem {
     pub category: String,
     /// How long a result stays valid for recognition, in days.
     pub validity_days: u32,
+    /// In the region's recognition catalogue: a signed report creates a recognition entry.
+    #[serde(default)]
+    pub recognisable: bool,
+    /// Where a recognised result counts: "county-alliance", "city" or "province".
+    #[serde(default)]
+    pub scope: String,
+    /// The mutual-recognition mark printed on the report, e.g. "HR 县域互认".
+    #[serde(default)]
+    pub hr_mark: String,
+    /// First examination day the item is recognised (always, when absent).
+    #[serde(default)]
+    pub recognised_from: Option<Day>,
+    /// Last examination day the item is recognised (open-ended, when absent).
+    #[serde(default)]
+    pub recognised_until: Option<Day>,
 }
 
 /// Why a catalogue cannot be used.
@@ -102,6 +130,34 @@ impl Catalog {
             if item.modalities.is_empty() {
                 return Err(format!("item {} lists no modality", item.code));
             }
+            if item.recognisable
+                && (!SCOPES.contains(&item.scope.as_str()) || item.hr_mark.trim().is_empty())
+            {
+                return Err(format!(
+                    "recognisable item {} needs a scope ({}) and an hr_mark",
+                    item.code,
+                    SCOPES.join(", ")
+                ));
+            }
+        }
+        for price in &self.prices {
+            if self.item(&price.item).is_none() {
+                return Err(format!("price for unknown item {}", price.item));
+            }
+            if !(price.fee_yuan.is_finite() && price.fee_yuan >= 0.0) {
+                return Err(format!(
+                    "price of {} at {} level is not a fee",
+                    price.item, price.level
+                ));
+            }
+        }
+        for pass in &self.qc_passes {
+            if pass.until.is_some_and(|u| u < pass.from) {
+                return Err(format!(
+                    "quality-control pass of {} for {} ends before it starts",
+                    pass.institution, pass.category
+                ));
+            }
         }
         Ok(())
     }
@@ -140,6 +196,52 @@ mod tests {
         let c = Catalog::load(None).unwrap();
         assert!(c.items.len() >= 10);
         assert!(c.item("ECG-12").is_some());
+        assert!(c.items.iter().filter(|i| i.recognisable).count() >= 6);
+        let fee = |item: &str, level: &str| {
+            super::super::recognition::rules::price_on(
+                &c.prices,
+                item,
+                level,
+                Day::parse("2026-12-01").unwrap(),
+            )
+            .map(Price::fee_fen)
+        };
+        // The demo values the catalogue file announces, at the county level.
+        for (item, yuan) in [
+            ("ECG-12", 20),
+            ("DR-CHEST", 60),
+            ("CT-HEAD", 150),
+            ("CT-CHEST", 180),
+            ("MR-HEAD", 550),
+            ("US-ABD", 120),
+        ] {
+            assert_eq!(fee(item, "county"), Some(yuan * 100), "{item}");
+            assert!(fee(item, "township").is_some(), "{item}");
+        }
+    }
+
+    #[test]
+    fn recognisable_items_need_scope_and_mark() {
+        let text = r#"region = "r"
+version = "1"
+[[items]]
+code = "A"
+name = "a"
+modalities = ["CT"]
+category = "ct"
+validity_days = 1
+recognisable = true
+scope = "galaxy"
+hr_mark = "HR"
+"#;
+        let err = Catalog::parse(text, "t.toml").unwrap_err().to_string();
+        assert!(err.contains("scope") && err.contains('A'), "{err}");
+        let bad_price = text.replace("galaxy", "city")
+            + "[[prices]]\nitem = \"B\"\nlevel = \"county\"\nfrom = \"2026-01-01\"\nfee_yuan = 1.0\n";
+        let err = Catalog::parse(&bad_price, "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown item B"), "{err}");
     }
 
     #[test]

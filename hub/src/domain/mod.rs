@@ -7,6 +7,7 @@
 //! - [`reports`]: preliminary, final and amended reports.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
 //! - [`events`]: the outbox and the [`Extension`]s that subscribe to it (result recognition).
+//! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies).
 //! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
 //!   DICOM header reading.
@@ -21,6 +22,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod pseudonym;
 pub mod reading;
+pub mod recognition;
 pub mod reports;
 pub mod staging;
 pub mod sweeper;

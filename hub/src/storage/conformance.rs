@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::blob::{BlobStore, sha256_hex};
-use super::{Store, cases, events, instances, jobs, users};
-use crate::model::{Case, Instance, Institution, JobKind};
+use super::{Store, cases, events, instances, jobs, recognition, reports, users};
+use crate::model::{Case, Instance, Institution, JobKind, LedgerRow, RecognitionEntry, Report};
 
 fn case(study: &str, priority: i64, critical: bool) -> Case {
     Case {
@@ -64,6 +64,7 @@ pub async fn check(store: Store) {
     queue_order_and_exclusive_claims(&store, &users).await;
     jobs_are_leased_once(&store).await;
     events_are_delivered_once(&store).await;
+    recognition_entries_and_ledger(&store, users[0]).await;
     blobs(store.blobs.clone()).await;
 }
 
@@ -348,6 +349,137 @@ async fn events_are_delivered_once(store: &Store) {
         2,
         "subscribers are independent"
     );
+}
+
+async fn recognition_entries_and_ledger(store: &Store, author: i64) {
+    let mut tx = store.write().await.unwrap();
+    let case_id = cases::insert(tx.as_mut(), &case("1.2.recog", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let report = Report {
+        case_id,
+        status: "final".into(),
+        impression: "first".into(),
+        author_id: author,
+        ..Report::default()
+    };
+    let r1 = reports::append(tx.as_mut(), &report).await.unwrap();
+    let mut entry = RecognitionEntry {
+        case_id,
+        report_id: r1,
+        patient_key: "k".into(),
+        exam_item_code: "CT-HEAD".into(),
+        institution_code: "TS-A".into(),
+        valid_until_ms: 10_000,
+        recognisable: true,
+        impression: "first".into(),
+        ..RecognitionEntry::default()
+    };
+    let id = recognition::upsert_entry(tx.as_mut(), &entry)
+        .await
+        .unwrap();
+    // An amendment points the same entry at the new version.
+    let r2 = reports::append(
+        tx.as_mut(),
+        &Report {
+            impression: "amended".into(),
+            ..report
+        },
+    )
+    .await
+    .unwrap();
+    entry.report_id = r2;
+    entry.impression = "amended".into();
+    assert_eq!(
+        recognition::upsert_entry(tx.as_mut(), &entry)
+            .await
+            .unwrap(),
+        id
+    );
+    let listed = recognition::entries_in_window(tx.as_mut(), "k", "CT-HEAD", 9_999)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            listed.len(),
+            listed[0].report_id,
+            listed[0].impression.as_str()
+        ),
+        (1, r2, "amended")
+    );
+    assert_eq!(listed[0].institution_name, "A");
+    assert!(
+        recognition::entries_in_window(tx.as_mut(), "k", "CT-HEAD", 10_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let accept = LedgerRow {
+        entry_id: id,
+        kind: "accept".into(),
+        institution_code: "TS-A".into(),
+        fee_fen: 15_000,
+        at_ms: 5_000,
+        ..LedgerRow::default()
+    };
+    let a = recognition::append_ledger(tx.as_mut(), &accept)
+        .await
+        .unwrap();
+    assert_eq!(
+        recognition::standing_acceptance(tx.as_mut(), id, "TS-A")
+            .await
+            .unwrap()
+            .map(|r| r.id),
+        Some(a)
+    );
+    let reversal = LedgerRow {
+        kind: "reversal".into(),
+        reverses_id: Some(a),
+        fee_fen: -15_000,
+        at_ms: 6_000,
+        ..accept
+    };
+    let r = recognition::append_ledger(tx.as_mut(), &reversal)
+        .await
+        .unwrap();
+    assert!(
+        recognition::standing_acceptance(tx.as_mut(), id, "TS-A")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        recognition::reversal_of(tx.as_mut(), a)
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(r)
+    );
+    tx.commit().await.unwrap();
+    // One reversal per row, enforced by the schema.
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        recognition::append_ledger(tx.as_mut(), &reversal)
+            .await
+            .is_err()
+    );
+    drop(tx);
+    let mut tx = store.read().await.unwrap();
+    let rows = recognition::ledger_between(tx.as_mut(), 0, 5_500)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.fee_fen).collect::<Vec<_>>(),
+        vec![15_000]
+    );
+    let all: i64 = recognition::ledger_between(tx.as_mut(), 0, i64::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.fee_fen)
+        .sum();
+    assert_eq!(all, 0);
 }
 
 async fn blobs(store: Arc<dyn BlobStore>) {

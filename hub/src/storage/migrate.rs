@@ -4,7 +4,14 @@ use super::sql::{Dialect, SqlBackend, StorageError, TxMode};
 use crate::params;
 
 /// The migrations, in order. Append only: a released migration never changes.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "core", include_str!("migrations/0001_core.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "core", include_str!("migrations/0001_core.sql")),
+    (
+        2,
+        "recognition",
+        include_str!("migrations/0002_recognition.sql"),
+    ),
+];
 
 /// Fills the dialect-specific placeholders of a migration.
 fn render(sql: &str, dialect: Dialect) -> String {

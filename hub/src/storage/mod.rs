@@ -17,6 +17,7 @@ pub mod instances;
 pub mod jobs;
 pub mod migrate;
 pub mod postgres;
+pub mod recognition;
 pub mod reports;
 pub mod sql;
 pub mod sqlite;

@@ -2,7 +2,8 @@
 //!
 //! - [`status`]: the one mapping from domain errors to gRPC statuses.
 //! - [`convert`]: domain types to and from the contract.
-//! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`].
+//! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`],
+//!   [`recognition`].
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
 
 pub mod account;
@@ -12,6 +13,7 @@ pub mod convert;
 pub mod dimse;
 pub mod jobs;
 pub mod reading;
+pub mod recognition;
 pub mod status;
 pub mod upload;
 
@@ -141,6 +143,11 @@ pub fn routes(hub: &Hub) -> tonic::service::Routes {
     .add_service(pb::admin_service_server::AdminServiceServer::new(
         admin::Admin::new(hub.clone()),
     ))
+    .add_service(
+        pb::recognition_service_server::RecognitionServiceServer::new(
+            recognition::Recognition::new(hub.clone()),
+        ),
+    )
     .add_service(
         pb::worker_service_server::WorkerServiceServer::new(jobs::Jobs::new(hub.clone()))
             .max_decoding_message_size(max)

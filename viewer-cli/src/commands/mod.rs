@@ -8,13 +8,17 @@
 //! - [`queue`] - `queue`, `claim`, `renew`, `release`.
 //! - [`reports`] - `report`, `sign`, `amend`, `reports`.
 //! - [`admin`] - `audit`.
+//! - [`recognition`] - `recognition check|accept|decline|reverse`.
+//! - [`stats`] - `stats` (and its chart).
 
 pub mod account;
 pub mod admin;
 pub mod cases;
 pub mod queue;
+pub mod recognition;
 pub mod reports;
 pub mod show;
+pub mod stats;
 pub mod upload;
 
 use crate::cli::{Command, GlobalArgs};
@@ -44,6 +48,8 @@ pub async fn dispatch(global: &GlobalArgs, out: &Output, command: Command) -> Re
         Command::Amend(a) => reports::amend(&hub, out, a).await,
         Command::Reports(a) => reports::list(&hub, out, a).await,
         Command::Audit(a) => admin::audit(&hub, out, a).await,
+        Command::Recognition(c) => recognition::run(&hub, out, c).await,
+        Command::Stats(a) => stats::run(&hub, out, a).await,
     }
 }
 

@@ -4,8 +4,12 @@
 //! - [`time`]: "12 min ago", "due in 3 h 10 min", "OVERDUE 25 min".
 //! - [`json`]: the stable JSON shapes of `--json`.
 //! - [`text`]: labels for the contract's enums.
+//! - [`recognition`]: the JSON shapes of `recognition` and `stats`, money in yuan.
+//! - [`chart`]: the savings bar chart (SVG, PNG).
 
+pub mod chart;
 pub mod json;
+pub mod recognition;
 pub mod table;
 pub mod text;
 pub mod time;

@@ -1,0 +1,480 @@
+//! Result mutual recognition (检查检验结果互认): a patient examined at one institution is not
+//! examined again at another while the result is valid.
+//!
+//! - [`RecognitionExtension`]: subscribes to signed and amended reports and keeps one entry per
+//!   case of a recognisable item (stored as not recognisable, with the reason, when the performing
+//!   institution holds no quality-control pass); it also writes the "possible repeat" note of new
+//!   cases.
+//! - [`Hub::check_recognition`], [`Hub::accept_recognition`], [`Hub::decline_recognition`],
+//!   [`Hub::reverse_recognition`]: what a doctor at the receiving institution does; every check is
+//!   audited, acceptances go to the append-only ledger, corrections are reversing rows.
+//! - [`rules`]: the pure rules (days, validity, QC passes, prices); [`stats`]: the administrators'
+//!   figures.
+
+pub mod rules;
+pub mod stats;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::catalog::{Catalog, ExamItem};
+use super::pseudonym::IdType;
+use super::reports::{REPORT_AMENDED, REPORT_SIGNED};
+use super::{Error, Extension, Hub, Result, audit};
+use crate::clock::now_ms;
+use crate::model::{
+    Case, DeclineReason, LedgerRow, Principal, RecognitionDecline, RecognitionEntry, Role,
+};
+use crate::storage::events::StoredEvent;
+use crate::storage::{SqlTx, cases, recognition as store, reports, users};
+use rules::{Day, Eligibility};
+
+/// Longest note a refusal may carry, in characters.
+pub const MAX_NOTE_CHARS: usize = 200;
+
+/// Ledger row kind of an acceptance.
+pub const ACCEPT: &str = "accept";
+/// Ledger row kind of a correction.
+pub const REVERSAL: &str = "reversal";
+
+/// Keeps recognition entries in step with signed reports and flags possible repeats.
+pub struct RecognitionExtension {
+    catalog: Arc<Catalog>,
+}
+
+impl RecognitionExtension {
+    /// Over the region's catalogue (items, prices, QC passes).
+    pub fn new(catalog: Catalog) -> Self {
+        RecognitionExtension {
+            catalog: Arc::new(catalog),
+        }
+    }
+
+    async fn record(&self, tx: &mut dyn SqlTx, event: &StoredEvent) -> Result<()> {
+        let payload: serde_json::Value = serde_json::from_str(&event.payload)
+            .map_err(|e| Error::Internal(format!("event {}: bad payload: {e}", event.id)))?;
+        let report_id = payload["report_id"].as_i64().unwrap_or(0);
+        let Some(case) = cases::get(tx, event.case_id).await? else {
+            tracing::warn!(
+                event = event.id,
+                case = event.case_id,
+                "recognition: no such case"
+            );
+            return Ok(());
+        };
+        let Some(item) = self
+            .catalog
+            .item(&case.exam_item_code)
+            .filter(|i| i.recognisable)
+        else {
+            return Ok(());
+        };
+        let report = reports::get(tx, report_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("event {}: no report {report_id}", event.id)))?;
+        let level = users::institution(tx, &case.institution_code)
+            .await?
+            .map(|i| i.level)
+            .unwrap_or_default();
+        let entry = self.entry_of(&case, item, &level, report.id, &report.impression);
+        store::upsert_entry(tx, &entry).await?;
+        Ok(())
+    }
+
+    /// The entry a signed report of `case` creates.
+    fn entry_of(
+        &self,
+        case: &Case,
+        item: &ExamItem,
+        level: &str,
+        report_id: i64,
+        impression: &str,
+    ) -> RecognitionEntry {
+        let exam = Day::parse(&case.study_date).unwrap_or_else(|_| Day::of_ms(case.created_at_ms));
+        let until = rules::valid_until(exam, item.validity_days);
+        let eligibility =
+            rules::eligibility(item, &case.institution_code, exam, &self.catalog.qc_passes);
+        let fee = rules::price_on(&self.catalog.prices, &item.code, level, exam);
+        let now = now_ms();
+        RecognitionEntry {
+            case_id: case.id,
+            report_id,
+            patient_key: case.patient_key.clone(),
+            exam_item_code: item.code.clone(),
+            category: item.category.clone(),
+            modality: case.modality.clone(),
+            institution_code: case.institution_code.clone(),
+            institution_level: level.to_owned(),
+            exam_date: exam.to_string(),
+            valid_until: until.to_string(),
+            valid_until_ms: until.plus(1).start_ms(),
+            scope: item.scope.clone(),
+            hr_mark: item.hr_mark.clone(),
+            fee_fen: fee.map_or(0, rules::Price::fee_fen),
+            recognisable: eligibility == Eligibility::Recognisable,
+            reason: match eligibility {
+                Eligibility::Recognisable => String::new(),
+                Eligibility::NotRecognisable(why) => why,
+            },
+            impression: impression.to_owned(),
+            created_at_ms: now,
+            updated_at_ms: now,
+            ..RecognitionEntry::default()
+        }
+    }
+}
+
+#[async_trait]
+impl Extension for RecognitionExtension {
+    fn name(&self) -> &'static str {
+        "recognition"
+    }
+
+    async fn case_created(&self, tx: &mut dyn SqlTx, case: &Case) -> Result<Option<String>> {
+        if self
+            .catalog
+            .item(&case.exam_item_code)
+            .is_none_or(|i| !i.recognisable)
+        {
+            return Ok(None);
+        }
+        let entries =
+            store::entries_in_window(tx, &case.patient_key, &case.exam_item_code, now_ms()).await?;
+        Ok(entries.iter().find(|e| e.recognisable).map(|e| {
+            format!(
+                "possible repeat of {} done at {} on {}, valid until {} (recognition entry {})",
+                e.exam_item_code, e.institution_code, e.exam_date, e.valid_until, e.id
+            )
+        }))
+    }
+
+    async fn handle_event(&self, tx: &mut dyn SqlTx, event: &StoredEvent) -> Result<()> {
+        if event.kind == REPORT_SIGNED || event.kind == REPORT_AMENDED {
+            self.record(tx, event).await?;
+        }
+        Ok(())
+    }
+}
+
+/// What a doctor asks: is there a valid result of this item for this patient?
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// How the identifier is to be read (not a local record number).
+    pub id_type: IdType,
+    /// The identifier the patient presents.
+    pub patient_id: String,
+    /// Exam item code.
+    pub item: String,
+    /// Why the doctor looks (goes to the audit trail).
+    pub purpose: String,
+}
+
+/// An entry as the checking institution sees it.
+#[derive(Debug, Clone)]
+pub struct CheckedEntry {
+    /// The entry.
+    pub entry: RecognitionEntry,
+    /// What the checking institution would charge for the item today (fen), if priced.
+    pub local_fee_fen: Option<i64>,
+    /// The checking institution's standing acceptance of it, if any.
+    pub accepted_ledger_id: Option<i64>,
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// The patient's pseudonym (what the audit trail records).
+    pub patient_key: String,
+    /// Entries within their validity window, recognisable or not, newest first.
+    pub entries: Vec<CheckedEntry>,
+}
+
+impl Hub {
+    /// Lists a patient's results of an item still within their validity window; audited.
+    pub async fn check_recognition(
+        &self,
+        who: &Principal,
+        req: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        who.require(
+            &[Role::Clinic, Role::Specialist],
+            "checking recognition entries",
+        )?;
+        if req.id_type == IdType::Mrn {
+            return Err(Error::InvalidArgument(
+                "a record number is only meaningful in its hospital: check with an id-card, insurance or health-card number".into(),
+            ));
+        }
+        if req.patient_id.trim().is_empty() {
+            return Err(Error::InvalidArgument(
+                "a check needs the patient's identifier (--patient-id)".into(),
+            ));
+        }
+        let item = self.recognisable_item(&req.item)?;
+        let key = self
+            .inner
+            .pseudonyms
+            .key_for(req.id_type, &req.patient_id, &who.institution_code)
+            .key;
+        let now = now_ms();
+        let mut tx = self.store().write().await?;
+        let level = self.level_of(tx.as_mut(), &who.institution_code).await?;
+        let local_fee_fen =
+            rules::price_on(&self.catalog().prices, &item.code, &level, Day::of_ms(now))
+                .map(rules::Price::fee_fen);
+        let mut entries = Vec::new();
+        for entry in store::entries_in_window(tx.as_mut(), &key, &item.code, now).await? {
+            let accepted = store::standing_acceptance(tx.as_mut(), entry.id, &who.institution_code)
+                .await?
+                .map(|l| l.id);
+            entries.push(CheckedEntry {
+                entry,
+                local_fee_fen,
+                accepted_ledger_id: accepted,
+            });
+        }
+        let recognisable = entries.iter().filter(|e| e.entry.recognisable).count();
+        let purpose = match req.purpose.trim() {
+            "" => "recognition check before examining",
+            p => p,
+        };
+        let detail = format!(
+            "checked {} ({}): {} entries in window, {recognisable} recognisable; purpose: {purpose}",
+            item.code,
+            req.id_type.as_str(),
+            entries.len()
+        );
+        audit::record(tx.as_mut(), who, "recognition_check", 0, &key, detail).await?;
+        tx.commit().await?;
+        Ok(CheckOutcome {
+            patient_key: key,
+            entries,
+        })
+    }
+
+    /// Recognises an entry instead of examining again: books the fee the caller's institution
+    /// would have charged today in the ledger.
+    pub async fn accept_recognition(&self, who: &Principal, entry_id: i64) -> Result<LedgerRow> {
+        who.require(&[Role::Clinic, Role::Specialist], "accepting a recognition")?;
+        let now = now_ms();
+        let mut tx = self.store().write().await?;
+        let entry = self.entry_for_receiver(tx.as_mut(), who, entry_id).await?;
+        if !entry.recognisable {
+            return Err(Error::FailedPrecondition(format!(
+                "entry {entry_id} is not recognisable: {}",
+                entry.reason
+            )));
+        }
+        if now >= entry.valid_until_ms {
+            return Err(Error::FailedPrecondition(format!(
+                "entry {entry_id} was valid until {}; it can no longer be recognised",
+                entry.valid_until
+            )));
+        }
+        if let Some(row) =
+            store::standing_acceptance(tx.as_mut(), entry_id, &who.institution_code).await?
+        {
+            return Err(Error::FailedPrecondition(format!(
+                "{} already accepted entry {entry_id} (ledger row {})",
+                who.institution_code, row.id
+            )));
+        }
+        let level = self.level_of(tx.as_mut(), &who.institution_code).await?;
+        let today = Day::of_ms(now);
+        let price = rules::price_on(&self.catalog().prices, &entry.exam_item_code, &level, today);
+        let note = if price.is_none() {
+            format!(
+                "no price for {} at {level} level on {today} in the price table; booked as 0",
+                entry.exam_item_code
+            )
+        } else {
+            String::new()
+        };
+        let mut row = LedgerRow {
+            entry_id,
+            kind: ACCEPT.into(),
+            institution_code: who.institution_code.clone(),
+            institution_level: level,
+            exam_item_code: entry.exam_item_code.clone(),
+            modality: entry.modality.clone(),
+            performing_institution: entry.institution_code.clone(),
+            user_id: who.user_id,
+            fee_fen: price.map_or(0, rules::Price::fee_fen),
+            note,
+            at_ms: now,
+            ..LedgerRow::default()
+        };
+        row.id = store::append_ledger(tx.as_mut(), &row).await?;
+        let detail = format!(
+            "accepted entry {entry_id} ({} of {} on {}): ledger row {}, {} fen",
+            entry.exam_item_code, entry.institution_code, entry.exam_date, row.id, row.fee_fen
+        );
+        audit::record(
+            tx.as_mut(),
+            who,
+            "recognition_accept",
+            entry.case_id,
+            &entry.patient_key,
+            detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Records a refusal to recognise an entry, with a standard reason and an optional note.
+    pub async fn decline_recognition(
+        &self,
+        who: &Principal,
+        entry_id: i64,
+        reason: DeclineReason,
+        note: &str,
+    ) -> Result<RecognitionDecline> {
+        who.require(&[Role::Clinic, Role::Specialist], "declining a recognition")?;
+        let note = note.trim();
+        if note.chars().count() > MAX_NOTE_CHARS {
+            return Err(Error::InvalidArgument(format!(
+                "a decline note is limited to {MAX_NOTE_CHARS} characters; this one has {}",
+                note.chars().count()
+            )));
+        }
+        if reason == DeclineReason::Other && note.is_empty() {
+            return Err(Error::InvalidArgument(
+                "reason \"other\" needs a note saying what (--note)".into(),
+            ));
+        }
+        let mut tx = self.store().write().await?;
+        let entry = self.entry_for_receiver(tx.as_mut(), who, entry_id).await?;
+        let mut decline = RecognitionDecline {
+            entry_id,
+            institution_code: who.institution_code.clone(),
+            exam_item_code: entry.exam_item_code.clone(),
+            modality: entry.modality.clone(),
+            user_id: who.user_id,
+            reason: reason.as_str().into(),
+            note: note.into(),
+            at_ms: now_ms(),
+            ..RecognitionDecline::default()
+        };
+        decline.id = store::append_decline(tx.as_mut(), &decline).await?;
+        let detail = format!(
+            "declined entry {entry_id} ({}): {reason} {note}",
+            entry.exam_item_code
+        );
+        audit::record(
+            tx.as_mut(),
+            who,
+            "recognition_decline",
+            entry.case_id,
+            &entry.patient_key,
+            detail.trim_end(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(decline)
+    }
+
+    /// Corrects an acceptance booked in error with a reversing ledger row (the ledger is append
+    /// only). The accepting institution's users or an administrator may do it.
+    pub async fn reverse_recognition(
+        &self,
+        who: &Principal,
+        ledger_id: i64,
+        reason: &str,
+    ) -> Result<LedgerRow> {
+        who.require(
+            &[Role::Clinic, Role::Specialist, Role::Admin],
+            "correcting the savings ledger",
+        )?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_NOTE_CHARS {
+            return Err(Error::InvalidArgument(format!(
+                "a correction needs a reason of 1 to {MAX_NOTE_CHARS} characters (--reason)"
+            )));
+        }
+        let mut tx = self.store().write().await?;
+        let row = store::ledger_row(tx.as_mut(), ledger_id)
+            .await?
+            .filter(|r| r.kind == ACCEPT)
+            .ok_or_else(|| Error::NotFound(format!("no acceptance with ledger id {ledger_id}")))?;
+        if who.role != Role::Admin && who.institution_code != row.institution_code {
+            return Err(Error::PermissionDenied(format!(
+                "ledger row {ledger_id} belongs to {}; {} may only correct {}'s rows",
+                row.institution_code, who.name, who.institution_code
+            )));
+        }
+        if let Some(r) = store::reversal_of(tx.as_mut(), ledger_id).await? {
+            return Err(Error::FailedPrecondition(format!(
+                "ledger row {ledger_id} was already reversed by row {}",
+                r.id
+            )));
+        }
+        let mut reversal = LedgerRow {
+            id: 0,
+            kind: REVERSAL.into(),
+            reverses_id: Some(ledger_id),
+            user_id: who.user_id,
+            fee_fen: -row.fee_fen,
+            note: reason.into(),
+            at_ms: now_ms(),
+            ..row.clone()
+        };
+        reversal.id = store::append_ledger(tx.as_mut(), &reversal).await?;
+        let detail = format!(
+            "reversed ledger row {ledger_id} by row {}: {reason}",
+            reversal.id
+        );
+        audit::record(tx.as_mut(), who, "recognition_reverse", 0, "", detail).await?;
+        tx.commit().await?;
+        Ok(reversal)
+    }
+
+    /// The item if it is in the recognition catalogue.
+    fn recognisable_item(&self, code: &str) -> Result<&ExamItem> {
+        let code = code.trim().to_ascii_uppercase();
+        self.catalog()
+            .item(&code)
+            .filter(|i| i.recognisable)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self
+                    .catalog()
+                    .items
+                    .iter()
+                    .filter(|i| i.recognisable)
+                    .map(|i| i.code.as_str())
+                    .collect();
+                Error::InvalidArgument(format!(
+                    "{code} is not in the region's recognition catalogue (recognisable items: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// The level of an institution ("" if it is unknown).
+    async fn level_of(&self, tx: &mut dyn SqlTx, code: &str) -> Result<String> {
+        Ok(users::institution(tx, code)
+            .await?
+            .map(|i| i.level)
+            .unwrap_or_default())
+    }
+
+    /// An entry another institution than its own may act on.
+    async fn entry_for_receiver(
+        &self,
+        tx: &mut dyn SqlTx,
+        who: &Principal,
+        entry_id: i64,
+    ) -> Result<RecognitionEntry> {
+        let entry = store::entry_by_id(tx, entry_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no recognition entry {entry_id}")))?;
+        if entry.institution_code == who.institution_code {
+            return Err(Error::FailedPrecondition(format!(
+                "entry {entry_id} is {}'s own result; recognition is between institutions",
+                entry.institution_code
+            )));
+        }
+        Ok(entry)
+    }
+}

@@ -1,0 +1,623 @@
+//! Result mutual recognition through the real `hub` and `viewer-cli` binaries: a region of three
+//! institutions of two levels (TS-A and TS-B township, CTY county) with its own catalogue file,
+//! price table and quality-control passes. A patient examined at TS-A is checked at TS-B and CTY
+//! (accept → ledger at each one's own price), after the window (not shown), for an item TS-A has no
+//! QC pass for (not recognisable, with the reason), for an item not yet in the catalogue; declined
+//! with every reason; a possible repeat is flagged on upload; the statistics agree with the ledger
+//! to the fen; and every new RPC enforces its roles.
+
+use std::path::{Path, PathBuf};
+
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use e2e::*;
+use serde_json::Value;
+
+/// Patient identifiers (valid resident ID numbers, so uploads and checks read them alike).
+const PATIENT: &str = "990321195803040170";
+const OTHER_PATIENT: &str = "990321197109210247";
+
+const CATALOGUE: &str = r#"region = "e2e-county"
+version = "test-1"
+
+[[items]]
+code = "CT-HEAD"
+name = "CT head"
+modalities = ["CT"]
+body_parts = ["HEAD", "BRAIN"]
+category = "ct"
+validity_days = 30
+recognisable = true
+scope = "county-alliance"
+hr_mark = "HR-E2E"
+
+[[items]]
+code = "CT-CHEST"
+name = "CT chest"
+modalities = ["CT"]
+body_parts = ["CHEST"]
+category = "ct"
+validity_days = 30
+recognisable = true
+scope = "county-alliance"
+hr_mark = "HR-E2E"
+recognised_from = "2099-01-01"
+
+[[items]]
+code = "CT-OTHER"
+name = "CT other"
+modalities = ["CT"]
+category = "ct"
+validity_days = 30
+
+[[items]]
+code = "DR-CHEST"
+name = "DR chest"
+modalities = ["DX", "CR", "DR"]
+body_parts = ["CHEST"]
+category = "radiography"
+validity_days = 30
+recognisable = true
+scope = "county-alliance"
+hr_mark = "HR-E2E"
+
+[[prices]]
+item = "CT-HEAD"
+level = "township"
+from = "2020-01-01"
+fee_yuan = 130.0
+
+[[prices]]
+item = "CT-HEAD"
+level = "county"
+from = "2020-01-01"
+fee_yuan = 150.0
+
+# Not yet in force: accepting today must not use it.
+[[prices]]
+item = "CT-HEAD"
+level = "county"
+from = "2099-01-01"
+fee_yuan = 999.0
+
+[[prices]]
+item = "DR-CHEST"
+level = "county"
+from = "2020-01-01"
+fee_yuan = 60.0
+
+[[qc_passes]]
+institution = "TS-A"
+category = "ct"
+from = "2020-01-01"
+
+# TS-A's radiography pass only starts in 2099: its DR today is not recognisable.
+[[qc_passes]]
+institution = "TS-A"
+category = "radiography"
+from = "2099-01-01"
+"#;
+
+const REASONS: [&str; 9] = [
+    "condition-changed",
+    "fast-changing",
+    "pre-surgery",
+    "emergency",
+    "forensic",
+    "patient-request",
+    "image-quality",
+    "outside-validity",
+    "other",
+];
+
+fn ok(run: &CliRun) -> &Value {
+    assert_eq!(
+        run.code, 0,
+        "viewer-cli failed: {}\n{}",
+        run.stderr, run.stdout
+    );
+    &run.json
+}
+
+/// "YYYYMMDD" of `days_ago` days before today (UTC).
+fn dicom_date(days_ago: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let z = now.div_euclid(86_400) - days_ago + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}")
+}
+
+/// "YYYY-MM-DD" of a "YYYYMMDD".
+fn dashed(d: &str) -> String {
+    format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+}
+
+/// Writes a one-instance study of `template` for `patient`, examined `days_ago` days ago.
+fn study(dir: &Path, template: &str, n: u32, patient: &str, days_ago: i64) -> PathBuf {
+    let path = sample_files().join("baishui").join(template);
+    let mut obj = dicom_object::open_file(&path).unwrap();
+    obj.put(DataElement::new(
+        tags::STUDY_DATE,
+        VR::DA,
+        PrimitiveValue::from(dicom_date(days_ago)),
+    ));
+    let uid = format!("2.25.9517{n}");
+    let bytes = dicom::variant(&obj, &uid, 1, patient);
+    let out = dir.join(format!("study{n}.dcm"));
+    std::fs::write(&out, bytes).unwrap();
+    out
+}
+
+/// Uploads a study as `token`; returns the upload's case JSON.
+fn upload(r: &Region, token: &str, file: &Path, item: Option<&str>) -> Value {
+    let mut args = vec![
+        "upload",
+        file.to_str().unwrap(),
+        "--patient-id-type",
+        "id-card",
+    ];
+    if let Some(item) = item {
+        args.extend(["--item", item]);
+    }
+    ok(&cli(&r.hub, token, &args))["summary"]["cases"][0].clone()
+}
+
+/// Claims and signs a case as the senior specialist.
+fn sign(r: &Region, case: i64) {
+    let id = case.to_string();
+    ok(&cli(&r.hub, r.token("senior"), &["claim", &id]));
+    let report = [
+        "report",
+        &id,
+        "--findings",
+        "no bleed",
+        "--impression",
+        "normal study",
+        "--sign",
+    ];
+    ok(&cli(&r.hub, r.token("senior"), &report));
+}
+
+/// `recognition check` as `token`, waiting (the outbox delivers signed reports asynchronously)
+/// until `want` entries are listed.
+fn check(r: &Region, token: &str, patient: &str, item: &str, want: usize) -> Vec<Value> {
+    let args = [
+        "recognition",
+        "check",
+        "--patient-id",
+        patient,
+        "--item",
+        item,
+    ];
+    let mut entries = Vec::new();
+    for _ in 0..50 {
+        entries = ok(&cli(&r.hub, token, &args))["entries"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if entries.len() >= want {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    entries
+}
+
+#[test]
+fn recognition_from_signed_report_to_savings_statistics() {
+    let files = tempfile::tempdir().unwrap();
+    let catalogue = files.path().join("region.toml");
+    std::fs::write(&catalogue, CATALOGUE).unwrap();
+    let r = Region::start(&[("REMOTEDX_HUB_CATALOG__PATH", catalogue.to_str().unwrap())]);
+    let (clinic_a, clinic_b) = (r.token("clinic_a"), r.token("clinic_b"));
+    let (county, admin) = (r.token("specialist"), r.token("admin"));
+
+    // TS-A examines: a CT head 5 days ago, another patient's CT head 40 days ago (past its 30-day
+    // window), a DR chest (no radiography QC pass yet) and a CT chest (not yet in the catalogue).
+    let ct = upload(
+        &r,
+        clinic_a,
+        &study(files.path(), "zhang-san-ct-head/CT0001.dcm", 1, PATIENT, 5),
+        None,
+    );
+    assert_eq!(ct["exam_item_code"], "CT-HEAD");
+    assert_eq!(ct["possible_repeat"], "", "nothing to repeat yet");
+    let old = upload(
+        &r,
+        clinic_a,
+        &study(
+            files.path(),
+            "zhang-san-ct-head/CT0001.dcm",
+            2,
+            OTHER_PATIENT,
+            40,
+        ),
+        None,
+    );
+    let dr = upload(
+        &r,
+        clinic_a,
+        &study(files.path(), "zhang-san-dr-chest/DX0001.dcm", 3, PATIENT, 3),
+        None,
+    );
+    assert_eq!(dr["exam_item_code"], "DR-CHEST");
+    let chest = upload(
+        &r,
+        clinic_a,
+        &study(files.path(), "zhang-san-ct-head/CT0001.dcm", 4, PATIENT, 2),
+        Some("CT-CHEST"),
+    );
+    for c in [&ct, &old, &dr, &chest] {
+        sign(&r, c["case_id"].as_i64().unwrap());
+    }
+
+    // TS-B checks the patient's CT head: TS-A's result, valid for 30 days from the exam.
+    let entries = check(&r, clinic_b, PATIENT, "CT-HEAD", 1);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let e = &entries[0];
+    assert_eq!(
+        (
+            e["institution_code"].as_str(),
+            e["institution_level"].as_str()
+        ),
+        (Some("TS-A"), Some("township"))
+    );
+    assert_eq!(e["recognisable"], true);
+    assert_eq!(e["case_id"], ct["case_id"]);
+    assert_eq!(e["exam_date"].as_str().unwrap(), dashed(&dicom_date(5)));
+    assert_eq!(
+        e["valid_until"].as_str().unwrap(),
+        dashed(&dicom_date(5 - 30))
+    );
+    assert_eq!(
+        (e["hr_mark"].as_str(), e["impression"].as_str()),
+        (Some("HR-E2E"), Some("normal study"))
+    );
+    assert_eq!(
+        e["local_fee_fen"], 13_000,
+        "TS-B is township-level: 130 yuan"
+    );
+    let entry = e["entry_id"].as_i64().unwrap().to_string();
+
+    // Every check is audited with who, the pseudonym and why (never the identifier).
+    let audit = ok(&cli(
+        &r.hub,
+        admin,
+        &["audit", "--action", "recognition_check"],
+    ))
+    .clone();
+    let first = &audit["entries"].as_array().unwrap()[0];
+    assert_eq!(first["actor"], "clinic_b");
+    assert!(first["patient_key"].as_str().unwrap().len() == 64);
+    assert!(
+        first["detail"].as_str().unwrap().contains("purpose"),
+        "{first}"
+    );
+    assert!(
+        !audit.to_string().contains(PATIENT),
+        "raw identifier in the audit trail"
+    );
+
+    // Accept → the ledger books the receiving institution's own fee; once per institution.
+    let mut ledger_total = 0;
+    let accepted = ok(&cli(&r.hub, clinic_b, &["recognition", "accept", &entry])).clone();
+    assert_eq!(
+        (
+            accepted["fee_fen"].as_i64(),
+            accepted["institution_code"].as_str()
+        ),
+        (Some(13_000), Some("TS-B"))
+    );
+    ledger_total += accepted["fee_fen"].as_i64().unwrap();
+    let again = cli(&r.hub, clinic_b, &["recognition", "accept", &entry]);
+    assert_eq!(again.code, 4, "accepted twice: {}", again.stderr);
+    // The county hospital pays county prices, and the 2099 price is not in force yet.
+    let at_county = ok(&cli(&r.hub, county, &["recognition", "accept", &entry])).clone();
+    assert_eq!(at_county["fee_fen"], 15_000);
+    ledger_total += 15_000;
+    // A correction is a reversing row; then TS-B may accept again.
+    let b_row = accepted["ledger_id"].as_i64().unwrap().to_string();
+    let denied = cli(
+        &r.hub,
+        r.token("clinic_a"),
+        &["recognition", "reverse", &b_row, "--reason", "x"],
+    );
+    assert_eq!(
+        denied.code, 3,
+        "another institution's row: {}",
+        denied.stderr
+    );
+    let reversed = ok(&cli(
+        &r.hub,
+        clinic_b,
+        &[
+            "recognition",
+            "reverse",
+            &b_row,
+            "--reason",
+            "patient was re-examined after all",
+        ],
+    ))
+    .clone();
+    assert_eq!(
+        (
+            reversed["fee_fen"].as_i64(),
+            reversed["reverses_id"].as_i64()
+        ),
+        (Some(-13_000), accepted["ledger_id"].as_i64())
+    );
+    ledger_total -= 13_000;
+    let twice = cli(
+        &r.hub,
+        clinic_b,
+        &["recognition", "reverse", &b_row, "--reason", "again"],
+    );
+    assert_eq!(twice.code, 4, "{}", twice.stderr);
+    ledger_total += ok(&cli(&r.hub, clinic_b, &["recognition", "accept", &entry]))["fee_fen"]
+        .as_i64()
+        .unwrap();
+    let rechecked = check(&r, clinic_b, PATIENT, "CT-HEAD", 1);
+    assert!(rechecked[0]["accepted_ledger_id"].as_i64().is_some());
+
+    // After the window: the other patient's 40-day-old CT head is not offered.
+    assert!(check(&r, clinic_b, OTHER_PATIENT, "CT-HEAD", 0).is_empty());
+
+    // No QC pass: stored, shown as not recognisable with the reason, and cannot be accepted.
+    let dr_entries = check(&r, clinic_b, PATIENT, "DR-CHEST", 1);
+    assert_eq!(dr_entries[0]["recognisable"], false);
+    let why = dr_entries[0]["reason"].as_str().unwrap();
+    assert!(
+        why.contains("TS-A") && why.contains("quality-control") && why.contains("radiography"),
+        "{why}"
+    );
+    let refused = cli(
+        &r.hub,
+        clinic_b,
+        &[
+            "recognition",
+            "accept",
+            &dr_entries[0]["entry_id"].to_string(),
+        ],
+    );
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("not recognisable"),
+        "{}",
+        refused.stderr
+    );
+    // Catalogue effective dates: CT chest enters the catalogue only in 2099.
+    let chest_entries = check(&r, clinic_b, PATIENT, "CT-CHEST", 1);
+    assert_eq!(chest_entries[0]["recognisable"], false);
+    assert!(
+        chest_entries[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2099-01-01")
+    );
+
+    // Declined with each standard reason; notes are bounded and "other" needs one.
+    for reason in REASONS {
+        let d = cli(
+            &r.hub,
+            clinic_b,
+            &[
+                "recognition",
+                "decline",
+                &entry,
+                "--reason",
+                reason,
+                "--note",
+                "seen",
+            ],
+        );
+        assert_eq!(ok(&d)["reason"], reason);
+    }
+    let long = "x".repeat(201);
+    assert_eq!(
+        cli(
+            &r.hub,
+            clinic_b,
+            &[
+                "recognition",
+                "decline",
+                &entry,
+                "--reason",
+                "other",
+                "--note",
+                &long
+            ]
+        )
+        .code,
+        2
+    );
+    assert_eq!(
+        cli(
+            &r.hub,
+            clinic_b,
+            &["recognition", "decline", &entry, "--reason", "other"]
+        )
+        .code,
+        2
+    );
+    assert_eq!(
+        cli(
+            &r.hub,
+            clinic_b,
+            &["recognition", "decline", &entry, "--reason", "bored"]
+        )
+        .code,
+        2
+    );
+
+    // A possible repeat: TS-B uploads a CT head of the same patient while TS-A's is valid.
+    let repeat = upload(
+        &r,
+        clinic_b,
+        &study(files.path(), "zhang-san-ct-head/CT0001.dcm", 5, PATIENT, 0),
+        None,
+    );
+    let note = repeat["possible_repeat"].as_str().unwrap();
+    assert!(
+        note.contains("possible repeat of CT-HEAD") && note.contains("TS-A"),
+        "{note}"
+    );
+    let shown = ok(&cli(
+        &r.hub,
+        clinic_b,
+        &["show", &repeat["case_id"].to_string()],
+    ))
+    .clone();
+    assert!(shown.to_string().contains("possible repeat of CT-HEAD"));
+
+    // The statistics agree with the ledger to the fen.
+    let chart_svg = files.path().join("savings.svg");
+    let chart_png = files.path().join("savings.png");
+    let stats = ok(&cli(
+        &r.hub,
+        admin,
+        &["stats", "--chart", chart_svg.to_str().unwrap()],
+    ))
+    .clone();
+    let t = &stats["totals"];
+    assert_eq!(t["saved_fen"].as_i64(), Some(ledger_total));
+    assert_eq!(ledger_total, 28_000);
+    assert_eq!(
+        (
+            t["recognitions"].as_i64(),
+            t["reversals"].as_i64(),
+            t["tests_avoided"].as_i64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
+    assert_eq!(
+        (t["declines"].as_i64(), t["repeats"].as_i64()),
+        (Some(9), Some(1))
+    );
+    for reason in REASONS {
+        assert_eq!(stats["declines_by_reason"][reason], 1, "{reason}");
+    }
+    let groups: Vec<(String, i64)> = stats["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["saved_fen"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        groups.contains(&("TS-B".into(), 13_000)) && groups.contains(&("CTY".into(), 15_000)),
+        "{groups:?}"
+    );
+    let saved_by_month: i64 = stats["savings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["saved_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(saved_by_month, ledger_total);
+    assert_eq!(
+        (
+            stats["cases_received"].as_i64(),
+            stats["cases_reported"].as_i64()
+        ),
+        (Some(5), Some(4))
+    );
+    assert_eq!(stats["workload"][0]["signed"], 4);
+    let by_item = ok(&cli(
+        &r.hub,
+        admin,
+        &[
+            "stats",
+            "--by",
+            "item",
+            "--chart",
+            chart_png.to_str().unwrap(),
+        ],
+    ))
+    .clone();
+    assert_eq!(by_item["groups"][0]["key"], "CT-HEAD");
+    assert_eq!(
+        by_item["groups"][0]["saved_fen"].as_i64(),
+        Some(ledger_total)
+    );
+    let future = ok(&cli(&r.hub, admin, &["stats", "--from", "2099-01-01"])).clone();
+    assert_eq!(future["totals"]["saved_fen"], 0);
+    assert!(
+        std::fs::read_to_string(&chart_svg)
+            .unwrap()
+            .starts_with("<svg")
+    );
+    assert!(std::fs::read(&chart_png).unwrap().starts_with(b"\x89PNG"));
+
+    authorisation_matrix(&r, &entry);
+}
+
+/// Every new RPC: who may call it (exit 0 or a domain refusal other than 3) and who is refused
+/// (exit 3: unauthenticated or permission denied).
+fn authorisation_matrix(r: &Region, entry: &str) {
+    let check = [
+        "recognition",
+        "check",
+        "--patient-id",
+        PATIENT,
+        "--item",
+        "CT-HEAD",
+    ];
+    let accept = ["recognition", "accept", entry];
+    let decline = ["recognition", "decline", entry, "--reason", "emergency"];
+    let reverse = ["recognition", "reverse", "999999", "--reason", "typo"];
+    let stats = ["stats"];
+    let calls: [(&str, &[&str]); 5] = [
+        ("check", &check),
+        ("accept", &accept),
+        ("decline", &decline),
+        ("reverse", &reverse),
+        ("stats", &stats),
+    ];
+    // (user, allowed calls); TS-A's own entry: allowed callers get a precondition refusal (4).
+    let matrix: [(&str, &[&str]); 5] = [
+        ("clinic_b", &["check", "accept", "decline", "reverse"]),
+        ("specialist", &["check", "accept", "decline", "reverse"]),
+        ("admin", &["stats", "reverse"]),
+        ("worker", &[]),
+        ("", &[]),
+    ];
+    for (user, allowed) in matrix {
+        let token = if user.is_empty() { "" } else { r.token(user) };
+        for (name, args) in calls {
+            let run = cli(&r.hub, token, args);
+            if allowed.contains(&name) {
+                assert_ne!(run.code, 3, "{user} may call {name}: {}", run.stderr);
+            } else {
+                assert_eq!(
+                    run.code, 3,
+                    "{user} may not call {name}: {} {}",
+                    run.stdout, run.stderr
+                );
+            }
+        }
+    }
+    // A clinic cannot recognise its own institution's result.
+    assert_eq!(
+        cli(
+            &r.hub,
+            r.token("clinic_a"),
+            &["recognition", "accept", entry]
+        )
+        .code,
+        4
+    );
+}
