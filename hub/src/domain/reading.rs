@@ -9,7 +9,10 @@ use crate::clock::{ms, now_ms};
 use crate::model::{
     Artifact, Case, CaseState, Flag, Instance, Measurement, Principal, Report, Role,
 };
-use crate::storage::{cases, derived, instances, reports};
+use crate::storage::{cases, derived, instances, recognition, reports};
+
+/// How long after a recognition check a clinic of another institution may open the case.
+const RECOGNITION_ACCESS_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// A line of the queue.
 #[derive(Debug, Clone)]
@@ -276,7 +279,27 @@ impl Hub {
         )?;
         let mut tx = self.store().write().await?;
         let case = self.case_or_not_found(tx.as_mut(), case_id).await?;
-        who.require_institution(&case.institution_code, &format!("case {case_id}"))?;
+        let mut detail = detail.to_owned();
+        if let Err(denied) =
+            who.require_institution(&case.institution_code, &format!("case {case_id}"))
+        {
+            // A clinic deciding whether to recognise this result may open it for a day after it
+            // looked the patient up (result mutual recognition); nothing else crosses institutions.
+            let now = now_ms();
+            let checked = who.role == Role::Clinic
+                && recognition::opened_by_check(
+                    tx.as_mut(),
+                    case_id,
+                    &who.institution_code,
+                    now - RECOGNITION_ACCESS_MS,
+                    now,
+                )
+                .await?;
+            if !checked {
+                return Err(denied);
+            }
+            detail.push_str(" (result recognition)");
+        }
         audit::record(tx.as_mut(), who, "view", case_id, &case.patient_key, detail).await?;
         tx.commit().await?;
         Ok(case)

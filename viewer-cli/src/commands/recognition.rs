@@ -58,6 +58,7 @@ async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, C
     }
     let mut t = Table::new(&[
         "ENTRY",
+        "CASE",
         "ITEM",
         "DONE AT",
         "LEVEL",
@@ -76,6 +77,7 @@ async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, C
         };
         t.row(vec![
             e.entry_id.to_string().into(),
+            e.case_id.to_string().into(),
             e.item_code.clone().into(),
             format!("{} {}", e.institution_code, e.institution_name).into(),
             e.institution_level.clone().into(),
@@ -88,7 +90,7 @@ async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, C
         ]);
     }
     out.line(&t.render(out.color))?;
-    out.line("Images: viewer-cli show CASE --images DIR (case ids: `--json`). Accept with `recognition accept ENTRY`, or decline with `recognition decline ENTRY --reason CODE`.")?;
+    out.line("Images: `viewer-cli show CASE --out DIR` (within a day of this check). Accept with `recognition accept ENTRY`, or decline with `recognition decline ENTRY --reason CODE`.")?;
     Ok(EXIT_OK)
 }
 
