@@ -336,6 +336,16 @@ pub struct CliRun {
     pub stderr: String,
 }
 
+/// The JSON of a run that must have succeeded (exit 0); fails the test with its output otherwise.
+pub fn ok(run: &CliRun) -> &serde_json::Value {
+    assert_eq!(
+        run.code, 0,
+        "viewer-cli failed: {}\n{}",
+        run.stderr, run.stdout
+    );
+    &run.json
+}
+
 /// Runs `viewer-cli --json ARGS` against `hub` as the user with `token`.
 pub fn cli(hub: &HubProcess, token: &str, args: &[&str]) -> CliRun {
     let out = Command::new(binary("viewer-cli"))

@@ -5,15 +5,6 @@
 use e2e::*;
 use serde_json::Value;
 
-fn ok(run: &CliRun) -> &Value {
-    assert_eq!(
-        run.code, 0,
-        "viewer-cli failed: {}\n{}",
-        run.stderr, run.stdout
-    );
-    &run.json
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uploaded_ecg_arrives_measured_with_its_page() {
     let dir = tempfile::tempdir().unwrap();

@@ -110,15 +110,6 @@ const REASONS: [&str; 9] = [
     "other",
 ];
 
-fn ok(run: &CliRun) -> &Value {
-    assert_eq!(
-        run.code, 0,
-        "viewer-cli failed: {}\n{}",
-        run.stderr, run.stdout
-    );
-    &run.json
-}
-
 /// "YYYYMMDD" of `days_ago` days before today (UTC).
 fn dicom_date(days_ago: i64) -> String {
     let now = std::time::SystemTime::now()

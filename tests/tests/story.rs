@@ -14,15 +14,6 @@ const SPECIALIST: &str = "demo-specialist";
 const SENIOR: &str = "demo-senior";
 const ADMIN: &str = "demo-admin";
 
-fn ok(run: &CliRun) -> &Value {
-    assert_eq!(
-        run.code, 0,
-        "viewer-cli failed: {}\n{}",
-        run.stderr, run.stdout
-    );
-    &run.json
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn township_upload_to_signed_report() {
     let dir = tempfile::tempdir().unwrap();

@@ -124,13 +124,7 @@ fn image_series(series_uid: &str, inputs: &[JobInput]) -> JobOutput {
                 });
             }
             Err(e) => {
-                // The worker's path means nothing to a reader (and is the server's business).
-                let error = format!(
-                    "SOP Instance {}: {}",
-                    input.name,
-                    e.to_string()
-                        .replace(&input.path.display().to_string(), "the stored file")
-                );
+                let error = input_error(input, &e);
                 failures.push(error.clone());
                 out.instances.push(InstanceOutcome {
                     sop_instance_uid: input.name.clone(),
@@ -161,6 +155,17 @@ fn image_series(series_uid: &str, inputs: &[JobInput]) -> JobOutput {
         });
     }
     out
+}
+
+/// Why an input failed, for a reader: named by its SOP Instance UID, without the worker's path
+/// (which means nothing to a reader and is the server's business).
+fn input_error(input: &JobInput, e: &dyn std::fmt::Display) -> String {
+    format!(
+        "SOP Instance {}: {}",
+        input.name,
+        e.to_string()
+            .replace(&input.path.display().to_string(), "the stored file")
+    )
 }
 
 fn png(name: String, data: Vec<u8>) -> ArtifactOut {
@@ -198,12 +203,7 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
                 });
             }
             Err(e) => {
-                let error = format!(
-                    "SOP Instance {}: {}",
-                    input.name,
-                    e.to_string()
-                        .replace(&input.path.display().to_string(), "the stored file")
-                );
+                let error = input_error(input, &e);
                 out.flags.push(FlagOut {
                     code: "ecg_not_analysed".into(),
                     critical: false,
