@@ -282,11 +282,18 @@ fn channel(
     dec: SampleDecoder,
     padding: Option<i32>,
 ) -> Result<Channel, FieldError> {
-    let name = code_meaning(def, tags::CHANNEL_SOURCE_SEQUENCE)
+    // The lead code's meaning when it names a standard lead, else the label ("MLII", "V5"
+    // under "Unspecified lead"), else whatever the code says.
+    let meaning = code_meaning(def, tags::CHANNEL_SOURCE_SEQUENCE)
         .map(|(_, m)| m)
-        .filter(|m| !m.is_empty())
-        .or_else(|| text(def, tags::CHANNEL_LABEL))
-        .unwrap_or_else(|| format!("channel {}", c + 1));
+        .filter(|m| !m.is_empty());
+    let label = text(def, tags::CHANNEL_LABEL).filter(|l| !l.is_empty());
+    let name = match (meaning, label) {
+        (Some(m), _) if crate::leads::standard_name(&m).is_some() => m,
+        (_, Some(l)) => l,
+        (Some(m), None) => m,
+        (None, None) => format!("channel {}", c + 1),
+    };
     let sens = num(def, tags::CHANNEL_SENSITIVITY, "ChannelSensitivity")?.unwrap_or(1.0);
     let cf = num(
         def,

@@ -23,6 +23,8 @@
 //! - [`quality`]: lead off, saturation, noise.
 //! - [`eval`]: bxb / EC57-style scoring against reference annotations (binary `ecg-eval`).
 //! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
+//! - [`encode`]: the DICOM ECG writer (WFDB records and synthetic ECGs become 12-Lead, General
+//!   or Ambulatory ECG objects).
 //! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
 //! - [`render`]: the 12-lead paper layout as SVG.
 //! - [`synth`]: synthetic 12-lead ECGs with known truth.
@@ -41,6 +43,7 @@
 
 pub mod analysis;
 pub mod dicom;
+pub mod encode;
 pub mod error;
 pub mod eval;
 pub mod filter;

@@ -260,7 +260,23 @@ pub fn read_wfdb(header_path: &Path) -> Result<Record, EcgError> {
         path: header_path.to_path_buf(),
         source,
     })?;
-    let header = parse_header(&text, header_path)?;
+    let dir = header_path.parent().unwrap_or(Path::new("."));
+    record_from_parts(&text, header_path, |name| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|source| EcgError::Io { path, source })
+    })
+}
+
+/// Builds a WFDB record from a header's `text` and a `signal_file` loader that returns the bytes
+/// of each signal file the header names (by the name written in the header). `header_path` is
+/// used in messages and as the record's [`Record::header_path`]; nothing is read from it. This is
+/// how records that arrive as separate uploads are read without touching the file system.
+pub fn record_from_parts(
+    text: &str,
+    header_path: &Path,
+    mut signal_file: impl FnMut(&str) -> Result<Vec<u8>, EcgError>,
+) -> Result<Record, EcgError> {
+    let header = parse_header(text, header_path)?;
     let dir = header_path.parent().unwrap_or(Path::new("."));
     let mut digital = vec![Vec::new(); header.signals.len()];
     // Signals sharing a file are interleaved frame by frame, in header order.
@@ -269,8 +285,8 @@ pub fn read_wfdb(header_path: &Path) -> Result<Record, EcgError> {
         files.entry(s.file_name.as_str()).or_default().push(i);
     }
     for (name, idx) in files {
-        let path = dir.join(name);
-        let per_signal = read_signal_file(&path, &header, &idx)?;
+        let bytes = signal_file(name)?;
+        let per_signal = decode_signal_file(&bytes, &dir.join(name), &header, &idx)?;
         for (i, v) in idx.into_iter().zip(per_signal) {
             digital[i] = v;
         }
@@ -282,15 +298,28 @@ pub fn read_wfdb(header_path: &Path) -> Result<Record, EcgError> {
     })
 }
 
-fn read_signal_file(path: &Path, h: &Header, idx: &[usize]) -> Result<Vec<Vec<i32>>, EcgError> {
+/// The signal file names a header refers to, in header order without repeats (what an upload
+/// must bring along with the header).
+pub fn signal_files(header: &Header) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for s in &header.signals {
+        if !names.contains(&s.file_name) {
+            names.push(s.file_name.clone());
+        }
+    }
+    names
+}
+
+fn decode_signal_file(
+    bytes: &[u8],
+    path: &Path,
+    h: &Header,
+    idx: &[usize],
+) -> Result<Vec<Vec<i32>>, EcgError> {
     let err = |why: String| EcgError::Signal {
         path: path.to_path_buf(),
         why,
     };
-    let bytes = std::fs::read(path).map_err(|source| EcgError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
     let first = &h.signals[idx[0]];
     if idx.iter().any(|&i| h.signals[i].format != first.format) {
         return Err(err("signals sharing one file have different formats".into()));

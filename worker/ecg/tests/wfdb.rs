@@ -114,3 +114,51 @@ fn ptb_twelve_lead_measurements_are_plausible() {
     assert!((300.0..=480.0).contains(&m.qt_ms.unwrap()));
     assert!(!r.irregular);
 }
+
+/// A WFDB record written as a DICOM ECG object reads back as the same microvolts (the hub
+/// stores uploaded WFDB records this way).
+#[test]
+fn wfdb_records_convert_to_dicom_without_loss() {
+    use worker_ecg::encode::{Identity, from_wfdb, part10, sop_class};
+    let dir = std::env::temp_dir().join(format!("wfdb-dicom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for rec in ["wfdb/mitdb/100.hea", "wfdb/ptbdb/s0010_re.hea"] {
+        let r = read_wfdb(&common::ecg(rec)).unwrap();
+        let channels = from_wfdb(&r).unwrap();
+        let n = channels[0].samples.len();
+        let who = Identity {
+            patient_id: "T1".into(),
+            study_uid: "2.25.9".into(),
+            series_uid: "2.25.9.1".into(),
+            sop_uid: "2.25.9.1.1".into(),
+            ..Identity::default()
+        };
+        let path = dir.join("out.dcm");
+        std::fs::write(&path, part10(r.header.fs, &channels, &who).unwrap()).unwrap();
+        let back = worker_ecg::read_dicom(&path).unwrap();
+        let want = r.to_ecg();
+        assert_eq!(back.fs, want.fs, "{rec}");
+        assert_eq!(back.leads.len(), want.leads.len(), "{rec}");
+        for (a, b) in back.leads.iter().zip(&want.leads) {
+            // "MLII" comes back as the code's "Lead II"; labels of no standard lead stay.
+            let std = worker_ecg::leads::standard_name;
+            assert!(
+                a.name == b.name || std(&a.name).is_some_and(|s| std(&b.name) == Some(s)),
+                "{rec}: {} read back as {}",
+                b.name,
+                a.name
+            );
+            assert_eq!(a.samples_uv.len(), n, "{rec}");
+            let worst = a
+                .samples_uv
+                .iter()
+                .zip(&b.samples_uv)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-2, "{rec} lead {}: off by {worst} µV", a.name);
+        }
+        let class = sop_class(r.header.fs, channels.len(), n).unwrap().1;
+        println!("{rec}: {} leads × {n} samples → {class}", channels.len());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
