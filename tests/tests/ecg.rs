@@ -80,3 +80,108 @@ async fn an_uploaded_ecg_arrives_measured_with_its_page() {
         &page[..200.min(page.len())]
     );
 }
+
+/// A WFDB record (PTB Diagnostic ECG s0010_re: 12 standard leads plus 3 Frank leads, 1000 Hz,
+/// 38.4 s, its signals in two files) uploads as its files: the header brings its signal files,
+/// the hub stores it as a DICOM ECG and measures it like any ECG. Without a patient the record
+/// is refused by name; uploaded twice it is a duplicate; a header without its signals is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wfdb_record_uploads_as_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start_with(
+        dir.path(),
+        &[],
+        &["--demo", "--demo-data", empty.path().to_str().unwrap()],
+    );
+    let header = corpus().join("ecg/wfdb/ptbdb/s0010_re.hea");
+    let header = header.to_str().unwrap();
+    let files = |json: &Value| -> Vec<Value> { json["files"].as_array().unwrap().clone() };
+
+    let anonymous = cli(&hub, "demo-clinic-a", &["upload", header]);
+    assert_ne!(anonymous.code, 0, "{}", anonymous.stdout);
+    let refused = files(&anonymous.json);
+    assert_eq!(refused.len(), 3, "header, .dat and .xyz: {refused:?}");
+    for f in &refused {
+        assert_eq!(f["status"], "rejected", "{f}");
+        assert_eq!(f["reason"], "missing_attribute", "{f}");
+        assert!(
+            f["message"].as_str().unwrap().contains("--patient-id"),
+            "{f}"
+        );
+    }
+
+    let patient = ["--patient-id", "990321195803040173"];
+    let up = cli(
+        &hub,
+        "demo-clinic-a",
+        &[&["upload", header][..], &patient].concat(),
+    );
+    let stored = files(ok(&up));
+    assert_eq!(stored.len(), 3, "{stored:?}");
+    let sop = stored[0]["sop_instance_uid"].as_str().unwrap().to_owned();
+    for f in &stored {
+        assert_eq!(f["status"], "accepted", "{f}");
+        assert_eq!(
+            f["sop_instance_uid"],
+            sop.as_str(),
+            "one instance for the record: {f}"
+        );
+    }
+    let case = up.json["summary"]["cases"][0]["case_id"].as_i64().unwrap();
+    assert_eq!(up.json["summary"]["cases"][0]["modality"], "ECG");
+
+    let again = cli(
+        &hub,
+        "demo-clinic-a",
+        &[&["upload", header][..], &patient].concat(),
+    );
+    for f in files(ok(&again)) {
+        assert_eq!(f["status"], "duplicate", "{f}");
+        assert_eq!(f["case_id"], case, "{f}");
+    }
+
+    let lonely = dir.path().join("lonely");
+    std::fs::create_dir_all(&lonely).unwrap();
+    std::fs::copy(
+        corpus().join("ecg/wfdb/ptbdb/s0010_re.hea"),
+        lonely.join("s0010_re.hea"),
+    )
+    .unwrap();
+    let alone = lonely.join("s0010_re.hea");
+    let partial = cli(
+        &hub,
+        "demo-clinic-a",
+        &[&["upload", alone.to_str().unwrap()][..], &patient].concat(),
+    );
+    let f = &files(&partial.json)[0];
+    assert_eq!(
+        (f["status"].as_str(), f["reason"].as_str()),
+        (Some("rejected"), Some("malformed"))
+    );
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("s0010_re.dat") && msg.contains("s0010_re.xyz"),
+        "{msg}"
+    );
+
+    let mut detail = Value::Null;
+    for _ in 0..300 {
+        detail = ok(&cli(&hub, "demo-specialist", &["show", &case.to_string()])).clone();
+        if detail["case"]["state"] == "ready" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(detail["case"]["state"], "ready", "{detail}");
+    assert_eq!(detail["case"]["kind"], "ecg", "{detail}");
+    let hr = detail["measurements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "heart_rate" && m["source"] == "hub")
+        .and_then(|m| m["value"].as_f64())
+        .unwrap_or_else(|| panic!("no heart rate: {detail}"));
+    // PTB s0010_re is a sinus rhythm near 70 bpm (its header: myocardial infarction patient).
+    assert!((50.0..=100.0).contains(&hr), "heart rate {hr}");
+}

@@ -238,7 +238,9 @@ pub struct CaseArg {
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// Files or folders; folders are walked recursively (hidden entries and non-record files
-    /// such as *.json, *.txt, *.png are skipped and listed).
+    /// such as *.json, *.txt, *.png are skipped and listed). A WFDB ECG record is uploaded by
+    /// its `.hea` header: the signal files it names come along (its annotation files do not);
+    /// give the patient with --patient-id.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Priority of the uploaded studies (default: the studies' own, else routine).
@@ -256,6 +258,10 @@ pub struct UploadArgs {
     /// How to read the DICOM Patient ID (default: the hub decides from its shape).
     #[arg(long, value_enum)]
     pub patient_id_type: Option<PatientIdType>,
+    /// The patient of WFDB ECG records, which name none (ignored for DICOM files, which carry
+    /// their own Patient ID).
+    #[arg(long, value_name = "ID")]
+    pub patient_id: Option<String>,
     /// A clinical note for the specialist (at most 500 characters).
     #[arg(long)]
     pub note: Option<String>,

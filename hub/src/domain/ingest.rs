@@ -32,6 +32,8 @@ pub struct IngestOptions {
     pub patient_id_type: Option<IdType>,
     /// Clinical note for the specialist.
     pub clinical_note: String,
+    /// The patient of non-DICOM records (WFDB ECGs), which name none.
+    pub patient_id: String,
 }
 
 /// A stored file.
@@ -60,11 +62,13 @@ pub struct SessionCase {
 
 /// One upload or one DICOM association.
 pub struct IngestSession {
-    hub: Hub,
-    who: Principal,
-    options: IngestOptions,
+    pub(super) hub: Hub,
+    pub(super) who: Principal,
+    pub(super) options: IngestOptions,
     /// Case id → instances added by this session.
     touched: BTreeMap<i64, u32>,
+    /// WFDB record parts waiting for the rest of their record.
+    pub(super) pending_wfdb: super::wfdb_import::PendingParts,
 }
 
 impl Hub {
@@ -91,6 +95,7 @@ impl Hub {
             who,
             options,
             touched: BTreeMap::new(),
+            pending_wfdb: Default::default(),
         })
     }
 }

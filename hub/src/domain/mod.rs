@@ -2,7 +2,8 @@
 //! things (SQLite, PostgreSQL, a directory, S3).
 //!
 //! - [`auth`]: users, tokens and the role/institution checks every operation makes.
-//! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path).
+//! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
+//!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
 //! - [`reading`]: the priority queue, claims and case views.
 //! - [`reports`]: preliminary, final and amended reports.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
@@ -26,6 +27,7 @@ pub mod recognition;
 pub mod reports;
 pub mod staging;
 pub mod sweeper;
+pub mod wfdb_import;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::{ResponseStream, caller, convert, status::to_status};
 use crate::domain::Hub;
-use crate::domain::ingest::{IngestOptions, IngestSession};
+use crate::domain::ingest::{Accepted, IngestOptions, IngestSession};
 use crate::domain::pseudonym::IdType;
 use crate::domain::staging::{self, RejectReason, Rejection, StagingFile};
 
@@ -105,6 +105,7 @@ fn options_from(o: pb::UploadOptions) -> Result<IngestOptions, Status> {
         exam_item_code: o.exam_item_code,
         patient_id_type,
         clinical_note: o.clinical_note,
+        patient_id: o.patient_id,
     })
 }
 
@@ -159,9 +160,12 @@ impl Receiver {
             ))
             .await;
         }
-        let Some(session) = self.session.take() else {
+        let Some(mut session) = self.session.take() else {
             return;
         };
+        for (name, outcome) in session.settle_pending().await {
+            self.answer(name, outcome).await;
+        }
         let reply = match session.finish().await {
             Ok(cases) => Ok(pb::UploadResponse {
                 msg: Some(pb::upload_response::Msg::Summary(self.summary(cases))),
@@ -262,29 +266,38 @@ impl Receiver {
             Err(r) => return self.reject(r).await,
         };
         let session = self.session.as_mut().expect("session open while receiving");
-        match session.ingest(staged).await {
-            Ok(a) => {
-                if a.duplicate {
-                    self.counts.duplicates += 1;
-                } else {
-                    self.counts.accepted += 1;
-                }
-                let accepted = pb::FileAccepted {
-                    file_name: a.file_name,
-                    sop_instance_uid: a.sop_instance_uid,
-                    case_id: a.case_id,
-                    duplicate: a.duplicate,
-                    size: a.size,
-                };
-                let _ = self
-                    .tx
-                    .send(Ok(pb::UploadResponse {
-                        msg: Some(pb::upload_response::Msg::Accepted(accepted)),
-                    }))
-                    .await;
-            }
-            Err(r) => self.reject(r).await,
+        for (name, outcome) in session.ingest_upload(staged).await {
+            self.answer(name, outcome).await;
         }
+    }
+
+    /// Sends a file's fate (a WFDB part's may come later than its own `end`).
+    async fn answer(&mut self, name: String, outcome: Result<Accepted, Rejection>) {
+        let a = match outcome {
+            Ok(a) => a,
+            Err(r) => {
+                self.name = name;
+                return self.reject(r).await;
+            }
+        };
+        if a.duplicate {
+            self.counts.duplicates += 1;
+        } else {
+            self.counts.accepted += 1;
+        }
+        let accepted = pb::FileAccepted {
+            file_name: a.file_name,
+            sop_instance_uid: a.sop_instance_uid,
+            case_id: a.case_id,
+            duplicate: a.duplicate,
+            size: a.size,
+        };
+        let _ = self
+            .tx
+            .send(Ok(pb::UploadResponse {
+                msg: Some(pb::upload_response::Msg::Accepted(accepted)),
+            }))
+            .await;
     }
 
     async fn reject(&mut self, r: Rejection) {

@@ -143,7 +143,7 @@ fn options(a: &UploadArgs) -> pb::UploadOptions {
         exam_item_code: a.item.clone().unwrap_or_default(),
         patient_id_type: patient_id_type.unwrap_or_default().to_owned(),
         clinical_note: a.note.clone().unwrap_or_default(),
-        patient_id: String::new(),
+        patient_id: a.patient_id.clone().unwrap_or_default(),
     }
 }
 

@@ -3,7 +3,8 @@
 //! Files named on the command line are always sent (the hub says if one is not DICOM). Inside
 //! folders, walked recursively in name order, hidden entries, DICOMDIR indexes and files that are
 //! plainly not records (manifests, notes, pictures, archives) are skipped and listed, so that
-//! uploading a CD's folder or `sample-data/files` does not fail on its `manifest.json`.
+//! uploading a CD's folder or `sample-data/files` does not fail on its `manifest.json`. A WFDB ECG
+//! header brings the signal files it names; the record's annotation files stay behind.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -68,7 +69,57 @@ pub fn walk(paths: &[PathBuf]) -> Result<Walk, CliError> {
             add(&mut walk, &mut seen, path, meta.len());
         }
     }
+    wfdb_records(&mut walk, &mut seen);
     Ok(walk)
+}
+
+/// Completes WFDB records: each `.hea` header brings the signal files it names (from its own
+/// folder), and the record's other files found in folders (annotations such as `.atr`, `.qrs`)
+/// are skipped, since the hub stores the signals only.
+fn wfdb_records(walk: &mut Walk, seen: &mut HashSet<PathBuf>) {
+    let headers: Vec<PathBuf> = walk
+        .files
+        .iter()
+        .map(|f| f.path.clone())
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("hea")))
+        .collect();
+    for hea in headers {
+        let Some(header) = std::fs::read_to_string(&hea)
+            .ok()
+            .and_then(|text| worker_ecg::wfdb::parse_header(&text, &hea).ok())
+        else {
+            continue; // The hub says what is wrong with it.
+        };
+        let dir = hea.parent().unwrap_or(Path::new("")).to_owned();
+        let signals: Vec<PathBuf> = worker_ecg::wfdb::signal_files(&header)
+            .iter()
+            .map(|f| dir.join(f))
+            .collect();
+        for path in &signals {
+            if let Ok(m) = std::fs::metadata(path) {
+                add(walk, seen, path, m.len());
+            }
+        }
+        let stem = hea.file_stem().map(|s| s.to_os_string());
+        let (kept, other): (Vec<FileToSend>, Vec<FileToSend>) =
+            std::mem::take(&mut walk.files).into_iter().partition(|f| {
+                f.path == hea
+                    || signals.contains(&f.path)
+                    || f.path.parent() != Some(dir.as_path())
+                    || f.path.file_stem().map(|s| s.to_os_string()) != stem
+            });
+        walk.files = kept;
+        for f in other {
+            skip(
+                walk,
+                &f.path,
+                format!(
+                    "file of WFDB record {} that is not a signal file (annotations are not uploaded)",
+                    header.record
+                ),
+            );
+        }
+    }
 }
 
 fn add(walk: &mut Walk, seen: &mut HashSet<PathBuf>, path: &Path, size: u64) {
@@ -169,6 +220,37 @@ mod tests {
             ["DICOMDIR index", "hidden", "hidden", "not a record (.json)"]
         );
         assert_eq!(w.files[0].name, d.join("a/IM0001").display().to_string());
+    }
+
+    #[test]
+    fn wfdb_headers_bring_their_signal_files_and_leave_annotations() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("100.hea"),
+            "100 2 360 10\n100.dat 212 200 11 1024 0 0 0 MLII\n100.dat 212 200 11 1024 0 0 0 V5\n",
+        )
+        .unwrap();
+        touch(&d.join("100.dat"), 30);
+        touch(&d.join("100.atr"), 4);
+        touch(&d.join("101.dat"), 4);
+        let alone = walk(&[d.join("100.hea")]).unwrap();
+        let names: Vec<&Path> = alone.files.iter().map(|f| f.path.as_path()).collect();
+        assert_eq!(names, [d.join("100.hea"), d.join("100.dat")]);
+        assert_eq!(alone.files[1].name, d.join("100.dat").display().to_string());
+        let folder = walk(&[d.to_path_buf()]).unwrap();
+        let names: Vec<&Path> = folder.files.iter().map(|f| f.path.as_path()).collect();
+        assert_eq!(
+            names,
+            [d.join("100.dat"), d.join("100.hea"), d.join("101.dat")]
+        );
+        assert_eq!(folder.skipped.len(), 1);
+        assert!(folder.skipped[0].path.ends_with("100.atr"));
+        assert!(
+            folder.skipped[0].why.contains("WFDB record 100"),
+            "{:?}",
+            folder.skipped
+        );
     }
 
     #[test]

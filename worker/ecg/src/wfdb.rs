@@ -57,6 +57,10 @@ pub struct Header {
     pub signals: Vec<SignalSpec>,
     /// The comment lines, without the leading `#`.
     pub comments: Vec<String>,
+    /// Base time of the first sample as DICOM TM (`HHMMSS`), when the record line gives one.
+    pub base_time: Option<String>,
+    /// Base date as DICOM DA (`YYYYMMDD`), when the record line gives one.
+    pub base_date: Option<String>,
 }
 
 /// A WFDB record: its header and each signal's digital samples.
@@ -190,7 +194,37 @@ pub fn parse_header(text: &str, path: &Path) -> Result<Header, EcgError> {
         n_frames,
         signals,
         comments,
+        base_time: f.get(4).and_then(|t| dicom_time(t)),
+        base_date: f.get(5).and_then(|d| dicom_date(d)),
     })
+}
+
+/// WFDB base time `HH:MM:SS[.sss]` (or `MM:SS`) as DICOM `HHMMSS`; `None` when malformed.
+fn dicom_time(t: &str) -> Option<String> {
+    let whole = t.split('.').next()?;
+    let parts: Vec<u32> = whole
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let (h, m, s) = match parts[..] {
+        [h, m, s] => (h, m, s),
+        [m, s] => (0, m, s),
+        _ => return None,
+    };
+    (h < 24 && m < 60 && s < 60).then(|| format!("{h:02}{m:02}{s:02}"))
+}
+
+/// WFDB base date `DD/MM/YYYY` as DICOM `YYYYMMDD`; `None` when malformed.
+fn dicom_date(d: &str) -> Option<String> {
+    let parts: Vec<u32> = d
+        .split('/')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [day, month, year] = parts[..] else {
+        return None;
+    };
+    ((1..=31).contains(&day) && (1..=12).contains(&month) && year >= 1800)
+        .then(|| format!("{year:04}{month:02}{day:02}"))
 }
 
 fn parse_signal_line(line: &str) -> Result<SignalSpec, String> {
@@ -561,6 +595,13 @@ mod tests {
         assert_eq!(h.signals[1].units, "mmHg");
         assert_eq!(h.signals[2].skew, 4);
         assert_eq!(h.signals[2].units, "mV");
+        assert_eq!(h.base_time.as_deref(), Some("172745"));
+        assert_eq!(h.base_date.as_deref(), Some("19940815"));
+        let bare = parse_header("r 1 360 10 7:5\nr.dat 16\n", Path::new("r.hea")).unwrap();
+        assert_eq!(
+            (bare.base_time.as_deref(), bare.base_date),
+            (Some("000705"), None)
+        );
     }
 
     #[test]
