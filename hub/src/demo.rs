@@ -150,8 +150,12 @@ pub async fn seed(hub: &Hub, samples: &Path) -> anyhow::Result<Seeded> {
                 priority: Some(crate::model::Priority::Stat),
                 critical: true,
                 critical_reason: "township doctor suspects an emergency".into(),
-                clinical_note: "Sudden headache and weakness this morning; please read first."
-                    .into(),
+                clinical_note: if study.modality == "ECG" {
+                    "Crushing chest pain for 40 minutes, sweating; please read first."
+                } else {
+                    "Sudden headache and weakness this morning; please read first."
+                }
+                .into(),
                 ..IngestOptions::default()
             }
         } else {

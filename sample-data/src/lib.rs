@@ -1,4 +1,4 @@
-//! Synthetic sample data for remotedx: DICOM studies (and later ECGs) with known ground truth.
+//! Synthetic sample data for remotedx: DICOM studies and 12-lead ECGs with known ground truth.
 //!
 //! [`render`] makes a whole set in memory from a seed; [`generate`] writes it to a folder with its
 //! `manifest.json`. The set committed under `sample-data/files` is `render(DEFAULT_SEED)`, and a
@@ -11,7 +11,7 @@
 //! Modules:
 //! - [`plan`]: the patients, clinics and studies.
 //! - [`phantom`]: pure pixel phantoms (a head in HU, a PA chest).
-//! - [`encode`]: DICOM encoding (shared modules, [`encode::ct`], [`encode::dx`]).
+//! - [`encode`]: DICOM encoding (shared modules, [`encode::ct`], [`encode::dx`], [`encode::ecg`]).
 //! - [`manifest`]: the ground-truth JSON.
 //! - [`id_card`]: resident ID numbers with their MOD 11-2 check character.
 //! - [`uid`]: the UID root derived from the seed.
@@ -30,8 +30,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use encode::StudyContext;
-use manifest::{FileEntry, InstitutionEntry, Manifest, PatientEntry, SeriesEntry, StudyEntry};
-use plan::{CLINICS, PATIENTS, STUDIES, StudyKind, StudyPlan};
+use manifest::{
+    EcgEntry, FileEntry, InstitutionEntry, Manifest, PatientEntry, SeriesEntry, StudyEntry,
+};
+use plan::{CLINICS, EcgFinding, PATIENTS, STUDIES, StudyKind, StudyPlan};
 
 /// The seed of the committed set.
 pub const DEFAULT_SEED: u64 = 20_260_512;
@@ -103,6 +105,7 @@ pub fn render(seed: u64) -> Result<SampleSet, Error> {
     let root = uid::root(seed);
     let mut files = Vec::new();
     let mut studies = Vec::new();
+    let mut ecgs = Vec::new();
     for plan in &STUDIES {
         let cx = StudyContext {
             seed,
@@ -110,7 +113,11 @@ pub fn render(seed: u64) -> Result<SampleSet, Error> {
             plan,
         };
         let study_files = study_files(&cx)?;
-        studies.push(study_entry(&cx, &study_files));
+        let study = study_entry(&cx, &study_files);
+        if let StudyKind::RestingEcg { finding } = plan.kind {
+            ecgs.push(ecg_entry(&cx, finding, &study));
+        }
+        studies.push(study);
         files.extend(study_files);
     }
     let manifest = Manifest {
@@ -135,7 +142,7 @@ pub fn render(seed: u64) -> Result<SampleSet, Error> {
             })
             .collect(),
         studies,
-        ecgs: Vec::new(),
+        ecgs,
     };
     Ok(SampleSet { files, manifest })
 }
@@ -168,6 +175,32 @@ fn study_files(cx: &StudyContext<'_>) -> Result<Vec<GeneratedFile>, Error> {
         StudyKind::DrChest { consolidation } => {
             Ok(vec![encode::dx::image(cx, &folder, consolidation)?])
         }
+        StudyKind::RestingEcg { finding } => Ok(vec![encode::ecg::record(cx, finding)?]),
+    }
+}
+
+fn ecg_entry(cx: &StudyContext<'_>, finding: EcgFinding, study: &StudyEntry) -> EcgEntry {
+    let syn = encode::ecg::synthetic(cx, finding);
+    let spec = &syn.spec;
+    EcgEntry {
+        path: encode::ecg::file_path(cx),
+        study_instance_uid: study.study_instance_uid.clone(),
+        patient: study.patient.clone(),
+        institution: study.institution.clone(),
+        rhythm: if spec.p_waves { "sinus" } else { "af-like" }.into(),
+        hr_bpm: spec.hr_bpm.round() as u32,
+        pr_ms: spec.p_waves.then_some(spec.pr_ms.round() as u32),
+        qrs_ms: spec.qrs_ms.round() as u32,
+        qt_ms: spec.qt_ms.round() as u32,
+        axis_deg: spec.axis_deg.round() as i32,
+        st_uv: spec
+            .st_uv
+            .iter()
+            .map(|(lead, uv)| ((*lead).to_owned(), uv.round() as i32))
+            .collect(),
+        beats: syn.beats.iter().map(|&b| b as u64).collect(),
+        critical_finding: study.critical_finding,
+        ground_truth: study.ground_truth.clone(),
     }
 }
 
@@ -182,6 +215,13 @@ fn study_entry(cx: &StudyContext<'_>, files: &[GeneratedFile]) -> StudyEntry {
             haemorrhage,
         ),
         StudyKind::DrChest { .. } => ("DX", "CHEST", "DR-CHEST", "DR chest PA (胸部正位DR)", false),
+        StudyKind::RestingEcg { finding } => (
+            "ECG",
+            "",
+            "ECG-12",
+            "Resting 12-lead ECG (静息十二导联心电图)",
+            finding == EcgFinding::InferiorStElevation,
+        ),
     };
     let mut series: Vec<SeriesEntry> = Vec::new();
     for f in files {

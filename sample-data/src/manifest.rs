@@ -3,6 +3,8 @@
 //! The JSON has exactly these fields (all present, in this order). Paths are relative to the
 //! manifest's own folder and use `/`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The whole set.
@@ -20,7 +22,7 @@ pub struct Manifest {
     pub patients: Vec<PatientEntry>,
     /// The imaging studies.
     pub studies: Vec<StudyEntry>,
-    /// Resting 12-lead ECG records (filled in once the ECG generator is wired in; empty for now).
+    /// The numeric truth of the resting 12-lead ECGs.
     pub ecgs: Vec<EcgEntry>,
 }
 
@@ -105,16 +107,37 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// A resting 12-lead ECG record, reserved for the ECG samples.
+/// The numeric truth of a resting 12-lead ECG (the file itself is also listed under `studies`):
+/// what worker-ecg's generator was asked for and where it put each beat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EcgEntry {
     /// Path relative to the manifest.
     pub path: String,
+    /// Its study.
+    pub study_instance_uid: String,
     /// Key of the patient.
     pub patient: String,
     /// Institution Name.
     pub institution: String,
-    /// What the synthetic record shows (rhythm, intervals, findings).
+    /// `sinus` or `af-like` (irregular, no P waves).
+    pub rhythm: String,
+    /// Mean heart rate the beats were placed at, beats per minute.
+    pub hr_bpm: u32,
+    /// PR interval in milliseconds; absent without P waves.
+    pub pr_ms: Option<u32>,
+    /// QRS duration in milliseconds.
+    pub qrs_ms: u32,
+    /// QT interval in milliseconds.
+    pub qt_ms: u32,
+    /// Frontal QRS axis in degrees.
+    pub axis_deg: i32,
+    /// ST deviation by lead in microvolts (leads not listed: 0).
+    pub st_uv: BTreeMap<String, i32>,
+    /// Sample number (at 500 Hz) of each R-wave peak.
+    pub beats: Vec<u64>,
+    /// Whether the finding is critical (it is also the study's `critical_finding`).
+    pub critical_finding: bool,
+    /// What the synthetic record shows, in words.
     pub ground_truth: String,
 }
 

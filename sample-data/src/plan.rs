@@ -96,8 +96,22 @@ pub enum StudyKind {
         /// Put a consolidation in the right lower zone.
         consolidation: bool,
     },
-    // Resting 12-lead ECGs are added here by the lead from the ECG library's synthetic generator
-    // (worker-ecg); their manifest entries go to `Manifest::ecgs`.
+    /// Resting 12-lead ECG, 10 s at 500 Hz, from worker-ecg's synthetic generator; its numeric
+    /// truth also goes to `Manifest::ecgs`.
+    RestingEcg {
+        /// What it shows.
+        finding: EcgFinding,
+    },
+}
+
+/// What a sample ECG shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcgFinding {
+    /// Sinus rhythm with inferior ST elevation (II, III, aVF) and reciprocal depression: an
+    /// inferior STEMI, a critical finding.
+    InferiorStElevation,
+    /// Irregularly irregular rhythm without P waves at about 95 bpm (AF-like).
+    AtrialFibrillation,
 }
 
 /// One study to generate.
@@ -127,6 +141,7 @@ impl StudyPlan {
         let what = match self.kind {
             StudyKind::CtHead { .. } => "ct-head",
             StudyKind::DrChest { .. } => "dr-chest",
+            StudyKind::RestingEcg { .. } => "ecg",
         };
         format!(
             "{}/{}-{what}",
@@ -136,7 +151,7 @@ impl StudyPlan {
 }
 
 /// The studies of the sample region.
-pub const STUDIES: [StudyPlan; 3] = [
+pub const STUDIES: [StudyPlan; 5] = [
     StudyPlan {
         number: 1,
         patient: 0,
@@ -171,5 +186,32 @@ pub const STUDIES: [StudyPlan; 3] = [
         time: "142210",
         referring: "Zhou^Min=周^敏",
         truth: "Consolidation in the right lower zone, consistent with pneumonia; heart size normal.",
+    },
+    StudyPlan {
+        number: 4,
+        patient: 0,
+        clinic: 0,
+        kind: StudyKind::RestingEcg {
+            finding: EcgFinding::InferiorStElevation,
+        },
+        date: "20260514",
+        time: "071205",
+        referring: "Liu^Wei=刘^伟",
+        truth: "Sinus rhythm 75 bpm, PR 160 ms, QRS 90 ms, QT 380 ms, axis 60°; ST elevation \
+                +250 µV in II, III and aVF with reciprocal depression in I and aVL: acute inferior \
+                STEMI (critical).",
+    },
+    StudyPlan {
+        number: 5,
+        patient: 1,
+        clinic: 1,
+        kind: StudyKind::RestingEcg {
+            finding: EcgFinding::AtrialFibrillation,
+        },
+        date: "20260514",
+        time: "101730",
+        referring: "Zhou^Min=周^敏",
+        truth: "Irregularly irregular rhythm without P waves, mean 95 bpm (RR spread ±25 %), QRS \
+                90 ms, QT 340 ms: atrial fibrillation-like rhythm, no ST changes.",
     },
 ];

@@ -42,7 +42,7 @@ fn pixels_i16(obj: &DefaultDicomObject) -> Vec<i16> {
 #[test]
 fn every_file_parses_with_the_tags_of_its_study() {
     let set = set();
-    assert_eq!(set.files.len(), 26);
+    assert_eq!(set.files.len(), 28, "24 CT slices, 2 radiographs, 2 ECGs");
     for study in &set.manifest.studies {
         let patient = set
             .manifest
@@ -68,7 +68,9 @@ fn every_file_parses_with_the_tags_of_its_study() {
             assert_eq!(text(&obj, tags::PATIENT_SEX), patient.sex);
             assert_eq!(text(&obj, tags::INSTITUTION_NAME), study.institution);
             assert_eq!(text(&obj, tags::MODALITY), study.modality);
-            assert_eq!(text(&obj, tags::BODY_PART_EXAMINED), study.body_part);
+            if study.modality != "ECG" {
+                assert_eq!(text(&obj, tags::BODY_PART_EXAMINED), study.body_part);
+            }
             assert_eq!(text(&obj, tags::ACCESSION_NUMBER), study.accession_number);
             assert_eq!(text(&obj, tags::STUDY_DESCRIPTION), study.description);
             assert_eq!(text(&obj, tags::MANUFACTURER), "remotedx-synthetic");
@@ -100,7 +102,7 @@ fn patients_have_valid_id_cards_and_two_name_groups() {
 }
 
 #[test]
-fn two_clinics_each_with_studies_and_both_modalities() {
+fn two_clinics_each_with_studies_of_every_modality() {
     let set = set();
     let clinics: HashSet<&str> = set
         .manifest
@@ -115,14 +117,17 @@ fn two_clinics_each_with_studies_and_both_modalities() {
         .iter()
         .map(|s| s.modality.as_str())
         .collect();
-    assert_eq!(modalities, HashSet::from(["CT", "DX"]));
+    assert_eq!(modalities, HashSet::from(["CT", "DX", "ECG"]));
     let items: Vec<&str> = set
         .manifest
         .studies
         .iter()
         .map(|s| s.exam_item.as_str())
         .collect();
-    assert_eq!(items, ["CT-HEAD", "DR-CHEST", "DR-CHEST"]);
+    assert_eq!(
+        items,
+        ["CT-HEAD", "DR-CHEST", "DR-CHEST", "ECG-12", "ECG-12"]
+    );
 }
 
 #[test]
@@ -309,8 +314,86 @@ fn manifest_matches_the_files_and_round_trips() {
         use sha2::Digest;
         assert_eq!(entry.sha256, hex::encode(sha2::Sha256::digest(&file.bytes)));
     }
-    assert!(set.manifest.ecgs.is_empty());
+    let ecg_studies = set
+        .manifest
+        .studies
+        .iter()
+        .filter(|s| s.modality == "ECG")
+        .count();
+    assert_eq!(set.manifest.ecgs.len(), ecg_studies);
+    assert!(ecg_studies >= 2);
     assert_eq!(set.manifest.studies.len(), STUDIES.len());
     assert_eq!(set.manifest.patients.len(), PATIENTS.len());
     assert!(set.manifest.studies[0].critical_finding);
+}
+
+/// The sample ECGs read back (through worker-ecg's DICOM reader) as their truth: every beat is
+/// found, the intervals are within the tolerances worker-ecg documents (PR/QRS ±10 ms, QT ±25 ms),
+/// and the finding raises its flag (ST elevation is critical; AF-like is irregular).
+#[test]
+fn sample_ecgs_measure_as_their_truth() {
+    let set = set();
+    let dir = tempfile::tempdir().unwrap();
+    for truth in &set.manifest.ecgs {
+        let file = set.files.iter().find(|f| f.path == truth.path).unwrap();
+        let path = dir.path().join("ecg.dcm");
+        std::fs::write(&path, &file.bytes).unwrap();
+        let ecg = worker_ecg::read_dicom(&path).unwrap();
+        assert_eq!(
+            (ecg.leads.len(), ecg.fs, ecg.len()),
+            (12, 500.0, 5000),
+            "{}",
+            truth.path
+        );
+        let a = worker_ecg::analyse(&ecg).unwrap();
+        let window = 75; // 150 ms at 500 Hz, as bxb matches beats
+        for &b in &truth.beats {
+            assert!(
+                a.beats
+                    .iter()
+                    .any(|&d| (d as i64 - b as i64).abs() <= window),
+                "{}: beat at sample {b} not found in {:?}",
+                truth.path,
+                a.beats
+            );
+        }
+        assert_eq!(a.beats.len(), truth.beats.len(), "{}", truth.path);
+        let m = a.measurements.as_ref().expect("measurements");
+        assert!(
+            (m.qrs_ms - f64::from(truth.qrs_ms)).abs() <= 10.0,
+            "{}: QRS {}",
+            truth.path,
+            m.qrs_ms
+        );
+        let qt = m.qt_ms.expect("QT");
+        assert!(
+            (qt - f64::from(truth.qt_ms)).abs() <= 25.0,
+            "{}: QT {qt}",
+            truth.path
+        );
+        if let Some(pr) = truth.pr_ms {
+            let ours = m.pr_ms.expect("PR");
+            assert!(
+                (ours - f64::from(pr)).abs() <= 10.0,
+                "{}: PR {ours}",
+                truth.path
+            );
+        }
+        let codes: Vec<&str> = a.flags.iter().map(|f| f.code.as_str()).collect();
+        if truth.critical_finding {
+            assert!(
+                codes.contains(&"ST_ELEVATION") && a.critical(),
+                "{}: {codes:?}",
+                truth.path
+            );
+        }
+        if truth.rhythm == "af-like" {
+            assert!(
+                codes.contains(&"IRREGULAR_RHYTHM"),
+                "{}: {codes:?}",
+                truth.path
+            );
+            assert!(!a.critical(), "{}: {codes:?}", truth.path);
+        }
+    }
 }

@@ -25,22 +25,35 @@ import json, sys
 import pydicom
 for path in sys.argv[1:]:
     ds = pydicom.dcmread(path)
-    px = ds.pixel_array
-    hu = pydicom.pixels.apply_modality_lut(px, ds)
-    print(json.dumps({
+    seen = {
         "path": path,
         "name": str(ds.PatientName),
         "ideographic": ds.PatientName.ideographic,
         "institution": ds.InstitutionName,
         "modality": ds.Modality,
         "patient_id": ds.PatientID,
-        "shape": list(px.shape),
-        "dtype": str(px.dtype),
-        "sum": int(px.astype("int64").sum()),
-        "min": int(px.min()),
-        "max": int(px.max()),
-        "first_rescaled": float(hu.flat[0]),
-    }, ensure_ascii=False))
+    }
+    if "WaveformSequence" in ds:
+        w = ds.waveform_array(0)
+        group = ds.WaveformSequence[0]
+        seen.update({
+            "shape": list(w.shape),
+            "sum_uv": float(w.sum()),
+            "leads": [c.ChannelSourceSequence[0].CodeMeaning for c in group.ChannelDefinitionSequence],
+            "fs": float(group.SamplingFrequency),
+        })
+    else:
+        px = ds.pixel_array
+        hu = pydicom.pixels.apply_modality_lut(px, ds)
+        seen.update({
+            "shape": list(px.shape),
+            "dtype": str(px.dtype),
+            "sum": int(px.astype("int64").sum()),
+            "min": int(px.min()),
+            "max": int(px.max()),
+            "first_rescaled": float(hu.flat[0]),
+        })
+    print(json.dumps(seen, ensure_ascii=False))
 "#;
 
 #[test]
@@ -83,6 +96,39 @@ fn pydicom_reads_names_tags_and_pixels_as_we_wrote_them() {
         assert_eq!(seen["institution"], study.institution.as_str());
         assert_eq!(seen["patient_id"], patient.patient_id.as_str());
         assert_eq!(seen["modality"], study.modality.as_str());
+        if study.modality == "ECG" {
+            // pydicom scales the waveform itself (sensitivity, units, baseline): the same
+            // microvolts as our reader.
+            let path = dir.path().join(&file.path);
+            let ours = worker_ecg::read_dicom(&path).unwrap();
+            assert_eq!(seen["shape"], serde_json::json!([ours.len(), 12]));
+            assert_eq!(seen["fs"], 500.0);
+            let sum: f64 = ours
+                .leads
+                .iter()
+                .flat_map(|l| &l.samples_uv)
+                .map(|&v| f64::from(v))
+                .sum();
+            let theirs = seen["sum_uv"].as_f64().unwrap();
+            assert!(
+                (theirs - sum).abs() < 1.0,
+                "{}: pydicom {theirs} µV, ours {sum}",
+                file.path
+            );
+            let leads: Vec<&str> = seen["leads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect();
+            assert_eq!(
+                leads[..3],
+                ["Lead I", "Lead II", "Lead III"],
+                "{}",
+                file.path
+            );
+            continue;
+        }
         let (expected_sum, min, max, dtype) = pixel_stats(&file.bytes, study.modality == "CT");
         assert_eq!(seen["sum"], expected_sum, "{}", file.path);
         assert_eq!(seen["min"], min);
@@ -159,7 +205,8 @@ fn dcmdump_parses_every_file_without_a_warning() {
 
 #[test]
 fn dciodvfy_finds_every_file_conformant_to_its_iod() {
-    // dicom3tools' validator checks every module the CT Image and DX Image IODs require.
+    // dicom3tools' validator checks every module the CT Image, DX Image and 12-Lead ECG IODs
+    // require.
     let (dir, set) = generated();
     for f in &set.files {
         let out = run("dciodvfy", &[&f.path], dir.path());
@@ -170,7 +217,7 @@ fn dciodvfy_finds_every_file_conformant_to_its_iod() {
         );
         let iod = report.lines().next().unwrap_or_default();
         assert!(
-            iod == "CTImage" || iod == "DXImageForPresentation",
+            iod == "CTImage" || iod == "DXImageForPresentation" || iod == "TwelveLeadECG",
             "{}: recognised as {iod:?}",
             f.path
         );

@@ -165,6 +165,19 @@ async fn a_wfdb_record_uploads_as_its_files() {
         "{msg}"
     );
 
+    let signals_alone = corpus().join("ecg/wfdb/ptbdb/s0010_re.dat");
+    let stray = cli(
+        &hub,
+        "demo-clinic-a",
+        &[&["upload", signals_alone.to_str().unwrap()][..], &patient].concat(),
+    );
+    let f = &files(&stray.json)[0];
+    assert_eq!(f["reason"], "not_dicom", "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("WFDB header"),
+        "{f}"
+    );
+
     let mut detail = Value::Null;
     for _ in 0..300 {
         detail = ok(&cli(&hub, "demo-specialist", &["show", &case.to_string()])).clone();

@@ -186,7 +186,7 @@ impl IngestSession {
 
     /// An instance stored already: the same bytes from the same institution are a duplicate;
     /// another institution's instance is never acknowledged (that would reveal its case).
-    async fn duplicate_or_conflict(
+    pub(super) async fn duplicate_or_conflict(
         &self,
         tx: &mut dyn SqlTx,
         existing: Instance,

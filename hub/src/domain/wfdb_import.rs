@@ -1,15 +1,16 @@
 //! WFDB ECG records (PhysioNet's `.hea` header plus the signal files it names) arriving through the
-//! ordinary upload, file by file, in any order.
+//! ordinary upload, file by file: the header first, then its signal files.
 //!
-//! Parts wait, durable in the staging directory, until the header and every signal file it names
-//! (by path relative to the header, as the uploader named them) are in; then the record is read,
+//! Parts wait, durable in the staging directory, until every signal file the header names (by path
+//! relative to the header, as the uploader named them) is in; then the record is read,
 //! written as a DICOM ECG object by [`worker_ecg::encode`] (lossless: WFDB formats hold at most
 //! 16 bits) and stored through [`IngestSession::ingest`] like any other instance. Every part is
 //! answered then, with the record's SOP Instance UID and case. A WFDB record names no patient, so
 //! the uploader gives one ([`super::ingest::IngestOptions::patient_id`]). The UIDs are derived from
 //! the parts' SHA-256, the patient and the institution, so uploading the same record again is a
-//! duplicate, not a second case. When the upload ends, a header still missing a signal file is
-//! refused, and any other file nobody claimed is ingested as DICOM (which says what is wrong).
+//! duplicate, not a second case. A non-DICOM file that no header before it names is refused at once
+//! (as not DICOM); when the upload ends, the parts of a record still missing a signal file are
+//! refused.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -63,9 +64,14 @@ fn sibling(header_name: &str, file: &str) -> String {
 }
 
 impl PendingParts {
-    /// Whether nothing is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.others.is_empty()
+    /// Whether a waiting header names the file called `name` in the upload.
+    fn claims(&self, name: &str) -> bool {
+        let name = normalise(name);
+        self.headers.iter().any(|(h, parsed)| {
+            wfdb::signal_files(parsed)
+                .iter()
+                .any(|f| sibling(&h.file_name, f) == name)
+        })
     }
 
     /// Takes the first record whose header and signal files are all here.
@@ -103,8 +109,18 @@ impl IngestSession {
                 Ok(parsed) => self.pending_wfdb.headers.push((staged, parsed)),
                 Err(r) => return vec![(name, Err(r))],
             }
-        } else {
+        } else if self.pending_wfdb.claims(&name) {
             self.pending_wfdb.others.insert(normalise(&name), staged);
+        } else {
+            let outcome = self.ingest(staged).await.map_err(|mut r| {
+                if r.reason == RejectReason::NotDicom {
+                    r.message.push_str(
+                        " (nor a signal file named by a WFDB header sent before it in this upload)",
+                    );
+                }
+                r
+            });
+            return vec![(name, outcome)];
         }
         let mut due = Vec::new();
         while let Some(record) = self.pending_wfdb.take_complete() {
@@ -113,15 +129,20 @@ impl IngestSession {
         due
     }
 
-    /// Answers what is still waiting when the upload ends: headers missing a signal file are
-    /// refused; other files are ingested as DICOM, which says why they are not.
+    /// Answers what is still waiting when the upload ends: the parts of records whose signal
+    /// files did not all come are refused.
     pub async fn settle_pending(&mut self) -> Vec<Outcome> {
         let mut due = Vec::new();
+        let mut others = std::mem::take(&mut self.pending_wfdb.others);
         for (h, parsed) in std::mem::take(&mut self.pending_wfdb.headers) {
-            let missing: Vec<String> = wfdb::signal_files(&parsed)
+            let wanted: Vec<String> = wfdb::signal_files(&parsed)
                 .iter()
                 .map(|f| sibling(&h.file_name, f))
-                .filter(|f| !self.pending_wfdb.others.contains_key(f))
+                .collect();
+            let missing: Vec<&str> = wanted
+                .iter()
+                .filter(|f| !others.contains_key(*f))
+                .map(String::as_str)
                 .collect();
             let msg = format!(
                 "{}: WFDB record {} names signal file(s) {} that this upload did not bring; \
@@ -130,20 +151,18 @@ impl IngestSession {
                 parsed.record,
                 missing.join(", ")
             );
-            due.push((
-                h.file_name.clone(),
-                Err(Rejection::new(RejectReason::Malformed, msg)),
-            ));
-        }
-        for (name, staged) in std::mem::take(&mut self.pending_wfdb.others) {
-            let outcome = self.ingest(staged).await.map_err(|mut r| {
-                if r.reason == RejectReason::NotDicom {
-                    r.message
-                        .push_str(" (nor a signal file named by a WFDB header in this upload)");
+            let refuse = |name: &str| {
+                (
+                    name.to_owned(),
+                    Err(Rejection::new(RejectReason::Malformed, msg.clone())),
+                )
+            };
+            due.push(refuse(&h.file_name));
+            for f in &wanted {
+                if let Some(part) = others.remove(f) {
+                    due.push(refuse(&part.file_name));
                 }
-                r
-            });
-            due.push((name, outcome));
+            }
         }
         due
     }
@@ -177,15 +196,25 @@ impl IngestSession {
                 ),
             )));
         }
-        let seed = format!(
-            "{}|{}",
-            self.options.patient_id.trim(),
-            self.who.institution_code
+        // The record's identity: its bytes, its patient and its institution. A record stored
+        // already is a duplicate before anything is converted (the conversion stamps the day of
+        // receipt on records whose header has no date).
+        let study_uid = record_uid(
+            &self.options.patient_id,
+            &self.who.institution_code,
+            &record,
         );
+        let sop_uid = format!("{study_uid}.1.1");
+        match self.stored_record(&sop_uid, &header_name).await {
+            Ok(Some(dup)) => return answer_all(Ok(dup)),
+            Ok(None) => {}
+            Err(r) => return answer_all(Err(r)),
+        }
         let patient_id = self.options.patient_id.trim().to_owned();
         let institution = self.who.institution_code.clone();
+        let received = crate::clock::now_ms();
         let encoded = tokio::task::spawn_blocking(move || {
-            encode_record(&record, &patient_id, &institution, &seed)
+            encode_record(&record, &patient_id, &institution, &study_uid, received)
         })
         .await
         .unwrap_or_else(|e| {
@@ -216,6 +245,61 @@ impl IngestSession {
         };
         answer_all(outcome)
     }
+
+    /// The record's instance if it is stored already (a duplicate, or another institution's).
+    async fn stored_record(
+        &self,
+        sop_uid: &str,
+        header_name: &str,
+    ) -> Result<Option<Accepted>, Rejection> {
+        let storage =
+            |e: String| Rejection::new(RejectReason::Storage, format!("{header_name}: {e}"));
+        let mut tx = self
+            .hub
+            .store()
+            .read()
+            .await
+            .map_err(|e| storage(e.to_string()))?;
+        let Some(existing) = crate::storage::instances::get(tx.as_mut(), sop_uid)
+            .await
+            .map_err(|e| storage(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let (blob, size) = (existing.blob_key.clone(), existing.size);
+        self.duplicate_or_conflict(
+            tx.as_mut(),
+            existing,
+            header_name,
+            &blob,
+            u64::try_from(size).unwrap_or(0),
+        )
+        .await
+        .map(Some)
+    }
+}
+
+/// `2.25.<n>`, with `n` from the SHA-256 of the parts, the patient and the institution.
+fn record_uid(patient_id: &str, institution: &str, record: &Complete) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        b"remotedx-wfdb-v1".as_slice(),
+        patient_id.trim().as_bytes(),
+        institution.as_bytes(),
+    ] {
+        h.update(part);
+        h.update(b"|");
+    }
+    h.update(record.header.sha256.as_bytes());
+    for s in &record.signals {
+        h.update(b"|");
+        h.update(s.sha256.as_bytes());
+    }
+    let digest = h.finalize();
+    format!(
+        "2.25.{}",
+        u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"))
+    )
 }
 
 async fn read_header(staged: &StagedFile) -> Result<Header, Rejection> {
@@ -238,12 +322,14 @@ async fn read_header(staged: &StagedFile) -> Result<Header, Rejection> {
     wfdb::parse_header(&text, Path::new(&name)).map_err(|e| malformed(e.to_string()))
 }
 
-/// Reads the parts and writes the record as a DICOM ECG object.
+/// Reads the parts and writes the record as a DICOM ECG object. Without a base date in the
+/// header, the date and time of receipt (UTC) stand in as the acquisition's.
 fn encode_record(
     record: &Complete,
     patient_id: &str,
     institution: &str,
-    seed: &str,
+    study_uid: &str,
+    received_ms: i64,
 ) -> Result<Vec<u8>, Rejection> {
     let header_name = &record.header.file_name;
     let malformed =
@@ -267,37 +353,31 @@ fn encode_record(
     .map_err(malformed)?;
     let channels = encode::from_wfdb(&parsed).map_err(malformed)?;
     let n = channels.first().map_or(0, |c| c.samples.len());
-    let digest = Sha256::new()
-        .chain_update(b"remotedx-wfdb-v1|")
-        .chain_update(seed.as_bytes())
-        .chain_update(record.header.sha256.as_bytes())
-        .chain_update(
-            record
-                .signals
-                .iter()
-                .map(|s| s.sha256.as_str())
-                .collect::<String>(),
-        )
-        .finalize();
-    let study_uid = format!(
-        "2.25.{}",
-        u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"))
-    );
+    let h = &parsed.header;
+    let (date, time) = match (&h.base_date, &h.base_time) {
+        (Some(d), t) => (d.clone(), t.clone().unwrap_or_else(|| "000000".into())),
+        (None, _) => {
+            let at = crate::clock::describe_ms(received_ms); // "YYYY-MM-DD HH:MM UTC"
+            let digits: String = at.chars().filter(char::is_ascii_digit).collect();
+            (digits[..8].to_owned(), format!("{}00", &digits[8..12]))
+        }
+    };
     let labels: Vec<&str> = channels.iter().map(|c| c.label.as_str()).collect();
     let who = Identity {
-        patient_id: patient_id.to_owned(),
+        patient_id: patient_id.trim().to_owned(),
         series_uid: format!("{study_uid}.1"),
         sop_uid: format!("{study_uid}.1.1"),
-        study_uid,
-        date: parsed.header.base_date.clone().unwrap_or_default(),
-        time: parsed.header.base_time.clone().unwrap_or_default(),
+        study_uid: study_uid.to_owned(),
+        study_id: h.record.chars().take(16).collect(),
+        date,
+        time,
         institution_name: institution.to_owned(),
         study_description: format!(
             "ECG, WFDB record {} ({}; {} Hz, {:.1} s)",
-            parsed.header.record,
+            h.record,
             labels.join(" "),
-            parsed.header.fs,
-            n as f64 / parsed.header.fs
+            h.fs,
+            n as f64 / h.fs
         )
         .chars()
         .take(64)
@@ -305,7 +385,7 @@ fn encode_record(
         manufacturer: "WFDB record (converted by remotedx)".into(),
         ..Identity::default()
     };
-    encode::part10(parsed.header.fs, &channels, &who).map_err(|e| {
+    encode::part10(h.fs, &channels, &who).map_err(|e| {
         Rejection::new(
             RejectReason::Malformed,
             format!("{header_name}: cannot be stored as a DICOM ECG: {e}"),

@@ -96,6 +96,7 @@ fn slice(cx: &StudyContext<'_>, index: u32, sop_uid: &str, pixels: Vec<i16>) -> 
     let spacing = ds(PIXEL_SPACING, 3);
     let mut b = Builder::new();
     b.common(cx, uids::CT_IMAGE_STORAGE, sop_uid)
+        .image_common()
         .text(tags::IMAGE_TYPE, VR::CS, "ORIGINAL\\PRIMARY\\AXIAL")
         .text(tags::MODALITY, VR::CS, "CT")
         .text(

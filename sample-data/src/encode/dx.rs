@@ -56,6 +56,7 @@ pub fn image(
         uids::DIGITAL_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION,
         &sop_uid,
     )
+    .image_common()
     .text(tags::IMAGE_TYPE, VR::CS, "ORIGINAL\\PRIMARY")
     .text(tags::MODALITY, VR::CS, "DX")
     .text(tags::PRESENTATION_INTENT_TYPE, VR::CS, "FOR PRESENTATION")

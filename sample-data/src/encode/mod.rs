@@ -2,12 +2,14 @@
 //!
 //! - [`ct`]: the CT head series (CT Image Storage).
 //! - [`dx`]: the chest radiograph (Digital X-Ray Image Storage - For Presentation).
+//! - [`ecg`]: resting 12-lead ECGs (12-Lead ECG Waveform Storage) from worker-ecg's generator.
 //!
 //! Files are written in Explicit VR Little Endian with Specific Character Set "ISO_IR 192"
 //! (UTF-8), so Patient's Name can carry its ideographic component group.
 
 pub mod ct;
 pub mod dx;
+pub mod ecg;
 
 use dicom_core::value::{DataSetSequence, PrimitiveValue};
 use dicom_core::{DataElement, Tag, VR};
@@ -120,7 +122,8 @@ impl Builder {
         self
     }
 
-    /// The SOP Common, Patient, General Study and General Equipment modules, shared by every image.
+    /// The SOP Common, Patient, General Study and General Equipment modules, shared by every
+    /// instance.
     pub(crate) fn common(
         &mut self,
         cx: &StudyContext<'_>,
@@ -160,8 +163,21 @@ impl Builder {
                 &format!("SYN-{}", clinic.slug.to_ascii_uppercase()),
             )
             .text(tags::SOFTWARE_VERSIONS, VR::LO, env!("CARGO_PKG_VERSION"))
-            .text(tags::BURNED_IN_ANNOTATION, VR::CS, "NO")
-            .text(tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "00")
+    }
+
+    /// The General Image attributes every sample image shares (not part of waveform objects).
+    pub(crate) fn image_common(&mut self) -> &mut Self {
+        self.text(tags::BURNED_IN_ANNOTATION, VR::CS, "NO").text(
+            tags::LOSSY_IMAGE_COMPRESSION,
+            VR::CS,
+            "00",
+        )
+    }
+
+    /// Any prepared element (such as a Waveform Sequence).
+    pub(crate) fn element(&mut self, element: DataElement<InMemDicomObject>) -> &mut Self {
+        self.0.put(element);
+        self
     }
 
     /// Grayscale Image Pixel module attributes other than Pixel Data.

@@ -74,8 +74,8 @@ pub fn walk(paths: &[PathBuf]) -> Result<Walk, CliError> {
 }
 
 /// Completes WFDB records: each `.hea` header brings the signal files it names (from its own
-/// folder), and the record's other files found in folders (annotations such as `.atr`, `.qrs`)
-/// are skipped, since the hub stores the signals only.
+/// folder), sent right after it, and the record's other files found in folders (annotations such
+/// as `.atr`, `.qrs`) are skipped, since the hub stores the signals only.
 fn wfdb_records(walk: &mut Walk, seen: &mut HashSet<PathBuf>) {
     let headers: Vec<PathBuf> = walk
         .files
@@ -100,6 +100,17 @@ fn wfdb_records(walk: &mut Walk, seen: &mut HashSet<PathBuf>) {
                 add(walk, seen, path, m.len());
             }
         }
+        // The hub takes the header first, then its signal files.
+        let (parts, rest): (Vec<FileToSend>, Vec<FileToSend>) = std::mem::take(&mut walk.files)
+            .into_iter()
+            .partition(|f| signals.contains(&f.path));
+        walk.files = rest;
+        let at = walk
+            .files
+            .iter()
+            .position(|f| f.path == hea)
+            .map_or(0, |i| i + 1);
+        walk.files.splice(at..at, parts);
         let stem = hea.file_stem().map(|s| s.to_os_string());
         let (kept, other): (Vec<FileToSend>, Vec<FileToSend>) =
             std::mem::take(&mut walk.files).into_iter().partition(|f| {
@@ -242,7 +253,7 @@ mod tests {
         let names: Vec<&Path> = folder.files.iter().map(|f| f.path.as_path()).collect();
         assert_eq!(
             names,
-            [d.join("100.dat"), d.join("100.hea"), d.join("101.dat")]
+            [d.join("100.hea"), d.join("100.dat"), d.join("101.dat")]
         );
         assert_eq!(folder.skipped.len(), 1);
         assert!(folder.skipped[0].path.ends_with("100.atr"));

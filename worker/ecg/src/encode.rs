@@ -56,9 +56,11 @@ pub struct Identity {
     pub series_uid: String,
     /// SOP Instance UID.
     pub sop_uid: String,
-    /// Study, content and acquisition date (YYYYMMDD or empty).
+    /// Study ID.
+    pub study_id: String,
+    /// Study, content and acquisition date (YYYYMMDD; the ECG IODs require one).
     pub date: String,
-    /// Study, content and acquisition time (HHMMSS or empty).
+    /// Study, content and acquisition time (HHMMSS; the ECG IODs require one).
     pub time: String,
     /// Institution Name.
     pub institution_name: String,
@@ -208,7 +210,6 @@ pub fn waveform_sequence(
         .map(|(i, c)| channel_definition(i, c))
         .collect();
     let mut group = InMemDicomObject::new_empty();
-    put_text(&mut group, tags::MULTIPLEX_GROUP_TIME_OFFSET, VR::DS, "0");
     put_text(&mut group, tags::WAVEFORM_ORIGINALITY, VR::CS, "ORIGINAL");
     group.put(DataElement::new(
         tags::NUMBER_OF_WAVEFORM_CHANNELS,
@@ -255,6 +256,12 @@ pub fn waveform_sequence(
 pub fn part10(fs: f64, channels: &[OutChannel], who: &Identity) -> Result<Vec<u8>, EcgError> {
     let n = channels.first().map_or(0, |c| c.samples.len());
     let (class, _) = sop_class(fs, channels.len(), n).map_err(EcgError::Unusable)?;
+    if who.date.len() != 8 || who.time.len() < 6 {
+        return Err(EcgError::Unusable(format!(
+            "acquisition date {:?} / time {:?}: the ECG IODs need YYYYMMDD and HHMMSS",
+            who.date, who.time
+        )));
+    }
     let mut o = InMemDicomObject::new_empty();
     let texts: [(Tag, VR, &str); 22] = [
         (tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192"),
@@ -276,7 +283,7 @@ pub fn part10(fs: f64, channels: &[OutChannel], who: &Identity) -> Result<Vec<u8
         (tags::PATIENT_SEX, VR::CS, &who.patient_sex),
         (tags::STUDY_INSTANCE_UID, VR::UI, &who.study_uid),
         (tags::SERIES_INSTANCE_UID, VR::UI, &who.series_uid),
-        (tags::STUDY_ID, VR::SH, ""),
+        (tags::STUDY_ID, VR::SH, &who.study_id),
         (tags::SERIES_NUMBER, VR::IS, "1"),
         (tags::INSTANCE_NUMBER, VR::IS, "1"),
     ];
@@ -430,6 +437,8 @@ mod tests {
             study_uid: "2.25.1".into(),
             series_uid: "2.25.1.1".into(),
             sop_uid: "2.25.1.1.1".into(),
+            date: "20261130".into(),
+            time: "101500".into(),
             ..Identity::default()
         };
         let bytes = part10(syn.ecg.fs, &channels, &who).unwrap();

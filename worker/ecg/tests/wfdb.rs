@@ -131,10 +131,25 @@ fn wfdb_records_convert_to_dicom_without_loss() {
             study_uid: "2.25.9".into(),
             series_uid: "2.25.9.1".into(),
             sop_uid: "2.25.9.1.1".into(),
+            study_id: "T1".into(),
+            date: "20261130".into(),
+            time: "101500".into(),
             ..Identity::default()
         };
         let path = dir.join("out.dcm");
         std::fs::write(&path, part10(r.header.fs, &channels, &who).unwrap()).unwrap();
+        // dicom3tools' validator (installed by scripts/ci-deps/cli.sh) checks the IOD.
+        let out = std::process::Command::new("dciodvfy")
+            .arg(&path)
+            .output()
+            .expect("dciodvfy runs (install with `bash scripts/ci-deps/cli.sh`)");
+        let report = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        let problems: Vec<&str> = report
+            .lines()
+            .filter(|l| l.starts_with("Error") || l.starts_with("Warning"))
+            .collect();
+        assert!(problems.is_empty(), "dciodvfy on {rec}:\n{report}");
         let back = worker_ecg::read_dicom(&path).unwrap();
         let want = r.to_ecg();
         assert_eq!(back.fs, want.fs, "{rec}");
@@ -158,7 +173,11 @@ fn wfdb_records_convert_to_dicom_without_loss() {
             assert!(worst < 1e-2, "{rec} lead {}: off by {worst} µV", a.name);
         }
         let class = sop_class(r.header.fs, channels.len(), n).unwrap().1;
-        println!("{rec}: {} leads × {n} samples → {class}", channels.len());
+        println!(
+            "{rec}: {} leads × {n} samples → {class}; dciodvfy: {}",
+            channels.len(),
+            report.lines().next().unwrap_or_default()
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
