@@ -1,7 +1,7 @@
 //! JPEG in DICOM: baseline and extended DCT (PS3.5 A.4.1) and lossless process 14 (A.4.3).
 //!
-//! The `jpeg-decoder` crate does the entropy decoding, IDCT and upsampling for 8-bit DCT and
-//! for lossless data. What the crate would otherwise guess is decided here:
+//! Sequential DCT (`dct`) and lossless (`lossless`) are decoded here; the `jpeg-decoder` crate
+//! does only progressive 8-bit DCT. What that crate would otherwise guess is decided here:
 //! - Colour: the DICOM Photometric Interpretation decides, as DCMTK does by default and
 //!   PS3.5 8.2.1 implies. YBR_FULL/YBR_FULL_422 are converted to RGB; RGB is returned as coded,
 //!   whatever the JFIF/Adobe markers or component identifiers suggest (files coded with no
@@ -13,6 +13,7 @@ mod color;
 mod dct;
 mod header;
 mod huffman;
+mod lossless;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -45,7 +46,26 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
             photometric,
         });
     }
-    if h.precision > 8 && h.process != LOSSLESS {
+    if h.process == LOSSLESS {
+        let img = lossless::decode(data)?;
+        if (img.height, img.width, img.components) != (g.rows, g.cols, g.spp) {
+            return Err(CodecError::corrupt(format!(
+                "JPEG lossless frame is {}x{}x{}, the DICOM header says {}x{}x{}",
+                img.height, img.width, img.components, g.rows, g.cols, g.spp
+            )));
+        }
+        if u16::from(img.precision) > g.bits_allocated {
+            return Err(CodecError::corrupt(format!(
+                "JPEG precision {} exceeds Bits Allocated {}",
+                img.precision, g.bits_allocated
+            )));
+        }
+        return Ok(RawFrame {
+            buf: widen16(img.samples, g)?,
+            photometric: g.photometric.clone(),
+        });
+    }
+    if h.precision > 8 {
         return Err(CodecError::Unsupported(format!(
             "{}-bit progressive JPEG (SOF{})",
             h.precision, h.process
@@ -69,16 +89,7 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
             e => CodecError::corrupt(format!("JPEG: {e}")),
         })?;
     let want = g.samples();
-    let buf = if h.precision == 8 || (h.precision < 8 && h.process != LOSSLESS) {
-        widen8(bytes, g)?
-    } else {
-        // Lossless above 8 bits (and below): native-endian u16 per sample.
-        let v: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-            .collect();
-        widen16(v, g)?
-    };
+    let buf = widen8(bytes, g)?;
     if buf_len(&buf) != want {
         return Err(CodecError::corrupt(format!(
             "JPEG decoded to {} samples, the frame has {want}",
