@@ -7,7 +7,7 @@
 //! filters and YCbCr is converted with IJG's fixed-point tables, so that results match the
 //! references within ±1.
 
-use super::huffman::{BitReader, Table};
+use super::huffman::{BitReader, FAST_BITS, FULL, Table};
 use crate::codec::CodecError;
 
 /// Natural (row-major) index of the k-th coefficient in zig-zag order.
@@ -326,14 +326,35 @@ fn decode_block(
     coef: &mut [i32; 64],
 ) -> Result<(), CodecError> {
     *coef = [0; 64];
-    let s = dc.decode(r)?;
-    if s > 16 {
-        return Err(corrupt(format!("JPEG: DC magnitude category {s}")));
-    }
-    *pred = pred.wrapping_add(r.receive_extend(s));
+    r.ensure();
+    let e = dc.full[r.peek(FAST_BITS) as usize];
+    let diff = if e & FULL != 0 {
+        r.consume(e & 31);
+        (e as i32) >> 16
+    } else {
+        let s = dc.decode(r)?;
+        if s > 16 {
+            return Err(corrupt(format!("JPEG: DC magnitude category {s}")));
+        }
+        r.receive_extend(s)
+    };
+    *pred = pred.wrapping_add(diff);
     coef[0] = *pred;
     let mut k = 1;
     while k < 64 {
+        // Most coefficients: code, run and value in one lookup.
+        r.ensure();
+        let e = ac.full[r.peek(FAST_BITS) as usize];
+        if e & FULL != 0 {
+            r.consume(e & 31);
+            k += ((e >> 8) & 15) as usize;
+            let Some(&z) = ZIGZAG.get(k) else {
+                return Err(corrupt("JPEG: AC coefficients run past the block"));
+            };
+            coef[z] = (e as i32) >> 16;
+            k += 1;
+            continue;
+        }
         let rs = ac.decode(r)?;
         let (run, s) = (usize::from(rs >> 4), rs & 0x0F);
         if s == 0 {

@@ -15,6 +15,7 @@
 //! Samples are reconstructed modulo 2^16 (H.1.2.1); corrupt or truncated data gives
 //! `CodecError::Corrupt` naming what is wrong, never a panic.
 
+use super::huffman::{BitReader, extend};
 use crate::codec::CodecError;
 
 /// Bits of lookahead in the Huffman table.
@@ -45,16 +46,6 @@ struct Lut {
     valptr: [i32; 17],
     mincode: [i32; 17],
     values: Vec<u8>,
-}
-
-/// EXTEND (F.2.2.1): `v`, read as `s` extra bits, as a signed difference.
-#[inline(always)]
-fn extend(v: i32, s: u32) -> i32 {
-    if v < 1 << (s - 1) {
-        v + 1 - (1 << s)
-    } else {
-        v
-    }
 }
 
 impl Lut {
@@ -106,167 +97,45 @@ impl Lut {
     }
 }
 
-/// The entropy-coded data of a scan.
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    /// Bits not yet consumed, left-aligned; the bits below `nbits` are zero.
-    buf: u64,
-    nbits: u32,
-    /// A marker (or the end of the data) was reached; only zero bits are added from then on.
-    stopped: bool,
-    /// Zero bits added past the real data, all at the low end of `buf`.
-    fake: u32,
+/// Decodes one difference (F.2.2.1, H.1.2.2).
+#[inline(always)]
+fn diff(r: &mut BitReader<'_>, t: &Lut) -> Result<i32, CodecError> {
+    r.ensure();
+    let e = t.fast[r.peek(LOOK) as usize];
+    if e & FULL != 0 {
+        r.consume(e & 31);
+        return Ok((e as i32) >> 16);
+    }
+    diff_long(r, t, e)
 }
 
-impl<'a> Reader<'a> {
-    fn new(data: &'a [u8], pos: usize) -> Self {
-        Self {
-            data,
-            pos,
-            buf: 0,
-            nbits: 0,
-            stopped: false,
-            fake: 0,
-        }
-    }
-
-    /// Fills the buffer to at least 57 bits (zeros past a marker or the end).
-    #[inline(never)]
-    fn refill(&mut self) {
-        if !self.stopped
-            && let Some(chunk) = self.data.get(self.pos..self.pos + 8)
-        {
-            let w = u64::from_be_bytes(chunk.try_into().unwrap_or([0; 8]));
-            // A byte is 0xFF when the same byte of !w is zero.
-            let x = !w;
-            if (x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080) == 0 {
-                let take = (64 - self.nbits) / 8;
-                let w = w & (u64::MAX << (64 - 8 * take));
-                self.buf |= w >> self.nbits;
-                self.nbits += 8 * take;
-                self.pos += take as usize;
-                return;
+/// A difference whose code and extra bits are longer than the lookahead.
+#[inline(never)]
+fn diff_long(r: &mut BitReader<'_>, t: &Lut, e: u32) -> Result<i32, CodecError> {
+    let ssss = if e != 0 {
+        r.consume(e & 31);
+        (e >> 6) & 31
+    } else {
+        let mut found = None;
+        for len in 1..=16u32 {
+            let code = r.peek(len) as i32;
+            if code <= t.maxcode[len as usize] {
+                let i = (t.valptr[len as usize] + code - t.mincode[len as usize]) as usize;
+                r.consume(len);
+                found = t.values.get(i).copied();
+                break;
             }
         }
-        while self.nbits <= 56 {
-            if self.stopped {
-                let add = (64 - self.nbits) & !7;
-                self.fake += add;
-                self.nbits += add;
-                return;
-            }
-            let byte = match self.data.get(self.pos) {
-                Some(0xFF) if self.data.get(self.pos + 1) == Some(&0) => {
-                    self.pos += 2;
-                    0xFF
-                }
-                Some(0xFF) => {
-                    self.stopped = true;
-                    continue;
-                }
-                Some(&b) => {
-                    self.pos += 1;
-                    b
-                }
-                None => {
-                    self.stopped = true;
-                    continue;
-                }
-            };
-            self.buf |= u64::from(byte) << (56 - self.nbits);
-            self.nbits += 8;
-        }
-    }
-
-    #[inline(always)]
-    fn consume(&mut self, n: u32) {
-        self.buf <<= n;
-        self.nbits -= n;
-    }
-
-    /// Decodes one difference (F.2.2.1, H.1.2.2).
-    #[inline(always)]
-    fn diff(&mut self, t: &Lut) -> Result<i32, CodecError> {
-        if self.nbits < 32 {
-            self.refill();
-        }
-        let e = t.fast[(self.buf >> (64 - LOOK)) as usize];
-        if e & FULL != 0 {
-            self.consume(e & 31);
-            return Ok((e as i32) >> 16);
-        }
-        self.diff_long(t, e)
-    }
-
-    /// A difference whose code and extra bits are longer than the lookahead.
-    #[inline(never)]
-    fn diff_long(&mut self, t: &Lut, e: u32) -> Result<i32, CodecError> {
-        let ssss = if e != 0 {
-            self.consume(e & 31);
-            (e >> 6) & 31
-        } else {
-            let mut found = None;
-            for len in 1..=16usize {
-                let code = (self.buf >> (64 - len)) as i32;
-                if code <= t.maxcode[len] {
-                    let i = (t.valptr[len] + code - t.mincode[len]) as usize;
-                    self.consume(len as u32);
-                    found = t.values.get(i).copied();
-                    break;
-                }
-            }
-            let s = found.ok_or_else(|| corrupt("JPEG lossless: bad Huffman code"))?;
-            u32::from(s)
-        };
-        match ssss {
-            0 => Ok(0),
-            16 => Ok(32768),
-            1..=15 => {
-                let v = (self.buf >> (64 - ssss)) as i32;
-                self.consume(ssss);
-                Ok(extend(v, ssss))
-            }
-            s => Err(corrupt(format!(
-                "JPEG lossless: difference category {s} (at most 16)"
-            ))),
-        }
-    }
-
-    /// True once bits past the real data have been consumed.
-    fn overran(&self) -> bool {
-        self.fake > self.nbits
-    }
-
-    /// Byte position of the next marker from where the reader stands.
-    fn marker_after(&self) -> Option<usize> {
-        let mut p = self.pos;
-        while p + 1 < self.data.len() {
-            if self.data[p] == 0xFF && !matches!(self.data[p + 1], 0x00 | 0xFF) {
-                return Some(p);
-            }
-            p += 1;
-        }
-        None
-    }
-
-    /// At the end of a restart interval: drops the padding bits and steps over RSTn.
-    fn restart(&mut self) -> Result<(), CodecError> {
-        if self.overran() {
-            return Err(truncated());
-        }
-        let at = self.marker_after();
-        match at.map(|p| self.data[p + 1]) {
-            Some(0xD0..=0xD7) => {
-                self.pos = at.unwrap_or(0) + 2;
-                (self.buf, self.nbits, self.fake, self.stopped) = (0, 0, 0, false);
-                Ok(())
-            }
-            _ => Err(corrupt(format!(
-                "JPEG lossless: restart marker missing after byte {}",
-                self.pos
-            ))),
-        }
+        let s = found.ok_or_else(|| corrupt("JPEG lossless: bad Huffman code"))?;
+        u32::from(s)
+    };
+    match ssss {
+        0 => Ok(0),
+        16 => Ok(32768),
+        1..=15 => Ok(r.receive_extend(ssss as u8)),
+        s => Err(corrupt(format!(
+            "JPEG lossless: difference category {s} (at most 16)"
+        ))),
     }
 }
 
@@ -303,14 +172,14 @@ fn predict_dyn(p: u8, a: i32, b: i32, c: i32) -> i32 {
 /// One component alone in its frame: the first line of a restart interval, from `default`
 /// then from the left neighbour.
 fn first_line1(
-    r: &mut Reader<'_>,
+    r: &mut BitReader<'_>,
     t: &Lut,
     cur: &mut [u16],
     default: i32,
 ) -> Result<(), CodecError> {
     let mut a = default;
     for o in cur.iter_mut() {
-        a = (a + r.diff(t)?) & 0xFFFF;
+        a = (a + diff(r, t)?) & 0xFFFF;
         *o = a as u16;
     }
     Ok(())
@@ -319,7 +188,7 @@ fn first_line1(
 /// One component alone in its frame: a whole line below another, the first sample predicted
 /// from above, the others with predictor `P`.
 fn line1<const P: u8>(
-    r: &mut Reader<'_>,
+    r: &mut BitReader<'_>,
     t: &Lut,
     cur: &mut [u16],
     prev: &[u16],
@@ -327,12 +196,12 @@ fn line1<const P: u8>(
     let (Some(o0), Some(&b0)) = (cur.first_mut(), prev.first()) else {
         return Ok(());
     };
-    let mut a = (i32::from(b0) + r.diff(t)?) & 0xFFFF;
+    let mut a = (i32::from(b0) + diff(r, t)?) & 0xFFFF;
     *o0 = a as u16;
     let mut c = i32::from(b0);
     for (o, &b) in cur[1..].iter_mut().zip(&prev[1..]) {
         let b = i32::from(b);
-        a = (predict::<P>(a, b, c) + r.diff(t)?) & 0xFFFF;
+        a = (predict::<P>(a, b, c) + diff(r, t)?) & 0xFFFF;
         *o = a as u16;
         c = b;
     }
@@ -582,7 +451,7 @@ fn decode_scan(
     let (w, h, nc) = (f.width, f.height, f.comps.len());
     let total = w * h;
     let interval = if restart == 0 { total } else { restart };
-    let mut r = Reader::new(data, start);
+    let mut r = BitReader::new(data, start);
     let mut m = 0;
     while m < total {
         if m > 0 {
@@ -627,14 +496,14 @@ fn decode_scan(
     if r.overran() {
         return Err(truncated());
     }
-    Ok(r.marker_after().unwrap_or(data.len()))
+    Ok(r.next_marker())
 }
 
 /// Samples `x0..x1` of a line of an interleaved frame (or a scan of one of its components),
 /// `nc` samples per pixel.
 #[allow(clippy::too_many_arguments)]
 fn line_n(
-    r: &mut Reader<'_>,
+    r: &mut BitReader<'_>,
     members: &[(usize, &Lut)],
     nc: usize,
     cur: &mut [u16],
@@ -660,7 +529,7 @@ fn line_n(
                     i32::from(p[i - nc]),
                 ),
             };
-            cur[i] = ((px + r.diff(t)?) & 0xFFFF) as u16;
+            cur[i] = ((px + diff(r, t)?) & 0xFFFF) as u16;
         }
     }
     Ok(())
