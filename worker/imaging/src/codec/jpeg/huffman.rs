@@ -9,7 +9,7 @@
 use crate::codec::CodecError;
 
 /// Bits looked up in one step; longer codes fall back to the canonical walk.
-pub(crate) const FAST_BITS: u32 = 10;
+pub(crate) const FAST_BITS: u32 = 11;
 /// `Table::full` flag: the entry holds a whole AC coefficient (or DC difference).
 pub(crate) const FULL: u32 = 1 << 5;
 
@@ -157,7 +157,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// Fills the buffer to at least 57 bits (zeros past a marker or the end).
-    #[inline(never)]
+    #[inline(always)]
     fn refill(&mut self) {
         if !self.stopped
             && let Some(chunk) = self.data.get(self.pos..self.pos + 8)
@@ -174,6 +174,12 @@ impl<'a> BitReader<'a> {
                 return;
             }
         }
+        self.refill_bytes();
+    }
+
+    /// Byte by byte: near 0xFF bytes, markers and the end of the data.
+    #[inline(never)]
+    fn refill_bytes(&mut self) {
         while self.nbits <= 56 {
             if self.stopped {
                 let add = (64 - self.nbits) & !7;
