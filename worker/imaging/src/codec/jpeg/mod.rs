@@ -42,7 +42,7 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
             g.photometric.clone()
         };
         return Ok(RawFrame {
-            buf: from_planes(&planes, g, ycbcr)?,
+            buf: from_planes(planes, g, ycbcr)?,
             photometric,
         });
     }
@@ -136,10 +136,10 @@ fn check(h: &header::Header, g: &Geometry) -> Result<(), CodecError> {
 
 /// Interleaves decoded planes into the container Bits Allocated asks for, converting YCbCr to
 /// RGB on the way when asked.
-fn from_planes(p: &dct::Planes, g: &Geometry, ycbcr: bool) -> Result<SampleBuf, CodecError> {
+fn from_planes(mut p: dct::Planes, g: &Geometry, ycbcr: bool) -> Result<SampleBuf, CodecError> {
     let n = p.width * p.height;
-    let mut out: Vec<u16> = Vec::with_capacity(n * p.planes.len());
-    if ycbcr {
+    let out: Vec<u16> = if ycbcr {
+        let mut out = Vec::with_capacity(n * p.planes.len());
         let max = (1i32 << p.precision) - 1;
         let conv = color::YccTables::new(p.precision);
         for i in 0..n {
@@ -150,11 +150,19 @@ fn from_planes(p: &dct::Planes, g: &Geometry, ycbcr: bool) -> Result<SampleBuf, 
             );
             out.extend(rgb.map(|v| v.clamp(0, max) as u16));
         }
+        out
+    } else if p.planes.len() == 1 {
+        p.planes.pop().unwrap_or_default()
     } else {
-        for i in 0..n {
-            out.extend(p.planes.iter().map(|pl| pl[i]));
+        let k = p.planes.len();
+        let mut out = vec![0u16; n * k];
+        for (c, plane) in p.planes.iter().enumerate() {
+            for (o, &v) in out.iter_mut().skip(c).step_by(k).zip(plane) {
+                *o = v;
+            }
         }
-    }
+        out
+    };
     match g.bits_allocated {
         8 if p.precision == 8 => Ok(SampleBuf::U8(out.into_iter().map(|v| v as u8).collect())),
         16 => Ok(SampleBuf::U16(out)),
