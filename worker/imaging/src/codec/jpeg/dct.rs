@@ -333,7 +333,8 @@ fn decode_block(
     let mut any_ac = false;
     r.ensure();
     let e = dc.full[r.peek(FAST_BITS) as usize];
-    let diff = if e & FULL != 0 {
+    // A DC category is a run of 0; anything else is left to the checks below.
+    let diff = if e & (FULL | 0xF00) == FULL {
         r.consume(e & 31);
         (e as i32) >> 16
     } else {

@@ -157,18 +157,6 @@ fn predict<const P: u8>(a: i32, b: i32, c: i32) -> i32 {
     }
 }
 
-fn predict_dyn(p: u8, a: i32, b: i32, c: i32) -> i32 {
-    match p {
-        1 => predict::<1>(a, b, c),
-        2 => predict::<2>(a, b, c),
-        3 => predict::<3>(a, b, c),
-        4 => predict::<4>(a, b, c),
-        5 => predict::<5>(a, b, c),
-        6 => predict::<6>(a, b, c),
-        _ => predict::<7>(a, b, c),
-    }
-}
-
 /// One component alone in its frame: the first line of a restart interval, from `default`
 /// then from the left neighbour.
 fn first_line1(
@@ -482,9 +470,20 @@ fn decode_scan(
                     _ => first_line1(&mut r, t, cur, default)?,
                 }
             } else {
-                line_n(
-                    &mut r, &members, nc, cur, prev, x0, x1, first, pred, default,
-                )?;
+                let cur = &mut cur[x0 * nc..x1 * nc];
+                let m = &members;
+                match (first, prev) {
+                    (false, Some(prev)) => match pred {
+                        1 => line_n::<1>(&mut r, m, nc, cur, prev)?,
+                        2 => line_n::<2>(&mut r, m, nc, cur, prev)?,
+                        3 => line_n::<3>(&mut r, m, nc, cur, prev)?,
+                        4 => line_n::<4>(&mut r, m, nc, cur, prev)?,
+                        5 => line_n::<5>(&mut r, m, nc, cur, prev)?,
+                        6 => line_n::<6>(&mut r, m, nc, cur, prev)?,
+                        _ => line_n::<7>(&mut r, m, nc, cur, prev)?,
+                    },
+                    _ => first_line_n(&mut r, m, nc, cur, default)?,
+                }
             }
             if r.overran() {
                 return Err(truncated());
@@ -499,37 +498,49 @@ fn decode_scan(
     Ok(r.next_marker())
 }
 
-/// Samples `x0..x1` of a line of an interleaved frame (or a scan of one of its components),
-/// `nc` samples per pixel.
-#[allow(clippy::too_many_arguments)]
-fn line_n(
+/// Several components per pixel (`nc`), the scan coding `members` of them: the first line of
+/// a restart interval (or part of one), from `default` then from the left neighbour.
+fn first_line_n(
     r: &mut BitReader<'_>,
     members: &[(usize, &Lut)],
     nc: usize,
     cur: &mut [u16],
-    prev: Option<&[u16]>,
-    x0: usize,
-    x1: usize,
-    first: bool,
-    pred: u8,
     default: i32,
 ) -> Result<(), CodecError> {
-    for x in x0..x1 {
+    for &(c, t) in members {
+        if let Some(o) = cur.get_mut(c) {
+            *o = ((default + diff(r, t)?) & 0xFFFF) as u16;
+        }
+    }
+    for i in (nc..cur.len()).step_by(nc) {
         for &(c, t) in members {
-            let i = x * nc + c;
-            let px = match prev {
-                _ if first && x == x0 => default,
-                _ if first => i32::from(cur[i - nc]),
-                None => default, // unreachable: only the first line of a frame has no line above
-                Some(p) if x == 0 => i32::from(p[i]),
-                Some(p) => predict_dyn(
-                    pred,
-                    i32::from(cur[i - nc]),
-                    i32::from(p[i]),
-                    i32::from(p[i - nc]),
-                ),
-            };
-            cur[i] = ((px + diff(r, t)?) & 0xFFFF) as u16;
+            cur[i + c] = ((i32::from(cur[i + c - nc]) + diff(r, t)?) & 0xFFFF) as u16;
+        }
+    }
+    Ok(())
+}
+
+/// Several components per pixel: a line (from its start) below another, the first pixel
+/// predicted from above, the others with predictor `P`.
+fn line_n<const P: u8>(
+    r: &mut BitReader<'_>,
+    members: &[(usize, &Lut)],
+    nc: usize,
+    cur: &mut [u16],
+    prev: &[u16],
+) -> Result<(), CodecError> {
+    let prev = &prev[..cur.len()];
+    for &(c, t) in members {
+        if let (Some(o), Some(&b)) = (cur.get_mut(c), prev.get(c)) {
+            *o = ((i32::from(b) + diff(r, t)?) & 0xFFFF) as u16;
+        }
+    }
+    for i in (nc..cur.len()).step_by(nc) {
+        for &(c, t) in members {
+            let j = i + c;
+            let (a, b, cc) = (cur[j - nc], prev[j], prev[j - nc]);
+            let px = predict::<P>(i32::from(a), i32::from(b), i32::from(cc));
+            cur[j] = ((px + diff(r, t)?) & 0xFFFF) as u16;
         }
     }
     Ok(())
