@@ -98,7 +98,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Planes, CodecError> {
             0xC0 | 0xC1 if frame.is_some() => {
                 return Err(corrupt("JPEG: a second frame header"));
             }
-            0xC0 | 0xC1 => frame = Some(read_sof(body)?),
+            0xC0 | 0xC1 => frame = Some(read_sof(body, data.len())?),
             0xDA => {
                 let f = frame
                     .as_mut()
@@ -169,7 +169,10 @@ fn read_dht(mut b: &[u8], t: &mut Tables) -> Result<(), CodecError> {
     Ok(())
 }
 
-fn read_sof(b: &[u8]) -> Result<Frame, CodecError> {
+/// Reads the frame header; `data_len` bounds what the data can hold (every 8x8 block takes at
+/// least two bits, a DC code and an end of block), so a damaged header cannot make us allocate
+/// far more than the data.
+fn read_sof(b: &[u8], data_len: usize) -> Result<Frame, CodecError> {
     let head = b.get(..6).ok_or_else(|| corrupt("JPEG: short SOF"))?;
     let precision = head[0];
     let height = usize::from(u16::from_be_bytes([head[1], head[2]]));
@@ -213,6 +216,18 @@ fn read_sof(b: &[u8]) -> Result<Frame, CodecError> {
     let hmax = comps.iter().map(|c| c.h).max().unwrap_or(1);
     let vmax = comps.iter().map(|c| c.v).max().unwrap_or(1);
     let (mcux, mcuy) = (width.div_ceil(8 * hmax), height.div_ceil(8 * vmax));
+    let blocks: usize = comps
+        .iter()
+        .map(|c| {
+            let (dw, dh) = ((width * c.h).div_ceil(hmax), (height * c.v).div_ceil(vmax));
+            dw.div_ceil(8) * dh.div_ceil(8)
+        })
+        .sum();
+    if blocks > data_len.saturating_mul(4) {
+        return Err(corrupt(format!(
+            "JPEG: {width}x{height} with {n} components cannot fit in {data_len} bytes"
+        )));
+    }
     for c in &mut comps {
         if hmax % c.h != 0 || vmax % c.v != 0 {
             return Err(CodecError::Unsupported(format!(

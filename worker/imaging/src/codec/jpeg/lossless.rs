@@ -261,7 +261,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Lossless, CodecError> {
                 restart = usize::from(u16::from_be_bytes([b[0], b[1]]));
             }
             0xC3 if frame.is_some() => return Err(corrupt("JPEG lossless: a second frame header")),
-            0xC3 => frame = Some(read_sof(body)?),
+            0xC3 => frame = Some(read_sof(body, data.len())?),
             0xC0..=0xC2 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
                 return Err(CodecError::Unsupported(format!(
                     "JPEG process SOF{} in the lossless decoder",
@@ -330,7 +330,9 @@ fn read_dht(mut b: &[u8], luts: &mut [Option<Lut>; 4]) -> Result<(), CodecError>
     Ok(())
 }
 
-fn read_sof(b: &[u8]) -> Result<Frame, CodecError> {
+/// Reads the frame header; `data_len` bounds what the data can hold (every sample takes at
+/// least one bit), so a damaged header cannot make us allocate far more than the data.
+fn read_sof(b: &[u8], data_len: usize) -> Result<Frame, CodecError> {
     let head = b
         .get(..6)
         .ok_or_else(|| corrupt("JPEG lossless: short frame header"))?;
@@ -374,6 +376,11 @@ fn read_sof(b: &[u8]) -> Result<Frame, CodecError> {
         .checked_mul(height)
         .and_then(|x| x.checked_mul(n))
         .ok_or_else(|| corrupt("JPEG lossless: frame too large"))?;
+    if total > data_len.saturating_mul(8) {
+        return Err(corrupt(format!(
+            "JPEG lossless: {width}x{height}x{n} samples cannot fit in {data_len} bytes"
+        )));
+    }
     Ok(Frame {
         precision,
         width,
@@ -898,6 +905,19 @@ mod tests {
         bad[sos + 6] = 0x30; // table 3 was never defined
         assert!(
             matches!(decode(&bad), Err(CodecError::Corrupt(m)) if m.contains("undefined Huffman table 3"))
+        );
+    }
+
+    #[test]
+    fn a_frame_larger_than_its_data_can_hold_is_refused_before_allocating() {
+        let data = encode(&spec(4, 4, 8, 1), &picture(4, 4, 1, 8, 1));
+        let sof = data.windows(2).position(|w| w == [0xFF, 0xC3]).unwrap();
+        let mut big = data.clone();
+        big[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+        let err = decode(&big).unwrap_err();
+        assert!(
+            matches!(&err, CodecError::Corrupt(m) if m.contains("65535x65535x1 samples cannot fit")),
+            "{err:?}"
         );
     }
 

@@ -258,6 +258,18 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_dct_frame_larger_than_its_data_can_hold_is_refused_before_allocating() {
+        let mut data = flat_block();
+        let sof = data.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        data[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+        let err = dct::decode(&data).err().expect("refused");
+        assert!(
+            matches!(&err, CodecError::Corrupt(m) if m.contains("65535x65535 with 1 components cannot fit")),
+            "{err:?}"
+        );
+    }
+
     proptest! {
         #[test]
         fn truncated_or_damaged_jpeg_never_panics(cut in 0usize..200, at in 0usize..200, byte: u8) {
