@@ -240,6 +240,26 @@ mod tests {
         v
     }
 
+    /// The smallest lossless JPEG: 8x8 grey, predictor 1, one 1-bit code for difference 0, so
+    /// every sample is the default prediction 2^(P-1) = 128.
+    fn flat_lossless() -> Vec<u8> {
+        let mut v = vec![0xFF, 0xD8];
+        v.extend([0xFF, 0xC4, 0x00, 0x14, 0x00, 1]);
+        v.extend([0u8; 15]);
+        v.push(0);
+        v.extend([0xFF, 0xC3, 0x00, 0x0B, 8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+        v.extend([0xFF, 0xDA, 0x00, 0x08, 1, 1, 0x00, 1, 0, 0]);
+        v.extend([0u8; 8]); // 64 codes '0'
+        v.extend([0xFF, 0xD9]);
+        v
+    }
+
+    #[test]
+    fn flat_lossless_frame_decodes_to_the_default_prediction() {
+        let f = decode(&grey8(8, 8), &flat_lossless()).unwrap();
+        assert_eq!(f.buf, SampleBuf::U8(vec![128; 64]));
+    }
+
     #[test]
     fn flat_baseline_block_decodes_to_the_centre_value() {
         let f = decode(&grey8(8, 8), &flat_block()).unwrap();
@@ -274,6 +294,15 @@ mod tests {
         #[test]
         fn truncated_or_damaged_jpeg_never_panics(cut in 0usize..200, at in 0usize..200, byte: u8) {
             let mut data = flat_block();
+            let at = at % data.len();
+            data[at] = byte;
+            let cut = cut.min(data.len());
+            let _ = decode(&grey8(8, 8), &data[..cut]);
+        }
+
+        #[test]
+        fn truncated_or_damaged_lossless_jpeg_never_panics(cut in 0usize..200, at in 0usize..200, byte: u8) {
+            let mut data = flat_lossless();
             let at = at % data.len();
             data[at] = byte;
             let cut = cut.min(data.len());
