@@ -7,7 +7,10 @@ file R times with each tool, round-robin (ours, DCMTK, GDCM, ours, ...), one pro
 every tool so start-up costs are alike. Reports decoded MB/s (pixels out, 1 MB = 1e6 bytes) from the
 median wall time, and our ratio to the fastest peer.
 
-    python3 bench/imaging/compare.py [--repeat 7] [--threads 1]
+    python3 bench/imaging/compare.py [--repeat 7] [--threads 1] [--codec NAME ...]
+
+`--codec` keeps only the named rows (e.g. `--codec jpeg-lossless-sv1`); the tool is looked up under
+$CARGO_TARGET_DIR (default `target/`).
 
 Needs: DCMTK, GDCM (scripts/ci-deps/imaging.sh) and `cargo build --release -p worker-imaging --example imaging_tool`.
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("REMOTEDX_CORPUS", ROOT.parent / "shared" / "corpus"))
 OUT = ROOT / "bench" / "out" / "imaging"
-TOOL = ROOT / "target" / "release" / "examples" / "imaging_tool"
+TOOL = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "examples" / "imaging_tool"
 
 # codec -> how to make it from the uncompressed source, and the DCMTK decoder to time.
 CODECS = [
@@ -51,6 +54,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--codec", action="append", choices=[c[0] for c in CODECS],
+                    help="only this codec (repeatable); default all")
     args = ap.parse_args()
     src = CORPUS / "dicom" / "pydicom-data" / "RG1_UNCR.dcm"
     for need in ["dcmdjpeg", "gdcmconv"]:
@@ -65,6 +70,8 @@ def main():
     os.environ["RAYON_NUM_THREADS"] = str(args.threads)
     rows = []
     for name, make, dcmtk in CODECS:
+        if args.codec and name not in args.codec:
+            continue
         f = OUT / f"{name}.dcm"
         if make is None:
             shutil.copy(src, f)

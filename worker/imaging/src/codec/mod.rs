@@ -4,7 +4,8 @@
 //! - `native`: uncompressed data, every layout.
 //! - `rle`: RLE Lossless, written here.
 //! - `jpeg`: baseline/extended DCT (8 and 12 bit, written here to follow IJG, as DCMTK, GDCM
-//!   and pydicom do) and lossless process 14 (the `jpeg-decoder` crate).
+//!   and pydicom do) and lossless process 14 (written here for speed); the `jpeg-decoder` crate
+//!   does only progressive 8-bit DCT.
 //! - `jpegls`: JPEG-LS lossless and near-lossless, written here.
 //! - `j2k`: JPEG 2000 and HTJ2K through OpenJPEG (the `jpeg2k` crate).
 //!

@@ -7,7 +7,7 @@
 //! filters and YCbCr is converted with IJG's fixed-point tables, so that results match the
 //! references within ±1.
 
-use super::huffman::{BitReader, Table};
+use super::huffman::{BitReader, FAST_BITS, FULL, Table};
 use crate::codec::CodecError;
 
 /// Natural (row-major) index of the k-th coefficient in zig-zag order.
@@ -98,7 +98,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Planes, CodecError> {
             0xC0 | 0xC1 if frame.is_some() => {
                 return Err(corrupt("JPEG: a second frame header"));
             }
-            0xC0 | 0xC1 => frame = Some(read_sof(body)?),
+            0xC0 | 0xC1 => frame = Some(read_sof(body, data.len())?),
             0xDA => {
                 let f = frame
                     .as_mut()
@@ -169,7 +169,10 @@ fn read_dht(mut b: &[u8], t: &mut Tables) -> Result<(), CodecError> {
     Ok(())
 }
 
-fn read_sof(b: &[u8]) -> Result<Frame, CodecError> {
+/// Reads the frame header; `data_len` bounds what the data can hold (every 8x8 block takes at
+/// least two bits, a DC code and an end of block), so a damaged header cannot make us allocate
+/// far more than the data.
+fn read_sof(b: &[u8], data_len: usize) -> Result<Frame, CodecError> {
     let head = b.get(..6).ok_or_else(|| corrupt("JPEG: short SOF"))?;
     let precision = head[0];
     let height = usize::from(u16::from_be_bytes([head[1], head[2]]));
@@ -213,6 +216,18 @@ fn read_sof(b: &[u8]) -> Result<Frame, CodecError> {
     let hmax = comps.iter().map(|c| c.h).max().unwrap_or(1);
     let vmax = comps.iter().map(|c| c.v).max().unwrap_or(1);
     let (mcux, mcuy) = (width.div_ceil(8 * hmax), height.div_ceil(8 * vmax));
+    let blocks: usize = comps
+        .iter()
+        .map(|c| {
+            let (dw, dh) = ((width * c.h).div_ceil(hmax), (height * c.v).div_ceil(vmax));
+            dw.div_ceil(8) * dh.div_ceil(8)
+        })
+        .sum();
+    if blocks > data_len.saturating_mul(4) {
+        return Err(corrupt(format!(
+            "JPEG: {width}x{height} with {n} components cannot fit in {data_len} bytes"
+        )));
+    }
     for c in &mut comps {
         if hmax % c.h != 0 || vmax % c.v != 0 {
             return Err(CodecError::Unsupported(format!(
@@ -302,10 +317,14 @@ fn decode_scan(
             let (bh, bv) = if single { (1, 1) } else { (c.h, c.v) };
             for by in 0..bv {
                 for bx in 0..bh {
-                    decode_block(&mut r, dc, ac, &mut c.pred, &mut coef)?;
+                    let any_ac = decode_block(&mut r, dc, ac, &mut c.pred, &mut coef)?;
                     let (x0, y0) = ((mx * bh + bx) * 8, (my * bv + by) * 8);
                     let off = y0 * c.stride + x0;
-                    idct_islow(&coef, q, &mut c.plane[off..], c.stride, shift, max);
+                    if any_ac {
+                        idct_islow(&coef, q, &mut c.plane[off..], c.stride, shift, max);
+                    } else {
+                        flat_block(coef[0], q[0], &mut c.plane[off..], c.stride, shift, max);
+                    }
                 }
             }
         }
@@ -324,16 +343,40 @@ fn decode_block(
     ac: &Table,
     pred: &mut i32,
     coef: &mut [i32; 64],
-) -> Result<(), CodecError> {
+) -> Result<bool, CodecError> {
     *coef = [0; 64];
-    let s = dc.decode(r)?;
-    if s > 16 {
-        return Err(corrupt(format!("JPEG: DC magnitude category {s}")));
-    }
-    *pred = pred.wrapping_add(r.receive_extend(s));
+    let mut any_ac = false;
+    r.ensure();
+    let e = dc.full[r.peek(FAST_BITS) as usize];
+    // A DC category is a run of 0; anything else is left to the checks below.
+    let diff = if e & (FULL | 0xF00) == FULL {
+        r.consume(e & 31);
+        (e as i32) >> 16
+    } else {
+        let s = dc.decode(r)?;
+        if s > 16 {
+            return Err(corrupt(format!("JPEG: DC magnitude category {s}")));
+        }
+        r.receive_extend(s)
+    };
+    *pred = pred.wrapping_add(diff);
     coef[0] = *pred;
     let mut k = 1;
     while k < 64 {
+        // Most coefficients: code, run and value in one lookup.
+        r.ensure();
+        let e = ac.full[r.peek(FAST_BITS) as usize];
+        if e & FULL != 0 {
+            r.consume(e & 31);
+            k += ((e >> 8) & 15) as usize;
+            let Some(&z) = ZIGZAG.get(k) else {
+                return Err(corrupt("JPEG: AC coefficients run past the block"));
+            };
+            coef[z] = (e as i32) >> 16;
+            any_ac = true;
+            k += 1;
+            continue;
+        }
         let rs = ac.decode(r)?;
         let (run, s) = (usize::from(rs >> 4), rs & 0x0F);
         if s == 0 {
@@ -348,9 +391,20 @@ fn decode_block(
             return Err(corrupt("JPEG: AC coefficients run past the block"));
         }
         coef[ZIGZAG[k]] = r.receive_extend(s);
+        any_ac = true;
         k += 1;
     }
-    Ok(())
+    Ok(any_ac)
+}
+
+/// What `idct_islow` gives for a block with no AC coefficient, without the passes: both passes
+/// reduce to DESCALE of the DC term, as in IJG's zero-column and zero-row shortcuts.
+fn flat_block(dc: i32, q: i32, out: &mut [u16], stride: usize, pass1: u32, max: i64) {
+    let center = (max + 1) / 2;
+    let v = (descale((i64::from(dc) * i64::from(q)) << pass1, pass1 + 3) + center).clamp(0, max);
+    for row in 0..8 {
+        out[row * stride..row * stride + 8].fill(v as u16);
+    }
 }
 
 /// IJG's accurate integer inverse DCT (`jidctint.c`, Loeffler-Ligtenberg-Moschytz), writing an
@@ -383,8 +437,13 @@ fn idct_islow(
     let center = (max + 1) / 2;
     for row in 0..8 {
         let w = &ws[row * 8..row * 8 + 8];
-        let v = butterfly([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
         let dst = &mut out[row * stride..row * stride + 8];
+        if w[1..].iter().all(|&x| x == 0) {
+            // IJG's zero-row shortcut: the same value the butterfly would give.
+            dst.fill((descale(w[0], pass1 + 3) + center).clamp(0, max) as u16);
+            continue;
+        }
+        let v = butterfly([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
         for (o, x) in dst.iter_mut().zip(v) {
             *o = (descale(x, CB + pass1 + 3) + center).clamp(0, max) as u16;
         }
@@ -546,6 +605,31 @@ mod tests {
         let mut out = vec![0u16; 64];
         idct_islow(&coef, &q, &mut out, 8, 1, 4095);
         assert!(out.iter().all(|&v| v == 2058), "{out:?}");
+    }
+
+    #[test]
+    fn shortcuts_equal_the_full_butterfly() {
+        // The zero-row shortcut and `flat_block` must give exactly what the butterfly gives.
+        for (pass1, max) in [(2u32, 255i64), (1, 4095)] {
+            for x in (-70_000i64..70_000).step_by(37) {
+                let full = butterfly([x, 0, 0, 0, 0, 0, 0, 0]);
+                for v in full {
+                    assert_eq!(descale(v, 13 + pass1 + 3), descale(x, pass1 + 3), "x {x}");
+                }
+            }
+            for (dc, q) in [(10, 8), (-1023, 1), (2047, 3), (-5, 255), (0, 7)] {
+                let mut coef = [0i32; 64];
+                coef[0] = dc;
+                let qt = [q; 64];
+                let mut flat = vec![0u16; 64];
+                flat_block(dc, q, &mut flat, 8, pass1, max);
+                // idct_islow takes its zero-column and zero-row shortcuts here; the loop above
+                // ties the zero-row one to the butterfly.
+                let mut full = vec![0u16; 64];
+                idct_islow(&coef, &qt, &mut full, 8, pass1, max);
+                assert_eq!(flat, full, "dc {dc} q {q} pass1 {pass1}");
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! JPEG in DICOM: baseline and extended DCT (PS3.5 A.4.1) and lossless process 14 (A.4.3).
 //!
-//! The `jpeg-decoder` crate does the entropy decoding, IDCT and upsampling for 8-bit DCT and
-//! for lossless data. What the crate would otherwise guess is decided here:
+//! Sequential DCT (`dct`) and lossless (`lossless`) are decoded here; the `jpeg-decoder` crate
+//! does only progressive 8-bit DCT. What that crate would otherwise guess is decided here:
 //! - Colour: the DICOM Photometric Interpretation decides, as DCMTK does by default and
 //!   PS3.5 8.2.1 implies. YBR_FULL/YBR_FULL_422 are converted to RGB; RGB is returned as coded,
 //!   whatever the JFIF/Adobe markers or component identifiers suggest (files coded with no
@@ -13,6 +13,7 @@ mod color;
 mod dct;
 mod header;
 mod huffman;
+mod lossless;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -41,11 +42,30 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
             g.photometric.clone()
         };
         return Ok(RawFrame {
-            buf: from_planes(&planes, g, ycbcr)?,
+            buf: from_planes(planes, g, ycbcr)?,
             photometric,
         });
     }
-    if h.precision > 8 && h.process != LOSSLESS {
+    if h.process == LOSSLESS {
+        let img = lossless::decode(data)?;
+        if (img.height, img.width, img.components) != (g.rows, g.cols, g.spp) {
+            return Err(CodecError::corrupt(format!(
+                "JPEG lossless frame is {}x{}x{}, the DICOM header says {}x{}x{}",
+                img.height, img.width, img.components, g.rows, g.cols, g.spp
+            )));
+        }
+        if u16::from(img.precision) > g.bits_allocated {
+            return Err(CodecError::corrupt(format!(
+                "JPEG precision {} exceeds Bits Allocated {}",
+                img.precision, g.bits_allocated
+            )));
+        }
+        return Ok(RawFrame {
+            buf: widen16(img.samples, g)?,
+            photometric: g.photometric.clone(),
+        });
+    }
+    if h.precision > 8 {
         return Err(CodecError::Unsupported(format!(
             "{}-bit progressive JPEG (SOF{})",
             h.precision, h.process
@@ -69,16 +89,7 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
             e => CodecError::corrupt(format!("JPEG: {e}")),
         })?;
     let want = g.samples();
-    let buf = if h.precision == 8 || (h.precision < 8 && h.process != LOSSLESS) {
-        widen8(bytes, g)?
-    } else {
-        // Lossless above 8 bits (and below): native-endian u16 per sample.
-        let v: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-            .collect();
-        widen16(v, g)?
-    };
+    let buf = widen8(bytes, g)?;
     if buf_len(&buf) != want {
         return Err(CodecError::corrupt(format!(
             "JPEG decoded to {} samples, the frame has {want}",
@@ -125,10 +136,10 @@ fn check(h: &header::Header, g: &Geometry) -> Result<(), CodecError> {
 
 /// Interleaves decoded planes into the container Bits Allocated asks for, converting YCbCr to
 /// RGB on the way when asked.
-fn from_planes(p: &dct::Planes, g: &Geometry, ycbcr: bool) -> Result<SampleBuf, CodecError> {
+fn from_planes(mut p: dct::Planes, g: &Geometry, ycbcr: bool) -> Result<SampleBuf, CodecError> {
     let n = p.width * p.height;
-    let mut out: Vec<u16> = Vec::with_capacity(n * p.planes.len());
-    if ycbcr {
+    let out: Vec<u16> = if ycbcr {
+        let mut out = Vec::with_capacity(n * p.planes.len());
         let max = (1i32 << p.precision) - 1;
         let conv = color::YccTables::new(p.precision);
         for i in 0..n {
@@ -139,11 +150,19 @@ fn from_planes(p: &dct::Planes, g: &Geometry, ycbcr: bool) -> Result<SampleBuf, 
             );
             out.extend(rgb.map(|v| v.clamp(0, max) as u16));
         }
+        out
+    } else if p.planes.len() == 1 {
+        p.planes.pop().unwrap_or_default()
     } else {
-        for i in 0..n {
-            out.extend(p.planes.iter().map(|pl| pl[i]));
+        let k = p.planes.len();
+        let mut out = vec![0u16; n * k];
+        for (c, plane) in p.planes.iter().enumerate() {
+            for (o, &v) in out.iter_mut().skip(c).step_by(k).zip(plane) {
+                *o = v;
+            }
         }
-    }
+        out
+    };
     match g.bits_allocated {
         8 if p.precision == 8 => Ok(SampleBuf::U8(out.into_iter().map(|v| v as u8).collect())),
         16 => Ok(SampleBuf::U16(out)),
@@ -221,6 +240,26 @@ mod tests {
         v
     }
 
+    /// The smallest lossless JPEG: 8x8 grey, predictor 1, one 1-bit code for difference 0, so
+    /// every sample is the default prediction 2^(P-1) = 128.
+    fn flat_lossless() -> Vec<u8> {
+        let mut v = vec![0xFF, 0xD8];
+        v.extend([0xFF, 0xC4, 0x00, 0x14, 0x00, 1]);
+        v.extend([0u8; 15]);
+        v.push(0);
+        v.extend([0xFF, 0xC3, 0x00, 0x0B, 8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+        v.extend([0xFF, 0xDA, 0x00, 0x08, 1, 1, 0x00, 1, 0, 0]);
+        v.extend([0u8; 8]); // 64 codes '0'
+        v.extend([0xFF, 0xD9]);
+        v
+    }
+
+    #[test]
+    fn flat_lossless_frame_decodes_to_the_default_prediction() {
+        let f = decode(&grey8(8, 8), &flat_lossless()).unwrap();
+        assert_eq!(f.buf, SampleBuf::U8(vec![128; 64]));
+    }
+
     #[test]
     fn flat_baseline_block_decodes_to_the_centre_value() {
         let f = decode(&grey8(8, 8), &flat_block()).unwrap();
@@ -239,10 +278,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_dct_frame_larger_than_its_data_can_hold_is_refused_before_allocating() {
+        let mut data = flat_block();
+        let sof = data.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        data[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+        let err = dct::decode(&data).err().expect("refused");
+        assert!(
+            matches!(&err, CodecError::Corrupt(m) if m.contains("65535x65535 with 1 components cannot fit")),
+            "{err:?}"
+        );
+    }
+
     proptest! {
         #[test]
         fn truncated_or_damaged_jpeg_never_panics(cut in 0usize..200, at in 0usize..200, byte: u8) {
             let mut data = flat_block();
+            let at = at % data.len();
+            data[at] = byte;
+            let cut = cut.min(data.len());
+            let _ = decode(&grey8(8, 8), &data[..cut]);
+        }
+
+        #[test]
+        fn truncated_or_damaged_lossless_jpeg_never_panics(cut in 0usize..200, at in 0usize..200, byte: u8) {
+            let mut data = flat_lossless();
             let at = at % data.len();
             data[at] = byte;
             let cut = cut.min(data.len());
