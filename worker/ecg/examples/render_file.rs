@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let a = worker_ecg::analyse(&ecg)?;
     if out.ends_with(".png") {
-        std::fs::write(&out, worker_ecg::render_png(&ecg)?)?;
+        std::fs::write(&out, worker_ecg::render_png(&ecg, &a)?)?;
     } else {
         std::fs::write(&out, worker_ecg::render_svg(&ecg, &a))?;
     }

@@ -2,7 +2,8 @@
 //!
 //! Read an ECG ([`read_dicom`], [`read_wfdb`] then [`Record::to_ecg`]), analyse it
 //! ([`analyse`]: conditioning, signal quality, multi-lead QRS detection, rhythm, median-beat
-//! intervals, axis, ST levels and triage [`Flag`]s), and draw it ([`render_svg`]).
+//! intervals, axis, ST levels and triage [`Flag`]s), and draw it ([`render_svg`],
+//! [`render_png`]).
 //!
 //! ```
 //! use worker_ecg::synth::{Spec, generate};
@@ -26,7 +27,7 @@
 //! - [`encode`]: the DICOM ECG writer (WFDB records and synthetic ECGs become 12-Lead, General
 //!   or Ambulatory ECG objects).
 //! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
-//! - [`render`]: the 12-lead paper layout as SVG.
+//! - [`render`]: the 12-lead paper layout as SVG and PNG (text in an embedded bitmap font).
 //! - [`synth`]: synthetic 12-lead ECGs with known truth.
 //! - [`leads`]: lead-name normalisation. [`error`]: the crate's error type.
 //!

@@ -3,13 +3,21 @@
 //! the standard 3 × 4 arrangement (I aVR V1 V4 / II aVL V2 V5 / III aVF V3 V6, 2.5 s each)
 //! plus a 10 s lead II rhythm strip, and the measurements and flags printed above.
 //! ECGs without the twelve standard leads are drawn one lead per full-width row.
-//! SVG user units are millimetres. [`render_png`] draws the same page as a PNG.
+//! SVG user units are millimetres. [`render_png`] draws the same page as a PNG, its text in
+//! a bitmap font of our own ([`font`](self::font), no system fonts). Both take their text —
+//! the header lines and the lead labels, with their positions — from one function,
+//! `page_text`.
+
+mod font;
+mod png;
 
 use std::fmt::Write;
 
 use crate::Ecg;
 use crate::analysis::{Analysis, conditioned};
 use crate::leads::find;
+
+pub use png::{PNG_PX_PER_MM, render_png};
 
 /// Paper speed, mm/s.
 pub const MM_PER_S: f64 = 25.0;
@@ -85,6 +93,57 @@ fn page_mm(rows: usize) -> (f64, f64) {
     )
 }
 
+/// The baseline of a row of traces, mm from the top of the page.
+fn row_baseline_mm(row: usize) -> f64 {
+    HEADER_MM + (row as f64 + 0.5) * ROW_MM
+}
+
+/// The 1 mV × 200 ms calibration pulse at the start of the row whose baseline is `y0`.
+fn calibration_mm(y0: f64) -> [(f64, f64); 6] {
+    let (x, h, w) = (2.0, MM_PER_MV, 0.2 * MM_PER_S);
+    [
+        (x, y0),
+        (x + 1.0, y0),
+        (x + 1.0, y0 - h),
+        (x + 1.0 + w, y0 - h),
+        (x + 1.0 + w, y0),
+        (x + 2.0 + w, y0),
+    ]
+}
+
+/// One line of text on the page: its left edge and baseline, mm, and its font size, mm.
+#[derive(Debug, Clone, PartialEq)]
+struct Text {
+    text: String,
+    x_mm: f64,
+    y_mm: f64,
+    size_mm: f64,
+}
+
+/// All the text of the page, for both renderers: the header (our measurements, the flags,
+/// the device's measurements when it gave any, the paper speed and gain) and one label per
+/// trace. Empty lines are left out.
+fn page_text(cells: &[Cell], a: &Analysis) -> Vec<Text> {
+    let sizes = [3.5, 3.0, 3.0, 2.5];
+    let header = header_lines(a).into_iter().zip(sizes).enumerate();
+    let header = header.map(|(k, (text, size_mm))| Text {
+        text,
+        x_mm: LEFT_MM,
+        y_mm: 6.0 + 6.0 * k as f64,
+        size_mm,
+    });
+    let labels = cells.iter().map(|c| Text {
+        text: c.label.clone(),
+        x_mm: LEFT_MM + c.x_mm + 1.0,
+        y_mm: row_baseline_mm(c.row) - ROW_MM / 2.0 + 4.0,
+        size_mm: 3.0,
+    });
+    header
+        .chain(labels)
+        .filter(|t| !t.text.is_empty())
+        .collect()
+}
+
 /// Renders `ecg` with `analysis` printed above it.
 pub fn render_svg(ecg: &Ecg, analysis: &Analysis) -> String {
     let (leads, _) = conditioned(ecg);
@@ -98,118 +157,24 @@ pub fn render_svg(ecg: &Ecg, analysis: &Analysis) -> String {
     );
     let _ = write!(s, r##"<rect width="100%" height="100%" fill="#fff"/>"##);
     grid(&mut s, width, height);
-    header(&mut s, analysis);
     for c in &cells {
-        let y0 = HEADER_MM + (c.row as f64 + 0.5) * ROW_MM;
+        let y0 = row_baseline_mm(c.row);
         calibration(&mut s, y0);
-        trace(
-            &mut s,
-            &leads[c.lead],
-            ecg.fs,
-            c.t0,
-            c.dur,
-            LEFT_MM + c.x_mm,
-            y0,
-        );
+        let x0 = LEFT_MM + c.x_mm;
+        trace(&mut s, &leads[c.lead], ecg.fs, c.t0, c.dur, x0, y0);
+    }
+    for t in page_text(&cells, analysis) {
         let _ = write!(
             s,
-            r#"<text x="{:.1}" y="{:.1}" font-size="3" font-family="sans-serif">{}</text>"#,
-            LEFT_MM + c.x_mm + 1.0,
-            y0 - ROW_MM / 2.0 + 4.0,
-            escape(&c.label)
+            r#"<text x="{:.1}" y="{:.1}" font-size="{}" font-family="sans-serif">{}</text>"#,
+            t.x_mm,
+            t.y_mm,
+            t.size_mm,
+            escape(&t.text)
         );
     }
     s.push_str("</svg>\n");
     s
-}
-
-/// Pixels per millimetre of the PNG (≈ 203 dpi).
-pub const PNG_PX_PER_MM: f64 = 8.0;
-
-/// Renders the same page as a PNG (grid, calibration pulses and traces; the measurements
-/// and lead labels are printed in the SVG only: no font rasteriser here).
-pub fn render_png(ecg: &Ecg) -> Result<Vec<u8>, crate::EcgError> {
-    let (leads, _) = conditioned(ecg);
-    let names: Vec<String> = ecg.leads.iter().map(|l| l.name.clone()).collect();
-    let (cells, rows) = layout(&names);
-    let (w_mm, h_mm) = page_mm(rows);
-    let k = PNG_PX_PER_MM;
-    let (w, h) = ((w_mm * k) as u32, (h_mm * k) as u32);
-    let mut img = image::RgbImage::from_pixel(w, h, image::Rgb([255, 255, 255]));
-    for mm in 0..=(w_mm as u32) {
-        let c = if mm % 5 == 0 {
-            [232, 148, 148]
-        } else {
-            [246, 200, 200]
-        };
-        let x = (mm as f64 * k) as u32;
-        for y in (HEADER_MM * k) as u32..h {
-            if x < w {
-                img.put_pixel(x, y, image::Rgb(c));
-            }
-        }
-    }
-    for mm in 0..=((h_mm - HEADER_MM) as u32) {
-        let c = if mm % 5 == 0 {
-            [232, 148, 148]
-        } else {
-            [246, 200, 200]
-        };
-        let y = ((HEADER_MM + mm as f64) * k) as u32;
-        for x in 0..w {
-            if y < h {
-                img.put_pixel(x, y, image::Rgb(c));
-            }
-        }
-    }
-    let mut pen = |pts: &[(f64, f64)]| {
-        for p in pts.windows(2) {
-            line(&mut img, (p[0].0 * k, p[0].1 * k), (p[1].0 * k, p[1].1 * k));
-        }
-    };
-    for c in &cells {
-        let y0 = HEADER_MM + (c.row as f64 + 0.5) * ROW_MM;
-        let cal = [
-            (2.0, y0),
-            (3.0, y0),
-            (3.0, y0 - MM_PER_MV),
-            (8.0, y0 - MM_PER_MV),
-            (8.0, y0),
-            (9.0, y0),
-        ];
-        pen(&cal);
-        let x = &leads[c.lead];
-        let a = (c.t0 * ecg.fs) as usize;
-        let b = (((c.t0 + c.dur) * ecg.fs) as usize).min(x.len());
-        let pts: Vec<(f64, f64)> = (a..b)
-            .map(|i| {
-                (
-                    LEFT_MM + c.x_mm + (i - a) as f64 / ecg.fs * MM_PER_S,
-                    y0 - x[i] as f64 / 1000.0 * MM_PER_MV,
-                )
-            })
-            .collect();
-        pen(&pts);
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| crate::EcgError::Unusable(format!("PNG encoding: {e}")))?;
-    Ok(out.into_inner())
-}
-
-/// A 2-pixel black line, clipped to the image.
-fn line(img: &mut image::RgbImage, a: (f64, f64), b: (f64, f64)) {
-    let n = ((b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil() as usize).max(1);
-    for s in 0..=n {
-        let t = s as f64 / n as f64;
-        let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
-        for (dx, dy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)] {
-            let (px, py) = ((x + dx) as i64, (y + dy) as i64);
-            if px >= 0 && py >= 0 && (px as u32) < img.width() && (py as u32) < img.height() {
-                img.put_pixel(px as u32, py as u32, image::Rgb([0, 0, 0]));
-            }
-        }
-    }
 }
 
 fn grid(s: &mut String, w: f64, h: f64) {
@@ -242,10 +207,13 @@ fn grid(s: &mut String, w: f64, h: f64) {
 }
 
 fn calibration(s: &mut String, y0: f64) {
-    let (x, h, w) = (2.0, MM_PER_MV, 0.2 * MM_PER_S);
+    let mut d = String::new();
+    for (k, (x, y)) in calibration_mm(y0).into_iter().enumerate() {
+        let _ = write!(d, "{}{x} {y}", if k == 0 { "M" } else { "L" });
+    }
     let _ = write!(
         s,
-        r#"<path d="M{x} {y0}h1v-{h}h{w}v{h}h1" stroke="black" stroke-width="0.25" fill="none"/>"#
+        r#"<path d="{d}" stroke="black" stroke-width="0.25" fill="none"/>"#
     );
 }
 
@@ -273,7 +241,9 @@ fn fmt(v: Option<f64>, unit: &str) -> String {
     v.map_or("—".into(), |v| format!("{v:.0} {unit}"))
 }
 
-fn header(s: &mut String, a: &Analysis) {
+/// The four header lines: our measurements, the flags, the device's measurements (empty
+/// when the recording carries none) and the paper speed and gain.
+fn header_lines(a: &Analysis) -> [String; 4] {
     let m = a.measurements.as_ref();
     let r = a.rhythm.as_ref();
     let line1 = format!(
@@ -318,17 +288,7 @@ fn header(s: &mut String, a: &Analysis) {
         )
     });
     let scale = format!("{MM_PER_S} mm/s  {MM_PER_MV} mm/mV");
-    for (k, (t, size)) in [(line1, 3.5), (line2, 3.0), (line3, 3.0), (scale, 2.5)]
-        .into_iter()
-        .enumerate()
-    {
-        let _ = write!(
-            s,
-            r#"<text x="{LEFT_MM}" y="{:.1}" font-size="{size}" font-family="sans-serif">{}</text>"#,
-            6.0 + 6.0 * k as f64,
-            escape(&t)
-        );
-    }
+    [line1, line2, line3, scale]
 }
 
 fn escape(t: &str) -> String {
