@@ -73,6 +73,17 @@ async fn an_uploaded_ecg_arrives_measured_with_its_page() {
     } else {
         out.join(svg)
     };
+    let png = written
+        .iter()
+        .find(|f| f.ends_with(".png"))
+        .unwrap_or_else(|| panic!("no 12-lead PNG page written: {written:?}"));
+    let png = if std::path::Path::new(png).is_absolute() {
+        std::path::PathBuf::from(png)
+    } else {
+        out.join(png)
+    };
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"), "{}", png.display());
     let page = std::fs::read_to_string(&path).unwrap();
     assert!(
         page.contains("<svg") && page.contains("V6"),

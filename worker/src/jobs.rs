@@ -177,7 +177,7 @@ fn png(name: String, data: Vec<u8>) -> ArtifactOut {
 }
 
 /// Analyses each ECG (the leads of one ECG in parallel, inside `worker-ecg`): our measurements and
-/// the device's beside them, triage flags, and the 12-lead paper layout as SVG.
+/// the device's beside them, triage flags, and the 12-lead paper layout as SVG and PNG.
 fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
     let mut out = JobOutput::default();
     for input in inputs {
@@ -197,6 +197,17 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
                     media_type: "image/svg+xml".into(),
                     data: worker_ecg::render_svg(&ecg, &analysis).into_bytes(),
                 });
+                match worker_ecg::render_png(&ecg, &analysis) {
+                    Ok(page) => out
+                        .artifacts
+                        .push(png(format!("ecg/{}.png", input.name), page)),
+                    Err(e) => out.flags.push(FlagOut {
+                        code: "ecg_page_png_failed".into(),
+                        critical: false,
+                        urgent: false,
+                        message: format!("the 12-lead page could not be drawn as PNG: {e}"),
+                    }),
+                }
                 out.instances.push(InstanceOutcome {
                     sop_instance_uid: input.name.clone(),
                     ..InstanceOutcome::default()
