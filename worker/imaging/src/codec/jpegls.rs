@@ -123,6 +123,19 @@ fn golomb_k(n: i32, a: i32) -> u32 {
     k + u32::from((n << k) < a)
 }
 
+/// Q(d) for d in -MAXVAL..=MAXVAL: computed only within ±T3 (beyond it Q is ±4), so small
+/// multi-frame images do not pay for a 16-bit table sample by sample.
+fn quant_table(p: &Params) -> Vec<i8> {
+    let m = p.maxval;
+    let t = p.t3.max(p.near + 1).min(m);
+    let len = 2 * m as usize + 1;
+    let mut lut = Vec::with_capacity(len);
+    lut.resize((m - t) as usize, -4);
+    lut.extend((-t..=t).map(|d| p.quantize(d)));
+    lut.resize(len, 4);
+    lut
+}
+
 /// Errors inside scan decoding: a fixed description, turned into a [`CodecError`] once.
 type Res<T> = Result<T, &'static str>;
 
@@ -147,15 +160,14 @@ struct State {
     p: Params,
     ctx: [Ctx; 365],
     run: [RunCtx; 2],
-    /// Q(d) for d in -T..=T at index d + T, T = T3: every |d| >= T3 quantises to ±4.
+    /// Q(d) for every gradient d in -MAXVAL..=MAXVAL, at index d + MAXVAL (at most 128 KiB;
+    /// the small gradients that dominate sit together in the middle).
     qlut: Vec<i8>,
-    qt: i32,
 }
 
 impl State {
     fn new(p: Params) -> Self {
         let a = ((p.range + 32) / 64).max(2);
-        let qt = p.t3.max(p.near + 1);
         Self {
             p,
             ctx: [Ctx {
@@ -170,16 +182,16 @@ impl State {
                 nn: 0,
                 ri_type,
             }),
-            qlut: (-qt..=qt).map(|d| p.quantize(d)).collect(),
-            qt,
+            qlut: quant_table(&p),
         }
     }
 
     /// The signed context number (A.3.3, A.3.4 before the sign is taken): zero means run mode.
     #[inline(always)]
     fn context(&self, d1: i32, d2: i32, d3: i32) -> i32 {
-        let t = self.qt;
-        let q = |d: i32| i32::from(self.qlut[(d.clamp(-t, t) + t) as usize]);
+        // Samples stay within 0..=MAXVAL, so the index is always in the table.
+        let m = self.p.maxval;
+        let q = |d: i32| self.qlut.get((d + m) as usize).map_or(0, |&v| i32::from(v));
         (q(d1) * 9 + q(d2)) * 9 + q(d3)
     }
 
@@ -838,6 +850,23 @@ mod tests {
         let p = Params::new(16, [0; 5], 2);
         // FACTOR = (min(65535, 4095) + 128) / 256 = 16.
         assert_eq!((p.t1, p.t2, p.t3), (24, 77, 290));
+    }
+
+    #[test]
+    fn quantisation_table_matches_q_everywhere() {
+        for (bits, near, preset) in [
+            (8, 0, [0; 5]),
+            (12, 3, [0; 5]),
+            (16, 2, [0; 5]),
+            (8, 0, [0, 2, 3, 300, 0]),
+        ] {
+            let p = Params::new(bits, preset, near);
+            let lut = quant_table(&p);
+            assert_eq!(lut.len(), 2 * p.maxval as usize + 1);
+            for d in -p.maxval..=p.maxval {
+                assert_eq!(lut[(d + p.maxval) as usize], p.quantize(d), "d = {d}");
+            }
+        }
     }
 
     proptest! {
