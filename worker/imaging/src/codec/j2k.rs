@@ -64,14 +64,29 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
 }
 
 /// Interleaves component planes, keeping each sample's low bits (its two's-complement pattern).
+/// One pass that writes every output sample once: a plain conversion for one component, pixel
+/// triplets for three.
 fn interleave<T: Copy + Default>(planes: &[&[i32]], pixels: usize, cast: fn(i32) -> T) -> Vec<T> {
-    let mut out = vec![T::default(); pixels * planes.len()];
-    for (s, plane) in planes.iter().enumerate() {
-        for (px, &v) in plane.iter().take(pixels).enumerate() {
-            out[px * planes.len() + s] = cast(v);
+    match planes {
+        [p] => p.iter().take(pixels).map(|&v| cast(v)).collect(),
+        [r, g, b] => {
+            let mut out = Vec::with_capacity(pixels * 3);
+            for ((&r, &g), &b) in r.iter().zip(*g).zip(*b).take(pixels) {
+                out.extend([cast(r), cast(g), cast(b)]);
+            }
+            out
+        }
+        _ => {
+            let mut out = vec![T::default(); pixels * planes.len()];
+            for (s, plane) in planes.iter().enumerate() {
+                let dst = out.iter_mut().skip(s).step_by(planes.len());
+                for (o, &v) in dst.zip(plane.iter().take(pixels)) {
+                    *o = cast(v);
+                }
+            }
+            out
         }
     }
-    out
 }
 
 /// Whether the main header's COD segment turns the multiple-component transform on
@@ -157,6 +172,20 @@ mod tests {
         let mut off = cs;
         off[18] = 0;
         assert_eq!(main_header_mct(&off), Ok(false));
+    }
+
+    #[test]
+    fn interleave_keeps_low_bits_in_pixel_order() {
+        let (r, g, b) = ([1, -1], [2, 300], [3, 4]);
+        assert_eq!(interleave(&[&r], 2, |v| v as u16), vec![1, 0xFFFF]);
+        assert_eq!(
+            interleave(&[&r, &g, &b], 2, |v| v as u8),
+            vec![1, 2, 3, 0xFF, 44, 4]
+        );
+        assert_eq!(
+            interleave(&[&r, &g], 2, |v| v as u16),
+            vec![1, 2, 0xFFFF, 300]
+        );
     }
 
     #[test]

@@ -70,7 +70,8 @@ impl Params {
         }
     }
 
-    fn quantize(&self, d: i32) -> i32 {
+    /// Q(d) of A.3.3, computed once per threshold set for the lookup table.
+    fn quantize(&self, d: i32) -> i8 {
         match d {
             d if d <= -self.t3 => -4,
             d if d <= -self.t2 => -3,
@@ -84,20 +85,21 @@ impl Params {
         }
     }
 
-    fn clamp(&self, v: i32) -> i32 {
-        v.clamp(0, self.maxval)
-    }
-
-    /// Reconstruction with the modulo fix of A.4.
-    fn reconstruct(&self, px: i32, err: i32) -> i32 {
-        let step = 2 * self.near + 1;
+    /// Reconstruction with the modulo fix of A.4 (`err` already carries the context's sign).
+    #[inline(always)]
+    fn reconstruct<const NEAR0: bool>(&self, px: i32, err: i32) -> i32 {
+        let (step, near) = if NEAR0 {
+            (1, 0)
+        } else {
+            (2 * self.near + 1, self.near)
+        };
         let mut v = px + err * step;
-        if v < -self.near {
+        if v < -near {
             v += self.range * step;
-        } else if v > self.maxval + self.near {
+        } else if v > self.maxval + near {
             v -= self.range * step;
         }
-        self.clamp(v)
+        v.clamp(0, self.maxval)
     }
 }
 
@@ -108,6 +110,34 @@ fn ceil_log2(n: i32) -> u32 {
     }
     k
 }
+
+/// The Golomb parameter: the least `k` with `n << k >= a` (A.5.1), without a loop.
+#[inline(always)]
+fn golomb_k(n: i32, a: i32) -> u32 {
+    // Both stay positive: N >= 1, and A >= 1 is kept by saturating updates.
+    let (n, a) = (n.max(1) as u32, a.max(1) as u32);
+    if n >= a {
+        return 0;
+    }
+    let k = n.leading_zeros() - a.leading_zeros();
+    k + u32::from((n << k) < a)
+}
+
+/// Q(d) for d in -MAXVAL..=MAXVAL: computed only within ±T3 (beyond it Q is ±4), so small
+/// multi-frame images do not pay for a 16-bit table sample by sample.
+fn quant_table(p: &Params) -> Vec<i8> {
+    let m = p.maxval;
+    let t = p.t3.max(p.near + 1).min(m);
+    let len = 2 * m as usize + 1;
+    let mut lut = Vec::with_capacity(len);
+    lut.resize((m - t) as usize, -4);
+    lut.extend((-t..=t).map(|d| p.quantize(d)));
+    lut.resize(len, 4);
+    lut
+}
+
+/// Errors inside scan decoding: a fixed description, turned into a [`CodecError`] once.
+type Res<T> = Result<T, &'static str>;
 
 #[derive(Clone, Copy)]
 struct Ctx {
@@ -128,8 +158,11 @@ struct RunCtx {
 /// The context state of one scan.
 struct State {
     p: Params,
-    ctx: Vec<Ctx>,
+    ctx: [Ctx; 365],
     run: [RunCtx; 2],
+    /// Q(d) for every gradient d in -MAXVAL..=MAXVAL, at index d + MAXVAL (at most 128 KiB;
+    /// the small gradients that dominate sit together in the middle).
+    qlut: Vec<i8>,
 }
 
 impl State {
@@ -137,62 +170,66 @@ impl State {
         let a = ((p.range + 32) / 64).max(2);
         Self {
             p,
-            ctx: vec![
-                Ctx {
-                    a,
-                    b: 0,
-                    c: 0,
-                    n: 1
-                };
-                365
-            ],
+            ctx: [Ctx {
+                a,
+                b: 0,
+                c: 0,
+                n: 1,
+            }; 365],
             run: [0, 1].map(|ri_type| RunCtx {
                 a,
                 n: 1,
                 nn: 0,
                 ri_type,
             }),
+            qlut: quant_table(&p),
         }
     }
 
-    /// A regular-mode sample (A.4 to A.6) with context `qs` (non-zero for one component).
-    fn regular(
+    /// The signed context number (A.3.3, A.3.4 before the sign is taken): zero means run mode.
+    #[inline(always)]
+    fn context(&self, d1: i32, d2: i32, d3: i32) -> i32 {
+        // Samples stay within 0..=MAXVAL, so the index is always in the table.
+        let m = self.p.maxval;
+        let q = |d: i32| self.qlut.get((d + m) as usize).map_or(0, |&v| i32::from(v));
+        (q(d1) * 9 + q(d2)) * 9 + q(d3)
+    }
+
+    /// A regular-mode sample (A.4 to A.6) with context `qs` (non-zero). `NEAR0` is NEAR == 0.
+    #[inline(always)]
+    fn regular<const NEAR0: bool>(
         &mut self,
         r: &mut Bits<'_>,
         qs: i32,
         ra: i32,
         rb: i32,
         rc: i32,
-    ) -> Result<i32, CodecError> {
-        let sign = if qs < 0 { -1 } else { 0 };
+    ) -> Res<i32> {
+        let sign = qs >> 31;
         let q = ((qs ^ sign) - sign) as usize;
-        let p = self.p;
+        let p = &self.p;
         let cx = &mut self.ctx[q];
-        let mut k = 0;
-        while (cx.n << k) < cx.a {
-            k += 1;
-        }
-        let pred = if rc >= ra.max(rb) {
-            ra.min(rb)
-        } else if rc <= ra.min(rb) {
-            ra.max(rb)
+        let k = golomb_k(cx.n, cx.a);
+        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        let pred = if rc >= hi {
+            lo
+        } else if rc <= lo {
+            hi
         } else {
             ra + rb - rc
         };
-        let px = p.clamp(pred + ((cx.c ^ sign) - sign));
+        let px = (pred + ((cx.c ^ sign) - sign)).clamp(0, p.maxval);
         let m = r.golomb(k, p.limit, p.qbpp)?;
         if m > 2 * p.range + 2 {
             // A valid mapped error stays below RANGE; this keeps corrupt data from overflowing.
-            return Err(corrupt(format!(
-                "JPEG-LS: mapped error {m} exceeds the range"
-            )));
+            return Err("mapped error exceeds the range");
         }
         let mut err = (m >> 1) ^ -(m & 1);
-        if k == 0 && p.near == 0 && 2 * cx.b + cx.n - 1 < 0 {
+        if NEAR0 && k == 0 && 2 * cx.b + cx.n - 1 < 0 {
             err = !err;
         }
-        cx.a += err.abs();
-        cx.b += err * (2 * p.near + 1);
+        cx.a = cx.a.saturating_add(err.abs());
+        cx.b += if NEAR0 { err } else { err * (2 * p.near + 1) };
         if cx.n == p.reset {
             cx.a >>= 1;
             cx.b >>= 1;
@@ -212,32 +249,22 @@ impl State {
             }
             cx.c = (cx.c + 1).min(127);
         }
-        Ok(p.reconstruct(px, (err ^ sign) - sign))
+        Ok(p.reconstruct::<NEAR0>(px, (err ^ sign) - sign))
     }
 
     /// The error of a run-interruption sample (A.7.2), in context `i`.
-    fn ri_error(
-        &mut self,
-        r: &mut Bits<'_>,
-        i: usize,
-        run_index: usize,
-    ) -> Result<i32, CodecError> {
+    fn ri_error(&mut self, r: &mut Bits<'_>, i: usize, run_index: usize) -> Res<i32> {
         let p = self.p;
         let cx = &mut self.run[i];
         let temp = if cx.ri_type == 1 {
-            cx.a + (cx.n >> 1)
+            cx.a.saturating_add(cx.n >> 1)
         } else {
             cx.a
         };
-        let mut k = 0;
-        while (cx.n << k) < temp {
-            k += 1;
-        }
+        let k = golomb_k(cx.n, temp);
         let em = r.golomb(k, p.limit - J[run_index] - 1, p.qbpp)?;
         if em > 2 * p.range + 2 {
-            return Err(corrupt(format!(
-                "JPEG-LS: mapped error {em} exceeds the range"
-            )));
+            return Err("mapped error exceeds the range");
         }
         let t = em + cx.ri_type;
         let map = t & 1;
@@ -247,7 +274,7 @@ impl State {
         if err < 0 {
             cx.nn += 1;
         }
-        cx.a += (em + 1 - cx.ri_type) >> 1;
+        cx.a = cx.a.saturating_add((em + 1 - cx.ri_type) >> 1);
         if cx.n == p.reset {
             cx.a >>= 1;
             cx.n >>= 1;
@@ -259,7 +286,7 @@ impl State {
 }
 
 /// Reads bits with JPEG-LS stuffing: after a 0xFF byte, the next byte's top bit is a 0 that
-/// carries nothing.
+/// carries nothing. Valid bits sit at the top of `buf`; the bits below them are zero.
 struct Bits<'a> {
     data: &'a [u8],
     pos: usize,
@@ -279,21 +306,38 @@ impl<'a> Bits<'a> {
         }
     }
 
-    fn fill(&mut self) -> Result<(), CodecError> {
+    /// Tops the buffer up to more than 32 bits where data remains.
+    #[inline(always)]
+    fn refill(&mut self) {
+        if self.nbits <= 32 {
+            self.fill();
+        }
+    }
+
+    /// Adds bytes until more than 48 bits are held, or the scan data ends (a marker or the end
+    /// of the buffer); after that the buffer just holds what is left.
+    fn fill(&mut self) {
         while self.nbits <= 48 {
-            let Some(&b) = self.data.get(self.pos) else {
-                if self.nbits == 0 {
-                    return Err(corrupt("JPEG-LS: scan data ends early"));
+            if self.nbits <= 32 && !self.prev_ff {
+                // Four bytes at once when none of them is 0xFF (no stuffing, no marker).
+                if let Some(w) = self.data.get(self.pos..self.pos + 4) {
+                    let v = u32::from_be_bytes([w[0], w[1], w[2], w[3]]);
+                    let inv = !v;
+                    if inv.wrapping_sub(0x0101_0101) & !inv & 0x8080_8080 == 0 {
+                        self.buf |= u64::from(v) << (32 - self.nbits);
+                        self.nbits += 32;
+                        self.pos += 4;
+                        continue;
+                    }
                 }
-                return Ok(());
+            }
+            let Some(&b) = self.data.get(self.pos) else {
+                return;
             };
             if self.prev_ff {
                 if b & 0x80 != 0 {
                     // A marker: no more data in this scan.
-                    if self.nbits == 0 {
-                        return Err(corrupt("JPEG-LS: scan data ends early"));
-                    }
-                    return Ok(());
+                    return;
                 }
                 self.buf |= u64::from(b) << (57 - self.nbits);
                 self.nbits += 7;
@@ -304,40 +348,57 @@ impl<'a> Bits<'a> {
             self.prev_ff = b == 0xFF;
             self.pos += 1;
         }
-        Ok(())
     }
 
-    fn read(&mut self, n: u32) -> Result<i32, CodecError> {
-        if n == 0 {
-            return Ok(0);
-        }
-        self.fill()?;
+    /// The next `n` bits (at most 32).
+    #[inline(always)]
+    fn read(&mut self, n: u32) -> Res<i32> {
+        self.refill();
         if self.nbits < n {
-            return Err(corrupt("JPEG-LS: scan data ends early"));
+            return Err("scan data ends early");
         }
-        let v = (self.buf >> (64 - n)) as i32;
+        // Two shifts so that n == 0 gives 0 without shifting by 64.
+        let v = ((self.buf >> 1) >> (63 - n)) as i32;
         self.buf <<= n;
         self.nbits -= n;
         Ok(v)
     }
 
-    fn bit(&mut self) -> Result<bool, CodecError> {
+    #[inline(always)]
+    fn bit(&mut self) -> Res<bool> {
         Ok(self.read(1)? == 1)
     }
 
-    /// A limited-length Golomb code (A.5.3). The unary prefix is counted a buffer at a time.
-    fn golomb(&mut self, k: u32, limit: u32, qbpp: u32) -> Result<i32, CodecError> {
+    /// A limited-length Golomb code (A.5.3): one count of leading zeros when the whole code is
+    /// in the buffer and is not the escape form.
+    #[inline(always)]
+    fn golomb(&mut self, k: u32, limit: u32, qbpp: u32) -> Res<i32> {
+        self.refill();
+        let lz = self.buf.leading_zeros();
+        if lz + 1 + k <= self.nbits && lz < limit.saturating_sub(qbpp + 1) {
+            let rest = self.buf << lz << 1;
+            let low = ((rest >> 1) >> (63 - k)) as i32;
+            self.buf = rest << k;
+            self.nbits -= lz + 1 + k;
+            return Ok(((lz as i32) << k) + low);
+        }
+        self.golomb_slow(k, limit, qbpp)
+    }
+
+    /// The general case: a prefix longer than the buffer, the escape form, or the end of data.
+    #[cold]
+    fn golomb_slow(&mut self, k: u32, limit: u32, qbpp: u32) -> Res<i32> {
         let mut zeros = 0u32;
         loop {
-            self.fill()?;
+            self.fill();
             if self.nbits == 0 {
-                return Err(corrupt("JPEG-LS: scan data ends early"));
+                return Err("scan data ends early");
             }
             // Bits past `nbits` are zero, so count only within the valid ones.
             let lz = self.buf.leading_zeros().min(self.nbits);
             zeros += lz;
             if zeros > limit {
-                return Err(corrupt("JPEG-LS: Golomb code longer than LIMIT"));
+                return Err("Golomb code longer than LIMIT");
             }
             if lz < self.nbits {
                 self.buf <<= lz;
@@ -391,48 +452,56 @@ impl Lines {
     }
 }
 
-/// Decodes one line of one component (interleave modes 0 and 1).
-fn decode_line(
+/// Decodes one line of one component (interleave modes 0 and 1). The neighbours a, b, c and d
+/// move along in registers: one load from the line above and one store per sample.
+fn decode_line<const NEAR0: bool>(
     s: &mut State,
     r: &mut Bits<'_>,
     l: &mut Lines,
     width: usize,
-) -> Result<(), CodecError> {
-    let p = s.p;
+) -> Res<()> {
+    let near = s.p.near;
+    let mut run_index = l.run_index;
+    let prev = &l.prev[..width + 2];
+    let cur = &mut l.cur[..width + 2];
+    let (mut ra, mut rc, mut rb) = (cur[0], prev[0], prev[1]);
     let mut x = 1;
     while x <= width {
-        let (ra, rb, rc, rd) = (l.cur[x - 1], l.prev[x], l.prev[x - 1], l.prev[x + 1]);
-        let qs = (p.quantize(rd - rb) * 9 + p.quantize(rb - rc)) * 9 + p.quantize(rc - ra);
+        let rd = prev[x + 1];
+        let qs = s.context(rd - rb, rb - rc, rc - ra);
         if qs != 0 {
-            l.cur[x] = s.regular(r, qs, ra, rb, rc)?;
+            ra = s.regular::<NEAR0>(r, qs, ra, rb, rc)?;
+            cur[x] = ra;
+            (rc, rb) = (rb, rd);
             x += 1;
             continue;
         }
         // Run mode (A.7).
         let left = width + 1 - x;
-        let n = run_length(r, &mut l.run_index, left)?;
-        l.cur[x..x + n].fill(ra);
+        let n = run_length(r, &mut run_index, left)?;
+        cur[x..x + n].fill(ra);
         x += n;
-        if n == left {
-            continue;
+        if n < left {
+            let rb = prev[x];
+            let v = if (ra - rb).abs() <= near {
+                let e = s.ri_error(r, 1, run_index)?;
+                s.p.reconstruct::<NEAR0>(ra, e)
+            } else {
+                let e = s.ri_error(r, 0, run_index)?;
+                s.p.reconstruct::<NEAR0>(rb, if rb < ra { -e } else { e })
+            };
+            cur[x] = v;
+            run_index = run_index.saturating_sub(1);
+            x += 1;
         }
-        let rb = l.prev[x];
-        let v = if (ra - rb).abs() <= p.near {
-            let e = s.ri_error(r, 1, l.run_index)?;
-            p.reconstruct(ra, e)
-        } else {
-            let e = s.ri_error(r, 0, l.run_index)?;
-            p.reconstruct(rb, if rb < ra { -e } else { e })
-        };
-        l.cur[x] = v;
-        l.run_index = l.run_index.saturating_sub(1);
-        x += 1;
+        (ra, rc, rb) = (cur[x - 1], prev[x - 1], prev[x]);
     }
+    l.run_index = run_index;
     Ok(())
 }
 
 /// The length of a run of `left` samples at most (A.7.1.2).
-fn run_length(r: &mut Bits<'_>, run_index: &mut usize, left: usize) -> Result<usize, CodecError> {
+fn run_length(r: &mut Bits<'_>, run_index: &mut usize, left: usize) -> Res<usize> {
     let mut n = 0;
     while r.bit()? {
         let full = 1usize << J[*run_index];
@@ -447,18 +516,18 @@ fn run_length(r: &mut Bits<'_>, run_index: &mut usize, left: usize) -> Result<us
     }
     n += r.read(J[*run_index])? as usize;
     if n > left {
-        return Err(corrupt("JPEG-LS: run longer than the line"));
+        return Err("run longer than the line");
     }
     Ok(n)
 }
 
 /// Decodes one line of sample-interleaved triplets (interleave mode 2).
-fn decode_triplets(
+fn decode_triplets<const NEAR0: bool>(
     s: &mut State,
     r: &mut Bits<'_>,
     l: &mut [Lines],
     width: usize,
-) -> Result<(), CodecError> {
+) -> Res<()> {
     let p = s.p;
     let mut x = 1;
     while x <= width {
@@ -470,12 +539,12 @@ fn decode_triplets(
                 l[c].prev[x - 1],
                 l[c].prev[x + 1],
             );
-            *q = (p.quantize(rd - rb) * 9 + p.quantize(rb - rc)) * 9 + p.quantize(rc - ra);
+            *q = s.context(rd - rb, rb - rc, rc - ra);
         }
         if qs != [0, 0, 0] {
             for c in 0..3 {
                 let (ra, rb, rc) = (l[c].cur[x - 1], l[c].prev[x], l[c].prev[x - 1]);
-                l[c].cur[x] = s.regular(r, qs[c], ra, rb, rc)?;
+                l[c].cur[x] = s.regular::<NEAR0>(r, qs[c], ra, rb, rc)?;
             }
             x += 1;
             continue;
@@ -493,7 +562,7 @@ fn decode_triplets(
         for c in 0..3 {
             let (ra, rb) = (l[c].cur[x - 1], l[c].prev[x]);
             let e = s.ri_error(r, 0, l[0].run_index)?;
-            l[c].cur[x] = p.reconstruct(rb, if rb < ra { -e } else { e });
+            l[c].cur[x] = p.reconstruct::<NEAR0>(rb, if rb < ra { -e } else { e });
         }
         l[0].run_index = l[0].run_index.saturating_sub(1);
         x += 1;
@@ -514,7 +583,8 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
     }
     let mut frame: Option<Frame> = None;
     let mut preset = [0i32; 5];
-    let mut planes: Vec<Vec<i32>> = Vec::new();
+    // Interleaved samples, written by the scans in place.
+    let mut out: Vec<u16> = Vec::new();
     let mut at = 2;
     loop {
         while data.get(at) == Some(&0xFF) && data.get(at + 1) == Some(&0xFF) {
@@ -522,7 +592,7 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
         }
         let marker = match (data.get(at), data.get(at + 1)) {
             (Some(0xFF), Some(&m)) => m,
-            _ if !planes.is_empty() => break,
+            _ if frame.is_some() => break,
             _ => return Err(corrupt(format!("JPEG-LS: expected a marker at byte {at}"))),
         };
         if marker == 0xD9 {
@@ -540,7 +610,7 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
         match marker {
             0xF7 => {
                 let f = read_sof(body, g)?;
-                planes = vec![vec![0; f.width * f.height]; f.ids.len()];
+                out = vec![0; f.width * f.height * f.ids.len()];
                 frame = Some(f);
             }
             0xF8 => read_lse(body, &mut preset)?,
@@ -548,7 +618,7 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
                 let f = frame
                     .as_ref()
                     .ok_or_else(|| corrupt("JPEG-LS: scan before SOF55"))?;
-                at = decode_scan(f, body, preset, data, at, &mut planes)?;
+                at = decode_scan(f, body, preset, data, at, &mut out)?;
             }
             0xC0..=0xCF if marker != 0xC4 && marker != 0xC8 && marker != 0xCC => {
                 return Err(corrupt("JPEG-LS: a JPEG frame header in JPEG-LS data"));
@@ -556,11 +626,8 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
             _ => {}
         }
     }
-    let f = frame.ok_or_else(|| corrupt("JPEG-LS: no frame header (SOF55)"))?;
-    let n = f.width * f.height;
-    let mut out: Vec<u16> = Vec::with_capacity(n * planes.len());
-    for i in 0..n {
-        out.extend(planes.iter().map(|p| p[i] as u16));
+    if frame.is_none() {
+        return Err(corrupt("JPEG-LS: no frame header (SOF55)"));
     }
     let buf = match g.bits_allocated {
         8 => SampleBuf::U8(out.into_iter().map(|v| v as u8).collect()),
@@ -631,7 +698,7 @@ fn decode_scan(
     preset: [i32; 5],
     data: &[u8],
     start: usize,
-    planes: &mut [Vec<i32>],
+    out: &mut [u16],
 ) -> Result<usize, CodecError> {
     let ns = usize::from(*hdr.first().ok_or_else(|| corrupt("JPEG-LS: short SOS"))?);
     let spec = hdr
@@ -661,34 +728,79 @@ fn decode_scan(
     if near > p.maxval / 2 || p.t1 > p.t2 || p.t2 > p.t3 {
         return Err(corrupt("JPEG-LS: bad NEAR or thresholds"));
     }
-    let mut s = State::new(p);
+    if !matches!((ilv, comps.len()), (2, 3) | (0, 1) | (1, _)) {
+        return Err(CodecError::Unsupported(format!(
+            "JPEG-LS interleave mode {ilv} with {} components in a scan",
+            comps.len()
+        )));
+    }
     let mut r = Bits::new(data, start);
-    let w = f.width;
-    let mut lines: Vec<Lines> = comps.iter().map(|_| Lines::new(w)).collect();
-    for y in 0..f.height {
-        match (ilv, comps.len()) {
-            (2, 3) => {
+    let scan = Scan {
+        width: f.width,
+        height: f.height,
+        ncomp: f.ids.len(),
+        comps: &comps,
+        triplets: ilv == 2,
+    };
+    let res = if near == 0 {
+        scan.decode::<true>(State::new(p), &mut r, out)
+    } else {
+        scan.decode::<false>(State::new(p), &mut r, out)
+    };
+    res.map_err(|e| corrupt(format!("JPEG-LS: {e}")))?;
+    Ok(r.end())
+}
+
+/// The layout of one scan: which components it carries and where they go in the output.
+struct Scan<'a> {
+    width: usize,
+    height: usize,
+    /// Components in the frame (the output's interleave).
+    ncomp: usize,
+    /// The frame component of each of the scan's components.
+    comps: &'a [usize],
+    /// Interleave mode 2 (three components sample by sample).
+    triplets: bool,
+}
+
+impl Scan<'_> {
+    /// Decodes every line, writing each one into `out` at its component's place.
+    fn decode<const NEAR0: bool>(
+        &self,
+        mut s: State,
+        r: &mut Bits<'_>,
+        out: &mut [u16],
+    ) -> Res<()> {
+        let (w, nc) = (self.width, self.ncomp);
+        if w * nc == 0 {
+            return Ok(());
+        }
+        let mut lines: Vec<Lines> = self.comps.iter().map(|_| Lines::new(w)).collect();
+        for row in out.chunks_exact_mut(w * nc).take(self.height) {
+            if self.triplets {
                 lines.iter_mut().for_each(|l| l.start(w));
-                decode_triplets(&mut s, &mut r, &mut lines, w)?;
-            }
-            (0, 1) | (1, _) => {
+                decode_triplets::<NEAR0>(&mut s, r, &mut lines, w)?;
+            } else {
                 for l in lines.iter_mut() {
                     l.start(w);
-                    decode_line(&mut s, &mut r, l, w)?;
+                    decode_line::<NEAR0>(&mut s, r, l, w)?;
                 }
             }
-            _ => {
-                return Err(CodecError::Unsupported(format!(
-                    "JPEG-LS interleave mode {ilv} with {} components in a scan",
-                    comps.len()
-                )));
+            for (l, &c) in lines.iter().zip(self.comps) {
+                let src = &l.cur[1..=w];
+                if nc == 1 {
+                    for (o, &v) in row.iter_mut().zip(src) {
+                        *o = v as u16;
+                    }
+                } else {
+                    for (o, &v) in row[c..].iter_mut().step_by(nc).zip(src) {
+                        *o = v as u16;
+                    }
+                }
             }
         }
-        for (l, &c) in lines.iter().zip(&comps) {
-            planes[c][y * w..(y + 1) * w].copy_from_slice(&l.cur[1..=w]);
-        }
+        Ok(())
     }
-    Ok(r.end())
 }
 
 #[cfg(test)]
@@ -738,6 +850,23 @@ mod tests {
         let p = Params::new(16, [0; 5], 2);
         // FACTOR = (min(65535, 4095) + 128) / 256 = 16.
         assert_eq!((p.t1, p.t2, p.t3), (24, 77, 290));
+    }
+
+    #[test]
+    fn quantisation_table_matches_q_everywhere() {
+        for (bits, near, preset) in [
+            (8, 0, [0; 5]),
+            (12, 3, [0; 5]),
+            (16, 2, [0; 5]),
+            (8, 0, [0, 2, 3, 300, 0]),
+        ] {
+            let p = Params::new(bits, preset, near);
+            let lut = quant_table(&p);
+            assert_eq!(lut.len(), 2 * p.maxval as usize + 1);
+            for d in -p.maxval..=p.maxval {
+                assert_eq!(lut[(d + p.maxval) as usize], p.quantize(d), "d = {d}");
+            }
+        }
     }
 
     proptest! {
