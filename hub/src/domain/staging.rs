@@ -2,8 +2,8 @@
 //! (never held whole in memory), hashed on the way, and handed complete to [`super::ingest`]. A
 //! file smaller than [`BUFFER`] is created and written by one call on the blocking pool when it is
 //! complete; a larger one is written a chunk at a time as it arrives. A staged file is not fsynced
-//! here: the blob store makes it durable under its final name (one fsync, see
-//! [`crate::storage::BlobStore::put_file`]), before anything points at it.
+//! here: the local blob store fsyncs it as it takes it (an S3 store need not), before anything
+//! points at it (see [`crate::storage::BlobStore::put_file`]).
 //!
 //! A file that is abandoned half-way (client gone, hub killed) is a temporary file nobody points at;
 //! it is deleted on drop, and whatever a crash leaves behind is swept at start-up.

@@ -59,10 +59,23 @@ pub struct LocalBlobStore {
 }
 
 impl LocalBlobStore {
-    /// Opens (creating if needed) a store rooted at `root`.
+    /// Opens (creating if needed) a store rooted at `root`, with its 256 first-level fan-out
+    /// directories made durable up front, so that a put never has to fsync the root.
     pub fn open(root: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(root)
             .map_err(|e| StorageError::Blob(format!("cannot create {}: {e}", root.display())))?;
+        let mut created = false;
+        for i in 0..=255u8 {
+            let dir = root.join(format!("{i:02x}"));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => created = true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err("cannot create", &dir, e)),
+            }
+        }
+        if created {
+            fsync_dir(root)?;
+        }
         Ok(LocalBlobStore {
             root: root.to_owned(),
         })
@@ -123,29 +136,30 @@ fn file_sha256(path: &Path) -> Option<String> {
     Some(hex::encode(hasher.finalize()))
 }
 
-/// Renames `file` (complete, not necessarily fsynced) to `dest` (same file system, named by the
-/// content's SHA-256 `key`), creating the fan-out directories, and makes it durable: the file's
-/// data, its new entry and every directory entry created for it are fsynced before this returns.
+/// Moves `file` (complete, not necessarily fsynced) to `dest` (same file system, named by the
+/// content's SHA-256 `key`), creating the fan-out directories, durably: the file is fsynced before
+/// the rename (so a file under its key is always complete, even after a crash), then its directory
+/// and the parent of every directory created for it.
 ///
-/// The file is fsynced under its final name, after the rename, so that on a journaling file system
-/// the one journal commit forced by the file's fsync carries the rename (and the directories) as
-/// well, and the directory fsyncs that follow find nothing left to write. A crash between the rename
-/// and the fsync can leave an incomplete file under its key; no index row names it (rows are
-/// committed after this returns), and the next put of that key finds its contents do not match the
-/// key and replaces it.
+/// Each fsync costs about one device cache flush (measured: about the same whether or not the
+/// journal has anything left to commit), so there are no more than these: one for the data, one
+/// for the entry, one per new fan-out directory (the first-level ones exist from `open`).
 fn install(file: &Path, dest: &Path, key: &str) -> Result<(), StorageError> {
     let dir = dest.parent().expect("blob paths have a parent");
     let created = create_dirs(dir)?;
+    // Checked, not trusted: a file under its key written by something else than this function
+    // (a copied store, a tool) is replaced unless its contents match.
     if dest.exists() && file_sha256(dest).as_deref() == Some(key) {
-        // Same key, same bytes: already stored, or being stored by a concurrent put; the fsyncs
-        // below make it durable either way.
+        // Same key, same bytes: already stored (or being stored by a concurrent put, which
+        // fsynced it before its rename and fsyncs the directory before it returns; doing so here
+        // too keeps this put's promise on its own).
         let _ = std::fs::remove_file(file);
     } else {
+        std::fs::File::open(file)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_err("cannot fsync", file, e))?;
         std::fs::rename(file, dest).map_err(|e| io_err("cannot move blob to", dest, e))?;
     }
-    std::fs::File::open(dest)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| io_err("cannot fsync blob", dest, e))?;
     fsync_dir(dir)?;
     created.iter().try_for_each(|d| fsync_dir(d))
 }
@@ -238,7 +252,7 @@ mod tests {
         let store = LocalBlobStore::open(&dir.path().join("blobs")).unwrap();
         let bytes = b"the complete contents of an instance".to_vec();
         let key = sha256_hex(&bytes);
-        // What a crash between rename and fsync can leave: the key's file, cut short.
+        // A file under the key that does not hold the key's bytes (not written by a put).
         let dest = store.path_of(&key).unwrap();
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::write(&dest, &bytes[..5]).unwrap();
