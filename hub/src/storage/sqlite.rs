@@ -144,10 +144,11 @@ fn sync_wal(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (None, Ok(())),
         Err(e) => return (open, Err(e)),
     };
-    let (file, fresh) = match open {
-        Some((file, ino)) if ino == inode => (file, false),
-        _ => match File::open(wal) {
-            Ok(file) => (file, true),
+    let (file, inode, fresh) = match open {
+        Some((file, ino)) if ino == inode => (file, inode, false),
+        // The inode of what was opened, in case the file was replaced since the stat.
+        _ => match File::open(wal).and_then(|f| f.metadata().map(|m| (m.ino(), f))) {
+            Ok((ino, file)) => (file, ino, true),
             Err(e) => return (None, Err(e)),
         },
     };
