@@ -104,13 +104,22 @@ impl IngestSession {
     /// Stores one complete file, or says why not. Never fails the session.
     pub async fn ingest(&mut self, staged: StagedFile) -> Result<Accepted, Rejection> {
         let file_name = staged.file_name.clone();
+        let started = std::time::Instant::now();
         let meta = self.parse(&staged).await?;
+        let parsed = started.elapsed();
         let storage = |e: Error| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}"));
         if let Some(done) = self.already_stored(&meta, &staged).await? {
+            // Acknowledged because it was read: wait until what was read is durable.
+            self.hub
+                .store()
+                .wait_durable()
+                .await
+                .map_err(|e| storage(e.into()))?;
             // A duplicate still belongs to the session's cases, so the summary names its case.
             self.touched.entry(done.case_id).or_default();
             return Ok(done);
         }
+        let checked = started.elapsed();
         // Blob first, index second: an index row never points at a missing blob.
         let path = staged
             .path
@@ -120,9 +129,26 @@ impl IngestSession {
             let _ = std::fs::remove_file(&path);
             return Err(storage(e.into()));
         }
+        let blob = started.elapsed();
         let accepted = self
             .index(&meta, &file_name, &staged.sha256, staged.size)
             .await?;
+        if accepted.duplicate {
+            // Stored by a concurrent session and read here: wait until that is durable.
+            self.hub
+                .store()
+                .wait_durable()
+                .await
+                .map_err(|e| storage(e.into()))?;
+        }
+        tracing::trace!(
+            file = %file_name,
+            parse_us = parsed.as_micros(),
+            check_us = (checked - parsed).as_micros(),
+            blob_us = (blob - checked).as_micros(),
+            index_us = (started.elapsed() - blob).as_micros(),
+            "ingest timings"
+        );
         *self.touched.entry(accepted.case_id).or_default() += u32::from(!accepted.duplicate);
         Ok(accepted)
     }

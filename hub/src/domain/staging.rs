@@ -1,13 +1,21 @@
-//! Files while they arrive: written to the staging directory chunk by chunk (never held whole in
-//! memory), hashed on the way, fsynced, and only then handed to [`super::ingest`].
+//! Files while they arrive: written to the staging directory in chunks of at most [`BUFFER`] bytes
+//! (never held whole in memory), hashed on the way, and handed complete to [`super::ingest`]. A
+//! file smaller than [`BUFFER`] is created and written by one call on the blocking pool when it is
+//! complete; a larger one is written a chunk at a time as it arrives. A staged file is not fsynced
+//! here: the local blob store fsyncs it as it takes it (an S3 store need not), before anything
+//! points at it (see [`crate::storage::BlobStore::put_file`]).
 //!
 //! A file that is abandoned half-way (client gone, hub killed) is a temporary file nobody points at;
 //! it is deleted on drop, and whatever a crash leaves behind is swept at start-up.
 
 use std::path::{Path, PathBuf};
 
+use std::io::Write;
+
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+
+/// Bytes gathered in memory before they are written to the staging file.
+pub const BUFFER: usize = 1 << 20;
 
 /// Why a file was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +60,7 @@ impl Rejection {
     }
 }
 
-/// A complete, durable file in the staging directory, ready to ingest.
+/// A complete file in the staging directory, ready to ingest.
 #[derive(Debug)]
 pub struct StagedFile {
     /// Where it is. Deleted on drop unless ingest moved it into the blob store.
@@ -67,16 +75,32 @@ pub struct StagedFile {
 
 /// A file being received.
 pub struct StagingFile {
-    file: tokio::fs::File,
-    path: tempfile::TempPath,
+    dir: PathBuf,
+    /// The staging file, once something was written to it (`None` while its bytes fit in `pending`).
+    file: Option<(std::fs::File, tempfile::TempPath)>,
+    /// Bytes not written yet.
+    pending: Vec<u8>,
     hasher: Sha256,
     written: u64,
     max_bytes: u64,
     file_name: String,
 }
 
-/// Starts receiving a file named `file_name` into `dir`.
+/// Starts receiving a file named `file_name` into `dir` (created when the first bytes are written).
 pub async fn begin(dir: &Path, file_name: &str, max_bytes: u64) -> Result<StagingFile, Rejection> {
+    Ok(StagingFile {
+        dir: dir.to_owned(),
+        file: None,
+        pending: Vec::new(),
+        hasher: Sha256::new(),
+        written: 0,
+        max_bytes,
+        file_name: file_name.to_owned(),
+    })
+}
+
+/// Creates a staging file in `dir` (and `dir` if needed).
+fn create(dir: &Path, file_name: &str) -> Result<(std::fs::File, tempfile::TempPath), Rejection> {
     let storage = |e: std::io::Error| {
         Rejection::new(
             RejectReason::Storage,
@@ -86,20 +110,12 @@ pub async fn begin(dir: &Path, file_name: &str, max_bytes: u64) -> Result<Stagin
             ),
         )
     };
-    tokio::fs::create_dir_all(dir).await.map_err(storage)?;
+    std::fs::create_dir_all(dir).map_err(storage)?;
     let temp = tempfile::Builder::new()
         .prefix("upload-")
         .tempfile_in(dir)
         .map_err(storage)?;
-    let (std_file, path) = temp.into_parts();
-    Ok(StagingFile {
-        file: tokio::fs::File::from_std(std_file),
-        path,
-        hasher: Sha256::new(),
-        written: 0,
-        max_bytes,
-        file_name: file_name.to_owned(),
-    })
+    Ok(temp.into_parts())
 }
 
 impl StagingFile {
@@ -121,13 +137,46 @@ impl StagingFile {
             ));
         }
         self.hasher.update(chunk);
-        self.file
-            .write_all(chunk)
-            .await
-            .map_err(|e| self.storage_error(e))
+        self.pending.extend_from_slice(chunk);
+        if self.pending.len() >= BUFFER {
+            self.flush().await?;
+        }
+        Ok(())
     }
 
-    /// Completes the file: checks the sender's SHA-256 and size (when given) and makes it durable.
+    /// Writes the pending bytes (creating the file first if needed): one trip to the blocking pool.
+    async fn flush(&mut self) -> Result<(), Rejection> {
+        let (file, dir, name) = (self.file.take(), self.dir.clone(), self.file_name.clone());
+        let mut pending = std::mem::take(&mut self.pending);
+        let (file, pending) = tokio::task::spawn_blocking(move || {
+            let result = (|| {
+                let (mut file, path) = match file {
+                    Some(open) => open,
+                    None => create(&dir, &name)?,
+                };
+                let written = file.write_all(&pending);
+                // On failure the file is dropped here, and with it (TempPath) the staging file.
+                written.map_err(|e| {
+                    Rejection::new(
+                        RejectReason::Storage,
+                        format!("{name}: cannot write staging file: {e}"),
+                    )
+                })?;
+                Ok((file, path))
+            })();
+            pending.clear();
+            (result, pending)
+        })
+        .await
+        .map_err(|e| self.storage_error(std::io::Error::other(e)))?;
+        // Keep the buffer's allocation for the next chunk.
+        self.pending = pending;
+        self.file = Some(file?);
+        Ok(())
+    }
+
+    /// Completes the file: checks the sender's SHA-256 and size (when given) and writes what is
+    /// still buffered. Not fsynced: the blob store does that when it takes the file.
     pub async fn finish(
         mut self,
         expected_sha256: Option<&str>,
@@ -154,13 +203,12 @@ impl StagingFile {
                 ),
             ));
         }
-        self.file.flush().await.map_err(|e| self.storage_error(e))?;
-        self.file
-            .sync_all()
-            .await
-            .map_err(|e| self.storage_error(e))?;
+        self.flush().await?;
+        let Some((_, path)) = self.file else {
+            return Err(self.storage_error(std::io::Error::other("no staging file")));
+        };
         Ok(StagedFile {
-            path: self.path,
+            path,
             file_name: self.file_name,
             size: self.written,
             sha256,
@@ -226,7 +274,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_file_larger_than_the_buffer_arrives_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..(BUFFER * 2 + 12_345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut f = begin(dir.path(), "big.dcm", u64::MAX).await.unwrap();
+        for chunk in bytes.chunks(100_000) {
+            f.write(chunk).await.unwrap();
+        }
+        // More than a buffer arrived: the staging file exists before the end.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let staged = f.finish(None, Some(bytes.len() as u64)).await.unwrap();
+        assert_eq!(std::fs::read(&staged.path).unwrap(), bytes);
+        assert_eq!(staged.sha256, crate::storage::blob::sha256_hex(&bytes));
+    }
+
+    #[tokio::test]
     async fn abandoned_files_disappear() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = begin(dir.path(), "big.dcm", u64::MAX).await.unwrap();
+        f.write(&vec![7u8; BUFFER + 1]).await.unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        drop(f);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
         let dir = tempfile::tempdir().unwrap();
         let mut f = begin(dir.path(), "a.dcm", 100).await.unwrap();
         f.write(b"partial").await.unwrap();

@@ -12,8 +12,8 @@ use super::sql::StorageError;
 /// Where blobs live.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
-    /// Moves a complete local file (already fsynced by the caller) into the store under `sha256`,
-    /// its lower-case hex SHA-256. Durable when this returns. The file is gone afterwards.
+    /// Moves a complete local file (not necessarily fsynced) into the store under `sha256`, its
+    /// lower-case hex SHA-256. Durable when this returns. The file is gone afterwards.
     async fn put_file(&self, file: &Path, sha256: &str) -> Result<(), StorageError>;
 
     /// Stores bytes; returns their key. Durable when this returns.
@@ -59,10 +59,23 @@ pub struct LocalBlobStore {
 }
 
 impl LocalBlobStore {
-    /// Opens (creating if needed) a store rooted at `root`.
+    /// Opens (creating if needed) a store rooted at `root`, with its 256 first-level fan-out
+    /// directories made durable up front, so that a put never has to fsync the root.
     pub fn open(root: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(root)
             .map_err(|e| StorageError::Blob(format!("cannot create {}: {e}", root.display())))?;
+        let mut created = false;
+        for i in 0..=255u8 {
+            let dir = root.join(format!("{i:02x}"));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => created = true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err("cannot create", &dir, e)),
+            }
+        }
+        if created {
+            fsync_dir(root)?;
+        }
         Ok(LocalBlobStore {
             root: root.to_owned(),
         })
@@ -85,25 +98,78 @@ fn fsync_dir(dir: &Path) -> Result<(), StorageError> {
         .map_err(|e| io_err("cannot fsync directory", dir, e))
 }
 
-/// Renames `file` to `dest` (same file system), creating the fan-out directories, durably.
-fn install(file: &Path, dest: &Path) -> Result<(), StorageError> {
-    let dir = dest.parent().expect("blob paths have a parent");
-    std::fs::create_dir_all(dir).map_err(|e| io_err("cannot create", dir, e))?;
-    if dest.exists() {
-        // Same key, same bytes: already stored.
-        let _ = std::fs::remove_file(file);
-        return Ok(());
+/// Creates `dir` and any missing parents; returns the parents whose entries changed (the parent
+/// of each directory created), deepest first, to be fsynced.
+fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, StorageError> {
+    let mut missing = Vec::new();
+    let mut at = dir;
+    while !at.is_dir() {
+        missing.push(at);
+        match at.parent() {
+            Some(p) => at = p,
+            None => break,
+        }
     }
-    std::fs::rename(file, dest).map_err(|e| io_err("cannot move blob to", dest, e))?;
-    fsync_dir(dir)
+    let mut changed = Vec::with_capacity(missing.len());
+    for d in missing.iter().rev() {
+        match std::fs::create_dir(d) {
+            // AlreadyExists: created by a concurrent put, which may not have fsynced the parent
+            // yet; so fsync it here too.
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_err("cannot create", d, e)),
+        }
+        if let Some(parent) = d.parent() {
+            changed.push(parent.to_owned());
+        }
+    }
+    changed.reverse();
+    Ok(changed)
+}
+
+/// SHA-256 of a file's contents, or `None` if it cannot be read.
+fn file_sha256(path: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).ok()?;
+    Some(hex::encode(hasher.finalize()))
+}
+
+/// Moves `file` (complete, not necessarily fsynced) to `dest` (same file system, named by the
+/// content's SHA-256 `key`), creating the fan-out directories, durably: the file is fsynced before
+/// the rename (so a file under its key is always complete, even after a crash), then its directory
+/// and the parent of every directory created for it.
+///
+/// Each fsync costs about one device cache flush (measured: about the same whether or not the
+/// journal has anything left to commit), so there are no more than these: one for the data, one
+/// for the entry, one per new fan-out directory (the first-level ones exist from `open`).
+fn install(file: &Path, dest: &Path, key: &str) -> Result<(), StorageError> {
+    let dir = dest.parent().expect("blob paths have a parent");
+    let created = create_dirs(dir)?;
+    // Checked, not trusted: a file under its key written by something else than this function
+    // (a copied store, a tool) is replaced unless its contents match.
+    if dest.exists() && file_sha256(dest).as_deref() == Some(key) {
+        // Same key, same bytes: already stored (or being stored by a concurrent put, which
+        // fsynced it before its rename and fsyncs the directory before it returns; doing so here
+        // too keeps this put's promise on its own).
+        let _ = std::fs::remove_file(file);
+    } else {
+        std::fs::File::open(file)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_err("cannot fsync", file, e))?;
+        std::fs::rename(file, dest).map_err(|e| io_err("cannot move blob to", dest, e))?;
+    }
+    fsync_dir(dir)?;
+    created.iter().try_for_each(|d| fsync_dir(d))
 }
 
 #[async_trait]
 impl BlobStore for LocalBlobStore {
     async fn put_file(&self, file: &Path, sha256: &str) -> Result<(), StorageError> {
         let dest = self.path_of(sha256)?;
-        let file = file.to_owned();
-        tokio::task::spawn_blocking(move || install(&file, &dest))
+        let (file, key) = (file.to_owned(), sha256.to_owned());
+        tokio::task::spawn_blocking(move || install(&file, &dest, &key))
             .await
             .map_err(|e| StorageError::Blob(e.to_string()))?
     }
@@ -111,20 +177,18 @@ impl BlobStore for LocalBlobStore {
     async fn put_bytes(&self, bytes: Vec<u8>) -> Result<String, StorageError> {
         let key = sha256_hex(&bytes);
         let dest = self.path_of(&key)?;
-        let root = self.root.clone();
+        let (root, k) = (self.root.clone(), key.clone());
         tokio::task::spawn_blocking(move || {
-            if dest.exists() {
-                return Ok(());
-            }
             let mut tmp = tempfile::NamedTempFile::new_in(&root)
                 .map_err(|e| io_err("cannot create temp file in", &root, e))?;
             std::io::Write::write_all(&mut tmp, &bytes)
                 .map_err(|e| io_err("cannot write", tmp.path(), e))?;
-            tmp.as_file()
-                .sync_all()
-                .map_err(|e| io_err("cannot fsync", tmp.path(), e))?;
             let (_, path) = tmp.keep().map_err(|e| StorageError::Blob(e.to_string()))?;
-            install(&path, &dest)
+            let installed = install(&path, &dest, &k);
+            if installed.is_err() {
+                let _ = std::fs::remove_file(&path);
+            }
+            installed
         })
         .await
         .map_err(|e| StorageError::Blob(e.to_string()))??;
@@ -175,5 +239,46 @@ impl BlobStore for LocalBlobStore {
     async fn exists(&self, key: &str) -> Result<bool, StorageError> {
         let path = self.path_of(key)?;
         Ok(tokio::fs::try_exists(&path).await.unwrap_or(false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_truncated_leftover_under_a_key_is_replaced_and_a_complete_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(&dir.path().join("blobs")).unwrap();
+        let bytes = b"the complete contents of an instance".to_vec();
+        let key = sha256_hex(&bytes);
+        // A file under the key that does not hold the key's bytes (not written by a put).
+        let dest = store.path_of(&key).unwrap();
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(&dest, &bytes[..5]).unwrap();
+
+        let staged = dir.path().join("staged");
+        std::fs::write(&staged, &bytes).unwrap();
+        store.put_file(&staged, &key).await.unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), bytes);
+        assert!(!staged.exists(), "the staged file was moved");
+
+        // The same bytes again: kept as they are, the new copy removed.
+        let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&dest).unwrap());
+        std::fs::write(&staged, &bytes).unwrap();
+        store.put_file(&staged, &key).await.unwrap();
+        assert!(!staged.exists());
+        let after = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&dest).unwrap());
+        assert_eq!(inode, after, "a complete blob is not replaced");
+        assert_eq!(store.put_bytes(bytes.clone()).await.unwrap(), key);
+        assert_eq!(std::fs::read(&dest).unwrap(), bytes);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("blobs"))
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_file())
+                .count(),
+            0,
+            "no temporary file is left in the store's root"
+        );
     }
 }

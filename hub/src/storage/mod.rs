@@ -55,6 +55,11 @@ impl Store {
         self.db.begin(TxMode::Read).await
     }
 
+    /// Waits until every commit so far is durable (see [`SqlBackend::wait_durable`]).
+    pub async fn wait_durable(&self) -> Result<(), StorageError> {
+        self.db.wait_durable().await
+    }
+
     /// Starts a write transaction.
     pub async fn write(&self) -> Result<Box<dyn SqlTx>, StorageError> {
         self.db.begin(TxMode::Write).await

@@ -205,6 +205,14 @@ pub trait SqlBackend: Send + Sync + 'static {
 
     /// Starts a transaction. Dropping it without [`SqlTx::commit`] rolls it back.
     async fn begin(&self, mode: TxMode) -> Result<Box<dyn SqlTx>, StorageError>;
+
+    /// Waits until everything committed so far is durable. A commit is durable when it returns,
+    /// but a reader may see another transaction's commit a moment before that commit is durable
+    /// (SQLite's group commit, see [`super::sqlite`]); whoever acknowledges something because
+    /// they *read* it calls this first.
+    async fn wait_durable(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 /// An open transaction.

@@ -341,10 +341,15 @@ impl Association {
 
     /// Makes a staged data set durable and indexes it through the ingest session.
     async fn store(&mut self, file: StagingFile) -> (u16, String) {
+        let started = std::time::Instant::now();
         let staged = match file.finish(None, None).await {
             Ok(staged) => staged,
             Err(r) => return (message::store_status(r.reason), r.message),
         };
+        tracing::trace!(
+            stage_us = started.elapsed().as_micros(),
+            "C-STORE data set staged"
+        );
         let Some(session) = self.session.as_mut() else {
             let r = Rejection::new(RejectReason::Storage, "the ingest session is closed");
             return (message::store_status(r.reason), r.message);
