@@ -206,7 +206,13 @@ impl IngestSession {
         );
         let sop_uid = format!("{study_uid}.1.1");
         match self.stored_record(&sop_uid, &header_name).await {
-            Ok(Some(dup)) => return answer_all(Ok(dup)),
+            Ok(Some(dup)) => {
+                // Acknowledged because it was read: wait until what was read is durable.
+                let durable = self.hub.store().wait_durable().await.map_err(|e| {
+                    Rejection::new(RejectReason::Storage, format!("{header_name}: {e}"))
+                });
+                return answer_all(durable.map(|()| dup));
+            }
             Ok(None) => {}
             Err(r) => return answer_all(Err(r)),
         }
