@@ -4,6 +4,8 @@
 //! opened by reading a few kilobytes; the attributes themselves are parsed by dicom-object over
 //! the header bytes this walk delimits (see `attrs`).
 
+use std::ops::Range;
+
 use super::bytes::ByteSource;
 
 /// How the data set is encoded (after any deflate).
@@ -339,10 +341,31 @@ pub(crate) fn sniff(src: &dyn ByteSource, at: u64, declared: Encoding) -> Encodi
 
 /// Walks the top-level data set from `start`; returns the Pixel Data header, or `None` when the
 /// data set ends (or passes the Pixel Data tag) without one.
+#[cfg(test)]
 pub(crate) fn find_pixel_data(
     src: &dyn ByteSource,
     start: u64,
     enc: Encoding,
+) -> Result<Option<PixelElement>> {
+    find_pixel_data_keeping(src, start, enc, &mut Vec::new())
+}
+
+/// Whether decoding and rendering read a top-level element: groups 0008 (SOP Instance UID,
+/// Modality, character set), 0028 (Image Pixel, LUTs, windows), 5200 (functional groups), and
+/// the Extended Offset Table.
+pub(crate) fn is_needed(tag: (u16, u16)) -> bool {
+    matches!(tag.0, 0x0008 | 0x0028 | 0x5200) || tag == (0x7FE0, 0x0001)
+}
+
+/// [`find_pixel_data`] that also collects the byte ranges of the top-level elements before Pixel
+/// Data that [`is_needed`] keeps (adjacent ones merged), so that only those reach the attribute
+/// parser: private and unrelated elements (a malformed UN sequence, say) can then neither fail
+/// the object nor make the parser allocate what their lengths claim.
+pub(crate) fn find_pixel_data_keeping(
+    src: &dyn ByteSource,
+    start: u64,
+    enc: Encoding,
+    keep: &mut Vec<Range<u64>>,
 ) -> Result<Option<PixelElement>> {
     let mut c = Cursor::new(src, start);
     while !c.at_end() {
@@ -367,6 +390,12 @@ pub(crate) fn find_pixel_data(
             )));
         }
         c.skip_value(&h, enc, 0)?;
+        if is_needed(h.tag) {
+            match keep.last_mut() {
+                Some(last) if last.end == header_start => last.end = c.pos,
+                _ => keep.push(header_start..c.pos),
+            }
+        }
     }
     Ok(None)
 }
