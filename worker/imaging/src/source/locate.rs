@@ -73,8 +73,18 @@ const MAX_DEPTH: u32 = 32;
 const WINDOW: usize = 64 * 1024;
 
 /// VRs whose explicit header has two reserved bytes and a 32-bit length.
+#[cfg(test)]
 const LONG_VRS: [&[u8; 2]; 13] = [
     b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV",
+];
+
+/// VRs whose explicit header has a 16-bit length. Any other VR, including one the standard does
+/// not define, has the long form: DCMTK and dicom-object read unknown VRs that way, and the walk
+/// must see the same element boundaries as the attribute parser (otherwise a bogus VR lets
+/// the parser take 4 bytes of value as a length of gigabytes; found by fuzzing).
+const SHORT_VRS: [&[u8; 2]; 21] = [
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"PN",
+    b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
 ];
 
 /// A read cursor with a read-ahead window, so that walking costs one read per 64 KiB rather than
@@ -180,7 +190,7 @@ impl<'a> Cursor<'a> {
                 tag.0, tag.1, self.pos
             )));
         }
-        if LONG_VRS.contains(&&vr) {
+        if !SHORT_VRS.contains(&&vr) {
             let b = self.peek(12)?;
             let len = Self::u32(&b[8..12], be);
             self.pos += 12;
@@ -350,11 +360,15 @@ pub(crate) fn find_pixel_data(
     find_pixel_data_keeping(src, start, enc, &mut Vec::new())
 }
 
-/// Whether decoding and rendering read a top-level element: groups 0008 (SOP Instance UID,
-/// Modality, character set), 0028 (Image Pixel, LUTs, windows), 5200 (functional groups), and
-/// the Extended Offset Table.
+/// Whether decoding and rendering read a top-level element: Specific Character Set, SOP Class
+/// and Instance UIDs, Modality, group 0028 (Image Pixel, LUTs, windows), group 5200 (functional
+/// groups), and the Extended Offset Table.
 pub(crate) fn is_needed(tag: (u16, u16)) -> bool {
-    matches!(tag.0, 0x0008 | 0x0028 | 0x5200) || tag == (0x7FE0, 0x0001)
+    matches!(tag.0, 0x0028 | 0x5200)
+        || matches!(
+            tag,
+            (0x0008, 0x0005 | 0x0016 | 0x0018 | 0x0060) | (0x7FE0, 0x0001)
+        )
 }
 
 /// [`find_pixel_data`] that also collects the byte ranges of the top-level elements before Pixel
