@@ -43,10 +43,17 @@ fn malformed_headers_neither_fail_the_image_for_nothing_nor_cost_memory() {
     let err = Image::from_bytes(Arc::from(data), Path::new("bogus-vr.dcm"))
         .expect_err("an element longer than the file");
     assert!(err.to_string().contains("past the end"), "{err}");
+    // A defined-length VOI LUT Sequence whose LUT Data claims 0xF0000000 bytes: the malformed
+    // sequence is left out and the image opens with its default window.
+    let data = regression("decode_file-nested-length.dcm");
+    let img = Image::from_bytes(Arc::from(data), Path::new("nested-length.dcm"))
+        .expect("the malformed sequence is left out");
+    assert!(img.attrs().voi_luts.is_empty());
+    assert_eq!(img.decode_frame(0).unwrap().samples.to_i64_vec().len(), 64);
     if let (Some(before), Some(after)) = (before, peak_rss_kb()) {
         assert!(
             after.saturating_sub(before) < 64 * 1024,
-            "opening two files of under 1 kB raised peak memory by {} kB",
+            "opening three files of under 1 kB raised peak memory by {} kB",
             after - before
         );
     }

@@ -404,7 +404,14 @@ pub(crate) fn find_pixel_data_keeping(
             )));
         }
         c.skip_value(&h, enc, 0)?;
-        if is_needed(h.tag) {
+        if is_needed(h.tag)
+            && parses_cleanly(
+                &c.src
+                    .read_vec(header_start, (c.pos - header_start) as usize)
+                    .map_err(|e| WalkError(e.to_string()))?,
+                enc,
+            )
+        {
             match keep.last_mut() {
                 Some(last) if last.end == header_start => last.end = c.pos,
                 _ => keep.push(header_start..c.pos),
@@ -412,6 +419,135 @@ pub(crate) fn find_pixel_data_keeping(
         }
     }
     Ok(None)
+}
+
+/// Whether `b` (whole top-level elements) has a structure that dicom-object reads the way this
+/// walk does, so that handing it over cannot make that parser allocate what a misread length
+/// claims: every element, at every nesting level, fits inside its item or sequence (defined-length
+/// sequences are entered too; the walk proper skips them), undefined lengths appear only on
+/// sequences and items, and there is no undefined-length UN (Implicit VR inside Explicit VR,
+/// which dicom-object 0.10 misreads). An element that fails is left out of the attributes; it is
+/// not fatal, since the walk itself found the object well formed. Found by fuzzing.
+pub(crate) fn parses_cleanly(b: &[u8], enc: Encoding) -> bool {
+    Strict { b, enc }.elements(0, b.len(), 0, false).is_some()
+}
+
+struct Strict<'a> {
+    b: &'a [u8],
+    enc: Encoding,
+}
+
+impl Strict<'_> {
+    /// (tag, VR, length, header size) of the element at `pos`, inside `end`.
+    fn header(&self, pos: usize, end: usize) -> Option<((u16, u16), Option<[u8; 2]>, u32, usize)> {
+        let h = self.b.get(pos..end.min(pos.checked_add(12)?))?;
+        let be = self.enc.big_endian;
+        let u16_at = |i: usize| -> Option<u16> {
+            let a = [*h.get(i)?, *h.get(i + 1)?];
+            Some(if be {
+                u16::from_be_bytes(a)
+            } else {
+                u16::from_le_bytes(a)
+            })
+        };
+        let u32_at = |i: usize| -> Option<u32> {
+            let a = [*h.get(i)?, *h.get(i + 1)?, *h.get(i + 2)?, *h.get(i + 3)?];
+            Some(if be {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            })
+        };
+        let tag = (u16_at(0)?, u16_at(2)?);
+        if tag.0 == 0xFFFE || !self.enc.explicit {
+            return Some((tag, None, u32_at(4)?, 8));
+        }
+        let vr = [*h.get(4)?, *h.get(5)?];
+        if !vr.iter().all(u8::is_ascii_uppercase) {
+            return None;
+        }
+        if SHORT_VRS.contains(&&vr) {
+            Some((tag, Some(vr), u32::from(u16_at(6)?), 8))
+        } else {
+            Some((tag, Some(vr), u32_at(8)?, 12))
+        }
+    }
+
+    fn is_sequence(&self, tag: (u16, u16), vr: Option<[u8; 2]>) -> bool {
+        use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+        match vr {
+            Some(vr) => &vr == b"SQ",
+            None => dicom_dictionary_std::StandardDataDictionary
+                .by_tag(dicom_core::Tag(tag.0, tag.1))
+                .is_some_and(|e| e.vr() == VirtualVr::Exact(dicom_core::VR::SQ)),
+        }
+    }
+
+    /// Elements from `pos` to `end` (or to an item delimiter when `in_undefined_item`); returns
+    /// the position after them.
+    fn elements(
+        &self,
+        mut pos: usize,
+        end: usize,
+        depth: u32,
+        in_undefined_item: bool,
+    ) -> Option<usize> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        while pos < end {
+            let (tag, vr, len, hlen) = self.header(pos, end)?;
+            pos += hlen;
+            if tag == ITEM_DELIM && in_undefined_item && len == 0 {
+                return Some(pos);
+            }
+            if tag.0 == 0xFFFE {
+                return None;
+            }
+            if len == UNDEFINED {
+                if vr == Some(*b"UN") || !self.is_sequence(tag, vr) && vr.is_some() {
+                    return None;
+                }
+                pos = self.items(pos, end, depth + 1, None)?;
+            } else {
+                let value_end = pos.checked_add(len as usize).filter(|&e| e <= end)?;
+                if self.is_sequence(tag, vr) {
+                    self.items(pos, value_end, depth + 1, Some(value_end))?;
+                }
+                pos = value_end;
+            }
+        }
+        (!in_undefined_item).then_some(pos)
+    }
+
+    /// Items of a sequence: up to `defined_end`, or to the sequence delimiter.
+    fn items(
+        &self,
+        mut pos: usize,
+        end: usize,
+        depth: u32,
+        defined_end: Option<usize>,
+    ) -> Option<usize> {
+        loop {
+            if defined_end == Some(pos) {
+                return Some(pos);
+            }
+            let (tag, _, len, hlen) = self.header(pos, end)?;
+            pos += hlen;
+            match tag {
+                SEQ_DELIM if defined_end.is_none() && len == 0 => return Some(pos),
+                ITEM if len == UNDEFINED => pos = self.elements(pos, end, depth, true)?,
+                ITEM => {
+                    let item_end = pos.checked_add(len as usize).filter(|&e| e <= end)?;
+                    if self.elements(pos, item_end, depth, false)? != item_end {
+                        return None;
+                    }
+                    pos = item_end;
+                }
+                _ => return None,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
