@@ -438,8 +438,8 @@ struct Strict<'a> {
 }
 
 impl Strict<'_> {
-    /// (tag, VR, length, header size) of the element at `pos`, inside `end`.
-    fn header(&self, pos: usize, end: usize) -> Option<((u16, u16), Option<[u8; 2]>, u32, usize)> {
+    /// The header of the element at `pos` (inside `end`) and its size in bytes.
+    fn header(&self, pos: usize, end: usize) -> Option<(Header, usize)> {
         let h = self.b.get(pos..end.min(pos.checked_add(12)?))?;
         let be = self.enc.big_endian;
         let u16_at = |i: usize| -> Option<u16> {
@@ -460,16 +460,33 @@ impl Strict<'_> {
         };
         let tag = (u16_at(0)?, u16_at(2)?);
         if tag.0 == 0xFFFE || !self.enc.explicit {
-            return Some((tag, None, u32_at(4)?, 8));
+            let len = u32_at(4)?;
+            return Some((Header { tag, vr: None, len }, 8));
         }
         let vr = [*h.get(4)?, *h.get(5)?];
         if !vr.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
         if SHORT_VRS.contains(&&vr) {
-            Some((tag, Some(vr), u32::from(u16_at(6)?), 8))
+            let len = u32::from(u16_at(6)?);
+            Some((
+                Header {
+                    tag,
+                    vr: Some(vr),
+                    len,
+                },
+                8,
+            ))
         } else {
-            Some((tag, Some(vr), u32_at(8)?, 12))
+            let len = u32_at(8)?;
+            Some((
+                Header {
+                    tag,
+                    vr: Some(vr),
+                    len,
+                },
+                12,
+            ))
         }
     }
 
@@ -496,7 +513,7 @@ impl Strict<'_> {
             return None;
         }
         while pos < end {
-            let (tag, vr, len, hlen) = self.header(pos, end)?;
+            let (Header { tag, vr, len }, hlen) = self.header(pos, end)?;
             pos += hlen;
             if tag == ITEM_DELIM && in_undefined_item && len == 0 {
                 return Some(pos);
@@ -532,7 +549,7 @@ impl Strict<'_> {
             if defined_end == Some(pos) {
                 return Some(pos);
             }
-            let (tag, _, len, hlen) = self.header(pos, end)?;
+            let (Header { tag, len, .. }, hlen) = self.header(pos, end)?;
             pos += hlen;
             match tag {
                 SEQ_DELIM if defined_end.is_none() && len == 0 => return Some(pos),
