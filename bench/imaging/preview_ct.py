@@ -11,8 +11,9 @@ Then times, interleaved round-robin and best of --repeat:
   worker's image-series job does (worker_imaging::process_instances on a rayon pool: decode,
   modality LUT, dataset window, 512 px preview PNG and 128 px thumbnail PNG per instance, then
   worker_imaging::series_strip), writing every PNG;
-- DCMTK, sequentially: `dcm2pnm --write-png +Wi 1 FILE OUT.png` for each file, one process
-  each (dcm2pnm takes one file); and the same with `xargs -P $(nproc)`.
+- DCMTK, sequentially: `dcm2pnm --write-png +Wi 1 FILE OUT.png` for each file in one bash
+  loop, one process each (dcm2pnm takes one file); and the same split into $(nproc) batches run
+  by `xargs -P $(nproc)` (one bash loop per batch).
 DCMTK writes one 512x512 PNG per file and no thumbnail or strip, so it does less work than ours.
 
     python3 bench/imaging/preview_ct.py [--slices 300] [--repeat 3]
@@ -89,14 +90,12 @@ def main():
     files = sorted(str(p) for p in series_dir.iterdir())
     cores = os.cpu_count() or 1
     out = WORK / "out"
-    dcmtk_loop = (
-        f'for f in {series_dir}/*.dcm; do dcm2pnm --write-png +Wi 1 "$f" '
-        f'{out}/dcmtk/$(basename "$f" .dcm).png || exit 1; done'
-    )
-    dcmtk_xargs = (
-        f"ls {series_dir}/*.dcm | xargs -P {cores} -I{{}} sh -c "
-        f"'dcm2pnm --write-png +Wi 1 \"$1\" {out}/dcmtk/$(basename \"$1\" .dcm).png' _ {{}}"
-    )
+    # No subshell per file: the name comes from parameter expansion, and the parallel run gives
+    # each of `cores` shells one batch, so DCMTK pays only its own process per file.
+    each = "for f; do b=${f##*/}; dcm2pnm --write-png +Wi 1 \"$f\" " + f"{out}/dcmtk/" + "${b%.dcm}.png || exit 1; done"
+    dcmtk_loop = f"set -- {series_dir}/*.dcm; {each}"
+    batch = -(-len(files) // cores)
+    dcmtk_xargs = f"ls {series_dir}/*.dcm | xargs -P {cores} -n {batch} bash -c '{each}' _"
     cases = [
         ("ours, 1 thread", [str(TOOL), "series", str(out / "ours"), str(series_dir), "--threads", "1"], False),
         (f"ours, {cores} threads", [str(TOOL), "series", str(out / "ours"), str(series_dir), "--threads", str(cores)], False),
