@@ -30,6 +30,9 @@ pub mod codec;
 pub(crate) mod color;
 pub mod error;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod parallel;
 pub mod render;
 pub mod source;

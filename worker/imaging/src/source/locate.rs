@@ -4,6 +4,8 @@
 //! opened by reading a few kilobytes; the attributes themselves are parsed by dicom-object over
 //! the header bytes this walk delimits (see `attrs`).
 
+use std::ops::Range;
+
 use super::bytes::ByteSource;
 
 /// How the data set is encoded (after any deflate).
@@ -71,8 +73,18 @@ const MAX_DEPTH: u32 = 32;
 const WINDOW: usize = 64 * 1024;
 
 /// VRs whose explicit header has two reserved bytes and a 32-bit length.
+#[cfg(test)]
 const LONG_VRS: [&[u8; 2]; 13] = [
     b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV",
+];
+
+/// VRs whose explicit header has a 16-bit length. Any other VR, including one the standard does
+/// not define, has the long form: DCMTK and dicom-object read unknown VRs that way, and the walk
+/// must see the same element boundaries as the attribute parser (otherwise a bogus VR lets
+/// the parser take 4 bytes of value as a length of gigabytes; found by fuzzing).
+const SHORT_VRS: [&[u8; 2]; 21] = [
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"PN",
+    b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
 ];
 
 /// A read cursor with a read-ahead window, so that walking costs one read per 64 KiB rather than
@@ -178,7 +190,7 @@ impl<'a> Cursor<'a> {
                 tag.0, tag.1, self.pos
             )));
         }
-        if LONG_VRS.contains(&&vr) {
+        if !SHORT_VRS.contains(&&vr) {
             let b = self.peek(12)?;
             let len = Self::u32(&b[8..12], be);
             self.pos += 12;
@@ -339,10 +351,35 @@ pub(crate) fn sniff(src: &dyn ByteSource, at: u64, declared: Encoding) -> Encodi
 
 /// Walks the top-level data set from `start`; returns the Pixel Data header, or `None` when the
 /// data set ends (or passes the Pixel Data tag) without one.
+#[cfg(test)]
 pub(crate) fn find_pixel_data(
     src: &dyn ByteSource,
     start: u64,
     enc: Encoding,
+) -> Result<Option<PixelElement>> {
+    find_pixel_data_keeping(src, start, enc, &mut Vec::new())
+}
+
+/// Whether decoding and rendering read a top-level element: Specific Character Set, SOP Class
+/// and Instance UIDs, Modality, group 0028 (Image Pixel, LUTs, windows), group 5200 (functional
+/// groups), and the Extended Offset Table.
+pub(crate) fn is_needed(tag: (u16, u16)) -> bool {
+    matches!(tag.0, 0x0028 | 0x5200)
+        || matches!(
+            tag,
+            (0x0008, 0x0005 | 0x0016 | 0x0018 | 0x0060) | (0x7FE0, 0x0001)
+        )
+}
+
+/// [`find_pixel_data`] that also collects the byte ranges of the top-level elements before Pixel
+/// Data that [`is_needed`] keeps (adjacent ones merged), so that only those reach the attribute
+/// parser: private and unrelated elements (a malformed UN sequence, say) can then neither fail
+/// the object nor make the parser allocate what their lengths claim.
+pub(crate) fn find_pixel_data_keeping(
+    src: &dyn ByteSource,
+    start: u64,
+    enc: Encoding,
+    keep: &mut Vec<Range<u64>>,
 ) -> Result<Option<PixelElement>> {
     let mut c = Cursor::new(src, start);
     while !c.at_end() {
@@ -367,8 +404,167 @@ pub(crate) fn find_pixel_data(
             )));
         }
         c.skip_value(&h, enc, 0)?;
+        if is_needed(h.tag)
+            && parses_cleanly(
+                &c.src
+                    .read_vec(header_start, (c.pos - header_start) as usize)
+                    .map_err(|e| WalkError(e.to_string()))?,
+                enc,
+            )
+        {
+            match keep.last_mut() {
+                Some(last) if last.end == header_start => last.end = c.pos,
+                _ => keep.push(header_start..c.pos),
+            }
+        }
     }
     Ok(None)
+}
+
+/// Whether `b` (whole top-level elements) has a structure that dicom-object reads the way this
+/// walk does, so that handing it over cannot make that parser allocate what a misread length
+/// claims: every element, at every nesting level, fits inside its item or sequence (defined-length
+/// sequences are entered too; the walk proper skips them), undefined lengths appear only on
+/// sequences and items, and there is no undefined-length UN (Implicit VR inside Explicit VR,
+/// which dicom-object 0.10 misreads). An element that fails is left out of the attributes; it is
+/// not fatal, since the walk itself found the object well formed. Found by fuzzing.
+pub(crate) fn parses_cleanly(b: &[u8], enc: Encoding) -> bool {
+    Strict { b, enc }.elements(0, b.len(), 0, false).is_some()
+}
+
+struct Strict<'a> {
+    b: &'a [u8],
+    enc: Encoding,
+}
+
+impl Strict<'_> {
+    /// The header of the element at `pos` (inside `end`) and its size in bytes.
+    fn header(&self, pos: usize, end: usize) -> Option<(Header, usize)> {
+        let h = self.b.get(pos..end.min(pos.checked_add(12)?))?;
+        let be = self.enc.big_endian;
+        let u16_at = |i: usize| -> Option<u16> {
+            let a = [*h.get(i)?, *h.get(i + 1)?];
+            Some(if be {
+                u16::from_be_bytes(a)
+            } else {
+                u16::from_le_bytes(a)
+            })
+        };
+        let u32_at = |i: usize| -> Option<u32> {
+            let a = [*h.get(i)?, *h.get(i + 1)?, *h.get(i + 2)?, *h.get(i + 3)?];
+            Some(if be {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            })
+        };
+        let tag = (u16_at(0)?, u16_at(2)?);
+        if tag.0 == 0xFFFE || !self.enc.explicit {
+            let len = u32_at(4)?;
+            return Some((Header { tag, vr: None, len }, 8));
+        }
+        let vr = [*h.get(4)?, *h.get(5)?];
+        if !vr.iter().all(u8::is_ascii_uppercase) {
+            return None;
+        }
+        if SHORT_VRS.contains(&&vr) {
+            let len = u32::from(u16_at(6)?);
+            Some((
+                Header {
+                    tag,
+                    vr: Some(vr),
+                    len,
+                },
+                8,
+            ))
+        } else {
+            let len = u32_at(8)?;
+            Some((
+                Header {
+                    tag,
+                    vr: Some(vr),
+                    len,
+                },
+                12,
+            ))
+        }
+    }
+
+    fn is_sequence(&self, tag: (u16, u16), vr: Option<[u8; 2]>) -> bool {
+        use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+        match vr {
+            Some(vr) => &vr == b"SQ",
+            None => dicom_dictionary_std::StandardDataDictionary
+                .by_tag(dicom_core::Tag(tag.0, tag.1))
+                .is_some_and(|e| e.vr() == VirtualVr::Exact(dicom_core::VR::SQ)),
+        }
+    }
+
+    /// Elements from `pos` to `end` (or to an item delimiter when `in_undefined_item`); returns
+    /// the position after them.
+    fn elements(
+        &self,
+        mut pos: usize,
+        end: usize,
+        depth: u32,
+        in_undefined_item: bool,
+    ) -> Option<usize> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        while pos < end {
+            let (Header { tag, vr, len }, hlen) = self.header(pos, end)?;
+            pos += hlen;
+            if tag == ITEM_DELIM && in_undefined_item && len == 0 {
+                return Some(pos);
+            }
+            if tag.0 == 0xFFFE {
+                return None;
+            }
+            if len == UNDEFINED {
+                if vr == Some(*b"UN") || !self.is_sequence(tag, vr) && vr.is_some() {
+                    return None;
+                }
+                pos = self.items(pos, end, depth + 1, None)?;
+            } else {
+                let value_end = pos.checked_add(len as usize).filter(|&e| e <= end)?;
+                if self.is_sequence(tag, vr) {
+                    self.items(pos, value_end, depth + 1, Some(value_end))?;
+                }
+                pos = value_end;
+            }
+        }
+        (!in_undefined_item).then_some(pos)
+    }
+
+    /// Items of a sequence: up to `defined_end`, or to the sequence delimiter.
+    fn items(
+        &self,
+        mut pos: usize,
+        end: usize,
+        depth: u32,
+        defined_end: Option<usize>,
+    ) -> Option<usize> {
+        loop {
+            if defined_end == Some(pos) {
+                return Some(pos);
+            }
+            let (Header { tag, len, .. }, hlen) = self.header(pos, end)?;
+            pos += hlen;
+            match tag {
+                SEQ_DELIM if defined_end.is_none() && len == 0 => return Some(pos),
+                ITEM if len == UNDEFINED => pos = self.elements(pos, end, depth, true)?,
+                ITEM => {
+                    let item_end = pos.checked_add(len as usize).filter(|&e| e <= end)?;
+                    if self.elements(pos, item_end, depth, false)? != item_end {
+                        return None;
+                    }
+                    pos = item_end;
+                }
+                _ => return None,
+            }
+        }
+    }
 }
 
 #[cfg(test)]

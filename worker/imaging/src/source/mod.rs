@@ -121,9 +121,10 @@ impl Image {
             (src, meta.dataset_start)
         };
         let enc = locate::sniff(&*src, start, syntax.dataset);
-        let pixel = locate::find_pixel_data(&*src, start, enc).map_err(|e| parse(&id, e.0))?;
-        let header_end = pixel.map_or(src.len(), |p| p.header_start);
-        let obj = parse_header(&*src, start, header_end, enc).map_err(|e| parse(&id, e))?;
+        let mut needed = Vec::new();
+        let pixel = locate::find_pixel_data_keeping(&*src, start, enc, &mut needed)
+            .map_err(|e| parse(&id, e.0))?;
+        let obj = parse_header(&*src, &needed, enc).map_err(|e| parse(&id, e))?;
         if let Some(sop) = attrs::sop_instance_uid(&obj) {
             id.sop_instance_uid = Some(sop);
         }
@@ -278,19 +279,25 @@ fn inflate(src: &dyn ByteSource, start: u64) -> Result<Arc<dyn ByteSource>, Stri
     Ok(Arc::new(MemBytes(Arc::from(out))))
 }
 
+/// Parses the top-level elements at `ranges` (what the header walk kept; see
+/// `locate::is_needed`) with dicom-object.
 fn parse_header(
     src: &dyn ByteSource,
-    start: u64,
-    end: u64,
+    ranges: &[Range<u64>],
     enc: Encoding,
 ) -> Result<InMemDicomObject, String> {
-    let len = end.saturating_sub(start);
+    let len: u64 = ranges.iter().map(|r| r.end - r.start).sum();
     if len > MAX_IN_MEMORY {
         return Err(format!("{len} bytes of attributes before Pixel Data"));
     }
-    let header = src
-        .read_vec(start, len as usize)
-        .map_err(|e| e.to_string())?;
+    let mut header = vec![0u8; len as usize];
+    let mut at = 0usize;
+    for r in ranges {
+        let n = (r.end - r.start) as usize;
+        src.read_at(r.start, &mut header[at..at + n])
+            .map_err(|e| e.to_string())?;
+        at += n;
+    }
     let ts = match (enc.explicit, enc.big_endian) {
         (false, _) => entries::IMPLICIT_VR_LITTLE_ENDIAN.erased(),
         (true, false) => entries::EXPLICIT_VR_LITTLE_ENDIAN.erased(),
