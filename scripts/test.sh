@@ -20,3 +20,5 @@ cargo build --workspace --bins --locked
 
 echo "==> running tests"
 cargo test --workspace --locked -- --test-threads="${TEST_THREADS:-2}"
+# The raw-codestream fuzz regressions need the decoder entry points behind the `fuzzing` feature.
+cargo test --locked -p worker-imaging --features fuzzing --test fuzz_regressions

@@ -128,7 +128,8 @@ fn codestream(data: &[u8]) -> Result<&[u8], CodecError> {
         return Ok(data);
     }
     let mut at = 0usize;
-    while at + 8 <= data.len() {
+    // `at` may saturate on a box claiming an absurd length: compare without overflowing.
+    while data.len().checked_sub(at).is_some_and(|rest| rest >= 8) {
         let len = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as usize;
         let kind = &data[at + 4..at + 8];
         let (header, len) = match len {
@@ -160,6 +161,16 @@ fn codestream(data: &[u8]) -> Result<&[u8], CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_box_of_absurd_length_ends_the_search() {
+        // A box with the 64-bit length form claiming 2^64 - 1 bytes, then nothing (found by
+        // fuzzing: the box walk overflowed).
+        let mut jp2 = vec![0, 0, 0, 1, b'j', b'P', b' ', b' '];
+        jp2.extend_from_slice(&u64::MAX.to_be_bytes());
+        jp2.extend_from_slice(&[0, 0, 0, 0, b'x', b'x', b'x', b'x']);
+        assert!(codestream(&jp2).is_err());
+    }
 
     #[test]
     fn cod_mct_flag_is_read_from_the_main_header() {
