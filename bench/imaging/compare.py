@@ -4,7 +4,9 @@
 Takes the 1955x1841 16-bit radiograph RG1_UNCR.dcm from the corpus, encodes it once with DCMTK/GDCM
 into every compressed transfer syntax (so every codec decodes the same pixels), then decodes each
 file R times with each tool, round-robin (ours, DCMTK, GDCM, ours, ...), one process per decode for
-every tool so start-up costs are alike. Reports decoded MB/s (pixels out, 1 MB = 1e6 bytes) from the
+every tool so start-up costs are alike. Every process (ours and the peers) is pinned to the first
+`--threads` CPUs, so "1 thread" means one core for everybody: GDCM otherwise decodes JPEG 2000 with
+OpenJPEG's thread pool on every core. Reports decoded MB/s (pixels out, 1 MB = 1e6 bytes) from the
 median wall time, and our ratio to the fastest peer.
 
     python3 bench/imaging/compare.py [--repeat 7] [--threads 1] [--codec NAME ...]
@@ -41,9 +43,17 @@ CODECS = [
 ]
 
 
+CPUS = None  # the CPUs every timed process may use; set from --threads
+
+
+def pin():
+    if CPUS is not None:
+        os.sched_setaffinity(0, CPUS)
+
+
 def run(cmd):
     t = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=pin)
     dt = time.perf_counter() - t
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))}: {p.stderr.decode(errors='replace')[:300]}")
@@ -66,7 +76,11 @@ def main():
     if not src.exists():
         sys.exit(f"{src} not found: set REMOTEDX_CORPUS")
     OUT.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
+    global CPUS
+    available = sorted(os.sched_getaffinity(0))
+    if args.threads > len(available):
+        sys.exit(f"--threads {args.threads}: only {len(available)} CPUs available")
+    CPUS = set(available[: args.threads])
     os.environ["RAYON_NUM_THREADS"] = str(args.threads)
     rows = []
     for name, make, dcmtk in CODECS:
@@ -90,8 +104,8 @@ def main():
         mbs = {k: decoded / 1e6 / statistics.median(v) for k, v in times.items()}
         best_peer = max((v, k) for k, v in mbs.items() if k != "ours")
         rows.append((name, f.stat().st_size, mbs, best_peer))
-    print(f"# decode, RG1 1955x1841 16-bit, {args.threads} thread(s), median of {args.repeat}, "
-          f"one process per decode, MB/s of decoded pixels")
+    print(f"# decode, RG1 1955x1841 16-bit, every tool pinned to {args.threads} CPU(s), median of "
+          f"{args.repeat}, one process per decode, MB/s of decoded pixels")
     print("| codec | file bytes | ours | DCMTK | GDCM | ours / fastest peer |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, size, mbs, (bv, bk) in rows:
