@@ -7,7 +7,7 @@
 //! filters and YCbCr is converted with IJG's fixed-point tables, so that results match the
 //! references within ±1.
 
-use super::huffman::{BitReader, FAST_BITS, FULL, Table};
+use super::huffman::{BitReader, FAST_BITS, FULL, Table, dht_tables};
 use crate::codec::CodecError;
 
 /// Natural (row-major) index of the k-th coefficient in zig-zag order.
@@ -144,29 +144,16 @@ fn read_dqt(mut b: &[u8], t: &mut Tables) -> Result<(), CodecError> {
     Ok(())
 }
 
-fn read_dht(mut b: &[u8], t: &mut Tables) -> Result<(), CodecError> {
-    while let Some(&tc_th) = b.first() {
-        let (tc, th) = (tc_th >> 4, usize::from(tc_th & 0x0F));
-        let counts: [u8; 16] = b
-            .get(1..17)
-            .and_then(|c| c.try_into().ok())
-            .ok_or_else(|| corrupt("JPEG: short DHT"))?;
-        let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
-        let vals = b
-            .get(17..17 + n)
-            .ok_or_else(|| corrupt("JPEG: short DHT"))?;
-        if th > 3 || tc > 1 {
-            return Err(corrupt(format!("JPEG: bad DHT class {tc}, table {th}")));
-        }
-        let table = Table::new(&counts, vals)?;
+fn read_dht(b: &[u8], t: &mut Tables) -> Result<(), CodecError> {
+    dht_tables(b, "JPEG", |tc, th, counts, values| {
+        let table = Table::new(counts, values)?;
         if tc == 0 {
             t.dc[th] = Some(table);
         } else {
             t.ac[th] = Some(table);
         }
-        b = &b[17 + n..];
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Reads the frame header; `data_len` bounds what the data can hold (every 8x8 block takes at

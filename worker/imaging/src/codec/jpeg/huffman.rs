@@ -31,6 +31,13 @@ pub(crate) struct Table {
     /// run/size (RRRRSSSS, F.1.2.2; a DC category is a run of 0): `FULL | bits taken |
     /// run << 8 | coefficient << 16`. 0 otherwise, and for the size-0 codes (EOB, ZRL).
     pub(crate) full: Box<[u32; 1 << FAST_BITS]>,
+    /// The codes longer than FAST_BITS.
+    canonical: Canonical,
+}
+
+/// The canonical code of a DHT table (C.2): what the bit-by-bit walk (F.2.2.3) needs. Each
+/// decoder builds its own lookahead table beside it.
+pub(crate) struct Canonical {
     /// Largest code of each length (-1 when none), and where its values start.
     maxcode: [i32; 17],
     valptr: [i32; 17],
@@ -38,12 +45,16 @@ pub(crate) struct Table {
     values: Vec<u8>,
 }
 
-impl Table {
-    /// Builds the table from the code-length counts and the values (C.2, F.2.2.3).
-    pub(crate) fn new(counts: &[u8; 16], values: &[u8]) -> Result<Self, CodecError> {
-        let mut t = Self {
-            fast: Box::new([0; 1 << FAST_BITS]),
-            full: Box::new([0; 1 << FAST_BITS]),
+impl Canonical {
+    /// Builds the code from the code-length counts and the values, calling `each(length, code,
+    /// value)` for every code in order. `what` names the decoder in errors.
+    pub(crate) fn new(
+        counts: &[u8; 16],
+        values: &[u8],
+        what: &str,
+        mut each: impl FnMut(u32, u32, u8),
+    ) -> Result<Self, CodecError> {
+        let mut t = Canonical {
             maxcode: [-1; 17],
             valptr: [0; 17],
             mincode: [0; 17],
@@ -56,29 +67,14 @@ impl Table {
             t.mincode[len as usize] = code as i32;
             for _ in 0..n {
                 if code >= 1 << len {
-                    return Err(CodecError::corrupt(
-                        "JPEG: Huffman table is over-subscribed",
-                    ));
+                    return Err(CodecError::corrupt(format!(
+                        "{what}: Huffman table is over-subscribed"
+                    )));
                 }
-                if len <= FAST_BITS {
-                    let v = values[k];
-                    let (run, size) = (u32::from(v >> 4), u32::from(v & 0x0F));
-                    let pad = FAST_BITS - len;
-                    let first = (code << pad) as usize;
-                    let span = first..first + (1 << pad);
-                    for (i, (f, e)) in t.fast[span.clone()]
-                        .iter_mut()
-                        .zip(&mut t.full[span])
-                        .enumerate()
-                    {
-                        *f = (len as u16) << 8 | u16::from(v);
-                        if size > 0 && len + size <= FAST_BITS {
-                            let bits = (i >> (pad - size)) as i32 & ((1 << size) - 1);
-                            let c = extend(bits, size);
-                            *e = FULL | (len + size) | run << 8 | u32::from(c as i16 as u16) << 16;
-                        }
-                    }
-                }
+                let v = *values.get(k).ok_or_else(|| {
+                    CodecError::corrupt(format!("{what}: Huffman table has too few values"))
+                })?;
+                each(len, code, v);
                 code += 1;
                 k += 1;
             }
@@ -88,6 +84,84 @@ impl Table {
             code <<= 1;
         }
         Ok(t)
+    }
+
+    /// Reads the next code bit by bit and returns its value; `what` names the decoder in errors.
+    #[inline(never)]
+    pub(crate) fn walk(&self, r: &mut BitReader<'_>, what: &str) -> Result<u8, CodecError> {
+        r.ensure();
+        for len in 1..=16u32 {
+            let code = r.peek(len) as i32;
+            if code <= self.maxcode[len as usize] {
+                r.consume(len);
+                let i = self.valptr[len as usize] + code - self.mincode[len as usize];
+                return self.values.get(i as usize).copied().ok_or_else(|| {
+                    CodecError::corrupt(format!("{what}: Huffman code past its table"))
+                });
+            }
+        }
+        Err(CodecError::corrupt(format!("{what}: bad Huffman code")))
+    }
+}
+
+/// Each table of a DHT segment's body (B.2.4.2) as (class, identifier, code-length counts,
+/// values); `what` names the decoder in errors.
+pub(crate) fn dht_tables(
+    mut b: &[u8],
+    what: &str,
+    mut each: impl FnMut(u8, usize, &[u8; 16], &[u8]) -> Result<(), CodecError>,
+) -> Result<(), CodecError> {
+    let short = || CodecError::corrupt(format!("{what}: short DHT segment"));
+    while let Some(&tc_th) = b.first() {
+        let (tc, th) = (tc_th >> 4, usize::from(tc_th & 0x0F));
+        let counts: [u8; 16] = b
+            .get(1..17)
+            .and_then(|c| c.try_into().ok())
+            .ok_or_else(short)?;
+        let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        let values = b.get(17..17 + n).ok_or_else(short)?;
+        if th > 3 || tc > 1 {
+            return Err(CodecError::corrupt(format!(
+                "{what}: bad DHT class {tc}, table {th}"
+            )));
+        }
+        each(tc, th, &counts, values)?;
+        b = &b[17 + n..];
+    }
+    Ok(())
+}
+
+impl Table {
+    /// Builds the table from the code-length counts and the values (C.2, F.2.2.3).
+    pub(crate) fn new(counts: &[u8; 16], values: &[u8]) -> Result<Self, CodecError> {
+        let mut fast = Box::new([0u16; 1 << FAST_BITS]);
+        let mut full = Box::new([0u32; 1 << FAST_BITS]);
+        let canonical = Canonical::new(counts, values, "JPEG", |len, code, v| {
+            if len > FAST_BITS {
+                return;
+            }
+            let (run, size) = (u32::from(v >> 4), u32::from(v & 0x0F));
+            let pad = FAST_BITS - len;
+            let first = (code << pad) as usize;
+            let span = first..first + (1 << pad);
+            for (i, (f, e)) in fast[span.clone()]
+                .iter_mut()
+                .zip(&mut full[span])
+                .enumerate()
+            {
+                *f = (len as u16) << 8 | u16::from(v);
+                if size > 0 && len + size <= FAST_BITS {
+                    let bits = (i >> (pad - size)) as i32 & ((1 << size) - 1);
+                    let c = extend(bits, size);
+                    *e = FULL | (len + size) | run << 8 | u32::from(c as i16 as u16) << 16;
+                }
+            }
+        })?;
+        Ok(Table {
+            fast,
+            full,
+            canonical,
+        })
     }
 
     /// Decodes one value.
@@ -105,20 +179,7 @@ impl Table {
     /// The canonical walk (F.2.2.3) for codes longer than FAST_BITS.
     #[inline(never)]
     pub(crate) fn decode_long(&self, r: &mut BitReader<'_>) -> Result<u8, CodecError> {
-        r.ensure();
-        for len in 1..=16u32 {
-            let code = r.peek(len) as i32;
-            if code <= self.maxcode[len as usize] {
-                r.consume(len);
-                let i = self.valptr[len as usize] + code - self.mincode[len as usize];
-                return self
-                    .values
-                    .get(i as usize)
-                    .copied()
-                    .ok_or_else(|| CodecError::corrupt("JPEG: Huffman code past its table"));
-            }
-        }
-        Err(CodecError::corrupt("JPEG: bad Huffman code"))
+        self.canonical.walk(r, "JPEG")
     }
 }
 

@@ -15,7 +15,7 @@
 //! Samples are reconstructed modulo 2^16 (H.1.2.1); corrupt or truncated data gives
 //! `CodecError::Corrupt` naming what is wrong, never a panic.
 
-use super::huffman::{BitReader, extend};
+use super::huffman::{BitReader, Canonical, dht_tables, extend};
 use crate::codec::CodecError;
 
 /// Bits of lookahead in the Huffman table.
@@ -42,58 +42,36 @@ struct Lut {
     /// By the next LOOK bits: 0 (walk the code), `FULL | bits | diff << 16`, or
     /// `code length | SSSS << 6` when the code fits but its extra bits do not.
     fast: Box<[u32; 1 << LOOK]>,
-    maxcode: [i32; 17],
-    valptr: [i32; 17],
-    mincode: [i32; 17],
-    values: Vec<u8>,
+    /// The codes longer than LOOK.
+    canonical: Canonical,
 }
 
 impl Lut {
     fn new(counts: &[u8; 16], values: &[u8]) -> Result<Self, CodecError> {
-        let mut t = Self {
-            fast: Box::new([0; 1 << LOOK]),
-            maxcode: [-1; 17],
-            valptr: [0; 17],
-            mincode: [0; 17],
-            values: values.to_vec(),
-        };
-        let (mut code, mut k) = (0u32, 0usize);
-        for len in 1..=16u32 {
-            let n = usize::from(counts[len as usize - 1]);
-            t.valptr[len as usize] = k as i32;
-            t.mincode[len as usize] = code as i32;
-            for _ in 0..n {
-                if code >= 1 << len {
-                    return Err(corrupt("JPEG lossless: Huffman table is over-subscribed"));
-                }
-                let ssss = u32::from(values[k]);
-                if len <= LOOK && ssss <= 16 {
-                    let pad = LOOK - len;
-                    let first = (code << pad) as usize;
-                    let extra = if ssss == 16 { 0 } else { ssss };
-                    for (i, e) in t.fast[first..first + (1 << pad)].iter_mut().enumerate() {
-                        *e = if len + extra <= LOOK {
-                            let diff = match ssss {
-                                0 => 0,
-                                16 => 32768,
-                                s => extend((i >> (pad - s)) as i32 & ((1 << s) - 1), s),
-                            };
-                            // 32768 is stored as -32768: the same modulo 2^16.
-                            FULL | (len + extra) | (u32::from(diff as i16 as u16) << 16)
-                        } else {
-                            len | ssss << 6
-                        };
-                    }
-                }
-                code += 1;
-                k += 1;
+        let mut fast = Box::new([0u32; 1 << LOOK]);
+        let canonical = Canonical::new(counts, values, "JPEG lossless", |len, code, v| {
+            let ssss = u32::from(v);
+            if len > LOOK || ssss > 16 {
+                return;
             }
-            if n > 0 {
-                t.maxcode[len as usize] = code as i32 - 1;
+            let pad = LOOK - len;
+            let first = (code << pad) as usize;
+            let extra = if ssss == 16 { 0 } else { ssss };
+            for (i, e) in fast[first..first + (1 << pad)].iter_mut().enumerate() {
+                *e = if len + extra <= LOOK {
+                    let diff = match ssss {
+                        0 => 0,
+                        16 => 32768,
+                        s => extend((i >> (pad - s)) as i32 & ((1 << s) - 1), s),
+                    };
+                    // 32768 is stored as -32768: the same modulo 2^16.
+                    FULL | (len + extra) | (u32::from(diff as i16 as u16) << 16)
+                } else {
+                    len | ssss << 6
+                };
             }
-            code <<= 1;
-        }
-        Ok(t)
+        })?;
+        Ok(Lut { fast, canonical })
     }
 }
 
@@ -116,18 +94,7 @@ fn diff_long(r: &mut BitReader<'_>, t: &Lut, e: u32) -> Result<i32, CodecError> 
         r.consume(e & 31);
         (e >> 6) & 31
     } else {
-        let mut found = None;
-        for len in 1..=16u32 {
-            let code = r.peek(len) as i32;
-            if code <= t.maxcode[len as usize] {
-                let i = (t.valptr[len as usize] + code - t.mincode[len as usize]) as usize;
-                r.consume(len);
-                found = t.values.get(i).copied();
-                break;
-            }
-        }
-        let s = found.ok_or_else(|| corrupt("JPEG lossless: bad Huffman code"))?;
-        u32::from(s)
+        u32::from(t.canonical.walk(r, "JPEG lossless")?)
     };
     match ssss {
         0 => Ok(0),
@@ -305,29 +272,14 @@ pub(crate) fn decode(data: &[u8]) -> Result<Lossless, CodecError> {
     })
 }
 
-fn read_dht(mut b: &[u8], luts: &mut [Option<Lut>; 4]) -> Result<(), CodecError> {
-    while let Some(&tc_th) = b.first() {
-        let (tc, th) = (tc_th >> 4, usize::from(tc_th & 0x0F));
-        let counts: [u8; 16] = b
-            .get(1..17)
-            .and_then(|c| c.try_into().ok())
-            .ok_or_else(|| corrupt("JPEG lossless: short DHT segment"))?;
-        let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
-        let vals = b
-            .get(17..17 + n)
-            .ok_or_else(|| corrupt("JPEG lossless: short DHT segment"))?;
-        if th > 3 || tc > 1 {
-            return Err(corrupt(format!(
-                "JPEG lossless: bad DHT class {tc}, table {th}"
-            )));
-        }
+fn read_dht(b: &[u8], luts: &mut [Option<Lut>; 4]) -> Result<(), CodecError> {
+    dht_tables(b, "JPEG lossless", |tc, th, counts, values| {
         // Lossless scans use DC-class tables only (H.2.1); an AC one is never selected.
         if tc == 0 {
-            luts[th] = Some(Lut::new(&counts, vals)?);
+            luts[th] = Some(Lut::new(counts, values)?);
         }
-        b = &b[17 + n..];
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Reads the frame header; `data_len` bounds what the data can hold (every sample takes at
