@@ -2,30 +2,57 @@
 //! DICOM 12-lead), the hub's worker measures it, and the specialist sees our measurements beside
 //! the device's and writes the 12-lead page.
 
+use std::path::{Path, PathBuf};
+
 use e2e::*;
 use serde_json::Value;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_uploaded_ecg_arrives_measured_with_its_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let empty = tempfile::tempdir().unwrap();
-    let hub = HubProcess::start_with(
-        dir.path(),
+/// The demo region (users, institutions) without its sample studies, in `dir`.
+fn demo_hub_without_samples(dir: &Path) -> HubProcess {
+    let empty = dir.join("no-samples");
+    std::fs::create_dir_all(&empty).unwrap();
+    HubProcess::start_with(
+        dir,
         &[],
-        &["--demo", "--demo-data", empty.path().to_str().unwrap()],
-    );
-    let ecg = corpus().join("ecg/dicom/mortara-eli250_pydicom/waveform_ecg.dcm");
-    let up = cli(&hub, "demo-clinic-a", &["upload", ecg.to_str().unwrap()]);
-    let case = ok(&up)["summary"]["cases"][0]["case_id"].as_i64().unwrap();
+        &["--demo", "--demo-data", empty.to_str().unwrap()],
+    )
+}
 
+/// The specialist's view of `case` once the worker has made it ready (up to a minute).
+fn shown_when_ready(hub: &HubProcess, case: i64) -> Value {
     let mut detail = Value::Null;
-    for _ in 0..150 {
-        detail = ok(&cli(&hub, "demo-specialist", &["show", &case.to_string()])).clone();
+    for _ in 0..300 {
+        detail = ok(&cli(hub, "demo-specialist", &["show", &case.to_string()])).clone();
         if detail["case"]["state"] == "ready" {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+    detail
+}
+
+/// The 12-lead page with extension `ext` that `show --out out` wrote.
+fn written_page(out: &Path, written: &[String], ext: &str) -> PathBuf {
+    let page = written
+        .iter()
+        .find(|f| f.ends_with(&format!(".{ext}")))
+        .unwrap_or_else(|| panic!("no 12-lead .{ext} page written: {written:?}"));
+    if Path::new(page).is_absolute() {
+        PathBuf::from(page)
+    } else {
+        out.join(page)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_ecg_arrives_measured_with_its_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = demo_hub_without_samples(dir.path());
+    let ecg = corpus().join("ecg/dicom/mortara-eli250_pydicom/waveform_ecg.dcm");
+    let up = cli(&hub, "demo-clinic-a", &["upload", ecg.to_str().unwrap()]);
+    let case = ok(&up)["summary"]["cases"][0]["case_id"].as_i64().unwrap();
+
+    let detail = shown_when_ready(&hub, case);
     assert_eq!(detail["case"]["state"], "ready", "{detail}");
     assert_eq!(detail["case"]["kind"], "ecg", "{detail}");
     let value = |name: &str, source: &str| {
@@ -64,24 +91,8 @@ async fn an_uploaded_ecg_arrives_measured_with_its_page() {
         .iter()
         .filter_map(|f| f.as_str().map(str::to_owned))
         .collect();
-    let svg = written
-        .iter()
-        .find(|f| f.ends_with(".svg"))
-        .unwrap_or_else(|| panic!("no 12-lead page written: {written:?}"));
-    let path = if std::path::Path::new(svg).is_absolute() {
-        std::path::PathBuf::from(svg)
-    } else {
-        out.join(svg)
-    };
-    let png = written
-        .iter()
-        .find(|f| f.ends_with(".png"))
-        .unwrap_or_else(|| panic!("no 12-lead PNG page written: {written:?}"));
-    let png = if std::path::Path::new(png).is_absolute() {
-        std::path::PathBuf::from(png)
-    } else {
-        out.join(png)
-    };
+    let path = written_page(&out, &written, "svg");
+    let png = written_page(&out, &written, "png");
     let bytes = std::fs::read(&png).unwrap();
     assert!(bytes.starts_with(b"\x89PNG"), "{}", png.display());
     let page = std::fs::read_to_string(&path).unwrap();
@@ -99,12 +110,7 @@ async fn an_uploaded_ecg_arrives_measured_with_its_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wfdb_record_uploads_as_its_files() {
     let dir = tempfile::tempdir().unwrap();
-    let empty = tempfile::tempdir().unwrap();
-    let hub = HubProcess::start_with(
-        dir.path(),
-        &[],
-        &["--demo", "--demo-data", empty.path().to_str().unwrap()],
-    );
+    let hub = demo_hub_without_samples(dir.path());
     let header = corpus().join("ecg/wfdb/ptbdb/s0010_re.hea");
     let header = header.to_str().unwrap();
     let files = |json: &Value| -> Vec<Value> { json["files"].as_array().unwrap().clone() };
@@ -189,14 +195,7 @@ async fn a_wfdb_record_uploads_as_its_files() {
         "{f}"
     );
 
-    let mut detail = Value::Null;
-    for _ in 0..300 {
-        detail = ok(&cli(&hub, "demo-specialist", &["show", &case.to_string()])).clone();
-        if detail["case"]["state"] == "ready" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let detail = shown_when_ready(&hub, case);
     assert_eq!(detail["case"]["state"], "ready", "{detail}");
     assert_eq!(detail["case"]["kind"], "ecg", "{detail}");
     let hr = detail["measurements"]
