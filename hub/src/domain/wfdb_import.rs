@@ -31,15 +31,33 @@ const MAX_HEADER_BYTES: u64 = 1 << 20;
 /// Parts of WFDB records received by one session and not yet complete.
 #[derive(Default)]
 pub struct PendingParts {
-    /// Headers waiting for signal files, with what they say.
-    headers: Vec<(StagedFile, Header)>,
+    /// Headers waiting for signal files.
+    headers: Vec<PendingHeader>,
     /// Non-DICOM files no header has claimed yet, by upload name.
     others: BTreeMap<String, StagedFile>,
+}
+
+/// A received header, read once.
+struct PendingHeader {
+    staged: StagedFile,
+    text: String,
+    parsed: Header,
+}
+
+impl PendingHeader {
+    /// The upload names of the signal files it names, in header order.
+    fn wanted(&self) -> Vec<String> {
+        wfdb::signal_files(&self.parsed)
+            .iter()
+            .map(|f| sibling(&self.staged.file_name, f))
+            .collect()
+    }
 }
 
 /// A record whose parts are all here.
 struct Complete {
     header: StagedFile,
+    text: String,
     signals: Vec<StagedFile>,
 }
 
@@ -67,26 +85,26 @@ impl PendingParts {
     /// Whether a waiting header names the file called `name` in the upload.
     fn claims(&self, name: &str) -> bool {
         let name = normalise(name);
-        self.headers.iter().any(|(h, parsed)| {
-            wfdb::signal_files(parsed)
-                .iter()
-                .any(|f| sibling(&h.file_name, f) == name)
-        })
+        self.headers.iter().any(|h| h.wanted().contains(&name))
     }
 
     /// Takes the first record whose header and signal files are all here.
     fn take_complete(&mut self) -> Option<Complete> {
-        let i = self.headers.iter().position(|(h, parsed)| {
-            wfdb::signal_files(parsed)
-                .iter()
-                .all(|f| self.others.contains_key(&sibling(&h.file_name, f)))
-        })?;
-        let (header, parsed) = self.headers.remove(i);
-        let signals = wfdb::signal_files(&parsed)
+        let i = self
+            .headers
             .iter()
-            .filter_map(|f| self.others.remove(&sibling(&header.file_name, f)))
+            .position(|h| h.wanted().iter().all(|f| self.others.contains_key(f)))?;
+        let h = self.headers.remove(i);
+        let signals = h
+            .wanted()
+            .iter()
+            .filter_map(|f| self.others.remove(f))
             .collect();
-        Some(Complete { header, signals })
+        Some(Complete {
+            header: h.staged,
+            text: h.text,
+            signals,
+        })
     }
 }
 
@@ -106,7 +124,11 @@ impl IngestSession {
         }
         if is_header_name(&name) {
             match read_header(&staged).await {
-                Ok(parsed) => self.pending_wfdb.headers.push((staged, parsed)),
+                Ok((text, parsed)) => self.pending_wfdb.headers.push(PendingHeader {
+                    staged,
+                    text,
+                    parsed,
+                }),
                 Err(r) => return vec![(name, Err(r))],
             }
         } else if self.pending_wfdb.claims(&name) {
@@ -131,14 +153,12 @@ impl IngestSession {
 
     /// Answers what is still waiting when the upload ends: the parts of records whose signal
     /// files did not all come are refused.
-    pub async fn settle_pending(&mut self) -> Vec<Outcome> {
+    pub fn settle_pending(&mut self) -> Vec<Outcome> {
         let mut due = Vec::new();
         let mut others = std::mem::take(&mut self.pending_wfdb.others);
-        for (h, parsed) in std::mem::take(&mut self.pending_wfdb.headers) {
-            let wanted: Vec<String> = wfdb::signal_files(&parsed)
-                .iter()
-                .map(|f| sibling(&h.file_name, f))
-                .collect();
+        for pending in std::mem::take(&mut self.pending_wfdb.headers) {
+            let wanted = pending.wanted();
+            let (h, parsed) = (&pending.staged, &pending.parsed);
             let missing: Vec<&str> = wanted
                 .iter()
                 .filter(|f| !others.contains_key(*f))
@@ -308,7 +328,8 @@ fn record_uid(patient_id: &str, institution: &str, record: &Complete) -> String 
     )
 }
 
-async fn read_header(staged: &StagedFile) -> Result<Header, Rejection> {
+/// The header's text and what it says.
+async fn read_header(staged: &StagedFile) -> Result<(String, Header), Rejection> {
     let name = staged.file_name.clone();
     let malformed = |why: String| Rejection::new(RejectReason::Malformed, why);
     if staged.size > MAX_HEADER_BYTES {
@@ -325,7 +346,9 @@ async fn read_header(staged: &StagedFile) -> Result<Header, Rejection> {
             "{name}: not a DICOM file, and not a WFDB header either (not text: {e})"
         ))
     })?;
-    wfdb::parse_header(&text, Path::new(&name)).map_err(|e| malformed(e.to_string()))
+    let parsed =
+        wfdb::parse_header(&text, Path::new(&name)).map_err(|e| malformed(e.to_string()))?;
+    Ok((text, parsed))
 }
 
 /// Reads the parts and writes the record as a DICOM ECG object. Without a base date in the
@@ -340,14 +363,12 @@ fn encode_record(
     let header_name = &record.header.file_name;
     let malformed =
         |e: worker_ecg::EcgError| Rejection::new(RejectReason::Malformed, e.to_string());
-    let text = std::fs::read_to_string(&record.header.path)
-        .map_err(|e| Rejection::new(RejectReason::Storage, format!("{header_name}: {e}")))?;
     let by_name: BTreeMap<String, &StagedFile> = record
         .signals
         .iter()
         .map(|s| (normalise(&s.file_name), s))
         .collect();
-    let parsed = wfdb::record_from_parts(&text, Path::new(header_name), |file| {
+    let parsed = wfdb::record_from_parts(&record.text, Path::new(header_name), |file| {
         let staged = by_name.get(&sibling(header_name, file)).ok_or_else(|| {
             worker_ecg::EcgError::Unusable(format!("{header_name}: {file} is missing"))
         })?;

@@ -163,7 +163,7 @@ impl Receiver {
         let Some(mut session) = self.session.take() else {
             return;
         };
-        for (name, outcome) in session.settle_pending().await {
+        for (name, outcome) in session.settle_pending() {
             self.answer(name, outcome).await;
         }
         let reply = match session.finish().await {
