@@ -6,7 +6,7 @@
 //! Unsupported error: mapping tables (LSE 2/3), oversize dimensions (LSE 4) and the HP colour
 //! transforms.
 
-use super::{CodecError, Geometry, RawFrame};
+use super::{CodecError, Geometry, RawFrame, segment_body};
 use crate::frame::SampleBuf;
 
 const J: [u32; 32] = [
@@ -598,15 +598,8 @@ pub(crate) fn decode(g: &Geometry, data: &[u8]) -> Result<RawFrame, CodecError> 
         if marker == 0xD9 {
             break;
         }
-        let len = data
-            .get(at + 2..at + 4)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-            .ok_or_else(|| corrupt("JPEG-LS: truncated marker segment"))?;
-        let body = data
-            .get(at + 4..at + 2 + len)
-            .filter(|_| len >= 2)
-            .ok_or_else(|| corrupt(format!("JPEG-LS: marker {marker:#04X} runs past the data")))?;
-        at += 2 + len;
+        let body = segment_body(data, at, marker, "JPEG-LS")?;
+        at += 4 + body.len();
         match marker {
             0xF7 => {
                 let f = read_sof(body, g)?;

@@ -226,6 +226,28 @@ impl CodecError {
     }
 }
 
+/// The body of the JPEG-family marker segment whose marker (0xFF, `marker`) is at `at`: the bytes
+/// after its two-byte length, which counts itself (T.81 B.1.1.4, T.87 C.1). `what` names the codec
+/// in errors.
+pub(crate) fn segment_body<'a>(
+    data: &'a [u8],
+    at: usize,
+    marker: u8,
+    what: &str,
+) -> Result<&'a [u8], CodecError> {
+    let len = data
+        .get(at + 2..at + 4)
+        .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        .ok_or_else(|| CodecError::corrupt(format!("{what}: truncated marker segment")))?;
+    data.get(at + 4..at + 2 + len)
+        .filter(|_| len >= 2)
+        .ok_or_else(|| {
+            CodecError::corrupt(format!(
+                "{what}: marker {marker:#04X} at byte {at} runs past the data"
+            ))
+        })
+}
+
 /// A codec's output.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawFrame {

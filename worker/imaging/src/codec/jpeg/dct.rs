@@ -8,7 +8,7 @@
 //! references within ±1.
 
 use super::huffman::{BitReader, FAST_BITS, FULL, Table, dht_tables};
-use crate::codec::CodecError;
+use crate::codec::{CodecError, segment_body};
 
 /// Natural (row-major) index of the k-th coefficient in zig-zag order.
 const ZIGZAG: [usize; 64] = [
@@ -79,15 +79,8 @@ pub(crate) fn decode(data: &[u8]) -> Result<Planes, CodecError> {
         if marker == 0xD9 {
             break;
         }
-        let len = data
-            .get(at + 2..at + 4)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-            .ok_or_else(|| corrupt("JPEG: truncated marker segment"))?;
-        let body = data
-            .get(at + 4..at + 2 + len)
-            .filter(|_| len >= 2)
-            .ok_or_else(|| corrupt(format!("JPEG: marker {marker:#04X} runs past the data")))?;
-        at += 2 + len;
+        let body = segment_body(data, at, marker, "JPEG")?;
+        at += 4 + body.len();
         match marker {
             0xDB => read_dqt(body, &mut t)?,
             0xC4 => read_dht(body, &mut t)?,

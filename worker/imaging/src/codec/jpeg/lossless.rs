@@ -16,7 +16,7 @@
 //! `CodecError::Corrupt` naming what is wrong, never a panic.
 
 use super::huffman::{BitReader, Canonical, dht_tables, extend};
-use crate::codec::CodecError;
+use crate::codec::{CodecError, segment_body};
 
 /// Bits of lookahead in the Huffman table.
 const LOOK: u32 = 12;
@@ -206,19 +206,8 @@ pub(crate) fn decode(data: &[u8]) -> Result<Lossless, CodecError> {
         if marker == 0xD9 {
             break;
         }
-        let len = data
-            .get(at + 2..at + 4)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-            .ok_or_else(|| corrupt("JPEG lossless: truncated marker segment"))?;
-        let body = data
-            .get(at + 4..at + 2 + len)
-            .filter(|_| len >= 2)
-            .ok_or_else(|| {
-                corrupt(format!(
-                    "JPEG lossless: marker {marker:#04X} at byte {at} runs past the data"
-                ))
-            })?;
-        at += 2 + len;
+        let body = segment_body(data, at, marker, "JPEG lossless")?;
+        at += 4 + body.len();
         match marker {
             0xC4 => read_dht(body, &mut luts)?,
             0xDD => {
