@@ -156,3 +156,62 @@ async fn the_index_never_holds_the_raw_patient_identifier_or_name() {
     // Authorised viewers still see the name, read from the stored instance.
     assert_eq!(t.hub.patient_name(&detail).await, name);
 }
+
+/// The structure check reads headers only, so it must still find a file cut anywhere: inside an
+/// encapsulated fragment, between fragments, inside native pixel data, or with a trailing element
+/// cut; and it must accept every whole file, encapsulated or not, deflated included.
+#[test]
+fn a_file_cut_anywhere_is_malformed_and_a_whole_one_is_read() {
+    use hub::domain::dicom_meta::{self, MetaError};
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        dicom_meta::read(&path, name)
+    };
+    for rel in [
+        "dicom/pydicom-test-files/JPEG2000.dcm",
+        "dicom/pydicom-test-files/MR_small_RLE.dcm",
+        "dicom/pydicom-test-files/CT_small.dcm",
+        "dicom/pydicom-test-files/image_dfl.dcm",
+    ] {
+        let whole = read(rel);
+        let name = rel.rsplit('/').next().unwrap();
+        match check(name, &whole) {
+            Ok(meta) => assert!(meta.rows > 0, "{rel}"),
+            // The deflated sample has no Patient ID: its data set was inflated, walked and read
+            // as far as the attributes, which is what this test is after.
+            Err(MetaError::MissingAttribute { attribute, .. }) if name == "image_dfl.dcm" => {
+                assert!(attribute.starts_with("PatientID"), "{attribute}")
+            }
+            Err(e) => panic!("{rel}: {e}"),
+        }
+        // Cut inside Pixel Data (a cut between top-level elements before it would leave a
+        // shorter, well-formed data set): a third and two thirds in, in the last item or
+        // fragment, in the last header. Deflated: anywhere in the compressed stream.
+        let pixel_tag = whole
+            .windows(4)
+            .rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00])
+            .unwrap_or(whole.len() / 2);
+        let rest = whole.len() - pixel_tag;
+        let mut cuts = vec![
+            pixel_tag + rest / 3,
+            pixel_tag + rest * 2 / 3,
+            whole.len() - 9,
+        ];
+        // The deflated sample's stream is followed by 8 bytes that are not part of it (cutting
+        // them leaves the data set whole); cutting 9 cuts the stream.
+        if name != "image_dfl.dcm" {
+            cuts.push(whole.len() - 1);
+        }
+        for cut in cuts {
+            match check(name, &whole[..cut]) {
+                Err(MetaError::Malformed { file, reason }) => {
+                    assert_eq!(file, name);
+                    assert!(!reason.is_empty());
+                }
+                other => panic!("{rel} cut at {cut} of {}: {other:?}", whole.len()),
+            }
+        }
+    }
+}

@@ -1,7 +1,11 @@
 //! Reads what the index needs from a DICOM Part 10 file, and checks the file is whole.
 //!
-//! The whole data set is parsed (pixel data included) so that a truncated or malformed file is
-//! refused at upload instead of failing later in a specialist's viewer. The raw patient identifiers
+//! The whole file is checked, to its last byte, so that a truncated or malformed file is refused at
+//! upload instead of failing later in a specialist's viewer: the worker's header walk
+//! ([`worker_imaging::check_structure`]) follows every element header, including the items of
+//! encapsulated pixel data, without reading values; dicom-object then parses the attributes before
+//! Pixel Data (which it would otherwise decode into memory, a few milliseconds per large image on
+//! the path that acknowledges a C-STORE). The raw patient identifiers
 //! read here leave this module only to be pseudonymised and masked; they are never stored in the index.
 
 use std::path::Path;
@@ -94,19 +98,25 @@ pub fn looks_like_dicom(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// Parses `path` (named `file_name` in messages) completely and returns its index fields.
+/// Checks `path` (named `file_name` in messages) to its last byte and returns its index fields.
 pub fn read(path: &Path, file_name: &str) -> Result<InstanceMeta, MetaError> {
     if !looks_like_dicom(path) {
         return Err(MetaError::NotDicom {
             file: file_name.to_owned(),
         });
     }
+    let malformed = |reason: String| MetaError::Malformed {
+        file: file_name.to_owned(),
+        reason,
+    };
+    worker_imaging::check_structure(path).map_err(|e| match e {
+        worker_imaging::ImagingError::Parse { reason, .. } => malformed(reason),
+        other => malformed(other.to_string()),
+    })?;
     let obj = OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
         .open_file(path)
-        .map_err(|e| MetaError::Malformed {
-            file: file_name.to_owned(),
-            reason: error_chain(&e),
-        })?;
+        .map_err(|e| malformed(error_chain(&e)))?;
     extract(&obj, file_name)
 }
 

@@ -46,4 +46,4 @@ pub use parallel::{
 };
 pub use render::window::{Preset, UnknownPreset, WindowSpec};
 pub use render::{Image8, render};
-pub use source::Image;
+pub use source::{Image, check_structure};

@@ -383,8 +383,7 @@ pub(crate) fn find_pixel_data_keeping(
 ) -> Result<Option<PixelElement>> {
     let mut c = Cursor::new(src, start);
     while !c.at_end() {
-        let header_start = c.pos;
-        let h = c.header(enc)?;
+        let (header_start, h) = c.top_level_header(enc)?;
         if h.tag == PIXEL_DATA {
             let length = (h.len != UNDEFINED).then_some(u64::from(h.len));
             return Ok(Some(PixelElement {
@@ -396,12 +395,6 @@ pub(crate) fn find_pixel_data_keeping(
         }
         if h.tag > PIXEL_DATA {
             return Ok(None);
-        }
-        if h.tag.0 == 0xFFFE {
-            return Err(WalkError(format!(
-                "item tag ({:04X},{:04X}) at the top level at offset {header_start}",
-                h.tag.0, h.tag.1
-            )));
         }
         c.skip_value(&h, enc, 0)?;
         if is_needed(h.tag)
@@ -419,6 +412,34 @@ pub(crate) fn find_pixel_data_keeping(
         }
     }
     Ok(None)
+}
+
+/// Walks the whole data set from `start` to the end of the file by element headers, values
+/// skipped (sequences of undefined length and encapsulated Pixel Data item by item, at every
+/// nesting level): the object is well formed to its last byte, which is what a full parse would
+/// establish, at the cost of reading its headers.
+pub(crate) fn walk_to_end(src: &dyn ByteSource, start: u64, enc: Encoding) -> Result<()> {
+    let mut c = Cursor::new(src, start);
+    while !c.at_end() {
+        let (_, h) = c.top_level_header(enc)?;
+        c.skip_value(&h, enc, 0)?;
+    }
+    Ok(())
+}
+
+impl Cursor<'_> {
+    /// Reads a top-level element header and its offset; an item or delimiter tag is an error there.
+    fn top_level_header(&mut self, enc: Encoding) -> Result<(u64, Header)> {
+        let at = self.pos;
+        let h = self.header(enc)?;
+        if h.tag.0 == 0xFFFE {
+            return Err(WalkError(format!(
+                "item tag ({:04X},{:04X}) at the top level at offset {at}",
+                h.tag.0, h.tag.1
+            )));
+        }
+        Ok((at, h))
+    }
 }
 
 /// Whether `b` (whole top-level elements) has a structure that dicom-object reads the way this

@@ -7,7 +7,6 @@ pub(crate) mod bytes;
 pub(crate) mod fragments;
 pub(crate) mod locate;
 
-use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -263,7 +262,41 @@ impl Image {
     }
 }
 
+/// Checks that the file at `path` is a DICOM object well formed to its last byte, without reading
+/// its values: the meta group, then every element header of the data set (inflated first when
+/// deflated), including each item of undefined-length sequences and of encapsulated Pixel Data,
+/// must fit inside the file. A truncated or corrupt file fails with the offset and what is wrong.
+/// This is the check a full parse makes, for the price of reading the headers: ingest uses it so
+/// that a 7 MB radiograph is not decoded into memory to be validated.
+pub fn check_structure(path: &Path) -> Result<(), ImagingError> {
+    let id = ObjectId {
+        file: path.to_path_buf(),
+        ..ObjectId::default()
+    };
+    let src = FileBytes::open(path).map_err(|source| ImagingError::Io {
+        object: Box::new(id.clone()),
+        source,
+    })?;
+    let parse = |reason: String| ImagingError::Parse {
+        object: Box::new(id.clone()),
+        reason,
+    };
+    let meta = locate::read_meta(&src).map_err(|e| parse(e.0))?;
+    let syntax = Syntax::from_uid(&meta.transfer_syntax);
+    let (src, start): (Arc<dyn ByteSource>, u64) = if syntax.deflated {
+        (inflate(&src, meta.dataset_start).map_err(parse)?, 0)
+    } else {
+        (Arc::new(src), meta.dataset_start)
+    };
+    let enc = locate::sniff(&*src, start, syntax.dataset);
+    locate::walk_to_end(&*src, start, enc).map_err(|e| parse(e.0))
+}
+
+/// Inflates a deflated data set (PS3.5 A.5). The deflate stream must end properly: a stream cut
+/// short is an error even where what it holds so far inflates cleanly (flate2's reader would
+/// return it as complete). Bytes after the end of the stream (a padding byte) are ignored.
 fn inflate(src: &dyn ByteSource, start: u64) -> Result<Arc<dyn ByteSource>, String> {
+    use flate2::{Decompress, FlushDecompress, Status};
     let len = src.len() - start;
     if len > MAX_IN_MEMORY {
         return Err(format!("deflated data set of {len} bytes is too large"));
@@ -271,11 +304,34 @@ fn inflate(src: &dyn ByteSource, start: u64) -> Result<Arc<dyn ByteSource>, Stri
     let compressed = src
         .read_vec(start, len as usize)
         .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    flate2::read::DeflateDecoder::new(&compressed[..])
-        .take(MAX_IN_MEMORY)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("inflating the data set: {e}"))?;
+    let mut inflater = Decompress::new(false);
+    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).max(1 << 16));
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() as u64 >= MAX_IN_MEMORY {
+                return Err(format!(
+                    "deflated data set inflates to more than {MAX_IN_MEMORY} bytes"
+                ));
+            }
+            out.reserve(out.len());
+        }
+        let consumed = inflater.total_in() as usize;
+        let status = inflater
+            .decompress_vec(&compressed[consumed..], &mut out, FlushDecompress::None)
+            .map_err(|e| format!("inflating the data set: {e}"))?;
+        let input_left = (inflater.total_in() as usize) < compressed.len();
+        match status {
+            Status::StreamEnd => break,
+            _ if !input_left && out.len() < out.capacity() => {
+                return Err(format!(
+                    "the deflated data set is truncated: its deflate stream ends without its \
+                     final block after {} bytes",
+                    compressed.len()
+                ));
+            }
+            _ => {}
+        }
+    }
     Ok(Arc::new(MemBytes(Arc::from(out))))
 }
 
