@@ -6,9 +6,9 @@
 //! and inside one large JPEG 2000 frame, decoded in horizontal bands ([`try_map_in_order`]) on
 //! the same pool, so nested work is shared out by work-stealing rather than oversubscribing the
 //! CPUs. Bands cost extra work (each re-reads the codestream and decodes the code-blocks at its
-//! edges again), so they are used only when the outer level leaves threads idle: a call with at
-//! least as many instances or frames as threads decodes each frame whole. The sequential twins
-//! keep everything, bands included, on the calling thread.
+//! edges again), so a frame is split only across the threads the outer level leaves idle: a
+//! call with `n` instances or frames on `t` threads lets each frame use `t / n` of them (none
+//! when `n >= t`). The sequential twins keep everything, bands included, on the calling thread.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -78,42 +78,45 @@ pub fn decode_all_frames_sequential(
 }
 
 thread_local! {
-    /// Set while this thread runs a sequential twin or one of enough parallel tasks to keep
-    /// every thread busy: codecs then decode each frame whole.
-    static WHOLE_FRAMES: Cell<bool> = const { Cell::new(false) };
+    /// How many threads a frame decoded on this thread may be split across, while a
+    /// sequential twin (1) or one of several parallel tasks (the pool shared among them) runs
+    /// here; `None` outside them (the whole pool).
+    static FRAME_THREADS: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
-/// Runs one of `items` parallel tasks: whole frames when there are at least as many tasks as
-/// threads (bands would only add work), else frames may be split.
+/// Runs one of `items` parallel tasks, giving each its share of the pool for splitting frames:
+/// none when there are at least as many tasks as threads (bands would only add work).
 fn task<R>(items: usize, f: impl FnOnce() -> R) -> R {
-    if items >= rayon::current_num_threads() {
-        whole_frames(f)
-    } else {
-        f()
-    }
+    let share = (rayon::current_num_threads() / items.max(1)).max(1);
+    with_frame_threads(share, f)
 }
 
-/// Runs `f` with intra-frame parallelism off on this thread (restored afterwards, also when
-/// nested or unwinding).
+/// Runs `f` with intra-frame parallelism off on this thread.
 fn whole_frames<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
+    with_frame_threads(1, f)
+}
+
+/// Runs `f` with frames split across at most `n` threads (never more than an enclosing call
+/// allows); the previous limit is restored afterwards, also when `f` unwinds.
+fn with_frame_threads<R>(n: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<usize>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            WHOLE_FRAMES.with(|s| s.set(self.0));
+            FRAME_THREADS.with(|s| s.set(self.0));
         }
     }
-    let _restore = Restore(WHOLE_FRAMES.with(|s| s.replace(true)));
+    let before = FRAME_THREADS.with(Cell::get);
+    let n = before.map_or(n, |b| b.min(n));
+    let _restore = Restore(FRAME_THREADS.with(|s| s.replace(Some(n))));
     f()
 }
 
-/// How many threads a codec may split one frame across: the current pool's size, or 1 where
-/// frames decode whole (see [`task`]).
+/// How many threads a codec may split one frame across: the current pool's size, or the share
+/// [`task`] and the sequential twins allow.
 pub(crate) fn intra_frame_threads() -> usize {
-    if WHOLE_FRAMES.with(Cell::get) {
-        1
-    } else {
-        rayon::current_num_threads()
-    }
+    FRAME_THREADS
+        .with(Cell::get)
+        .unwrap_or_else(rayon::current_num_threads)
 }
 
 /// Maps `items` in parallel on the current pool; results in input order, or the error of the
@@ -134,21 +137,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_split_only_when_the_outer_level_leaves_threads_idle() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .expect("a two-thread pool");
-        pool.install(|| {
+    fn frames_split_only_across_the_threads_the_outer_level_leaves_idle() {
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("a thread pool")
+        };
+        pool(2).install(|| {
             assert_eq!(intra_frame_threads(), 2);
             assert_eq!(task(1, intra_frame_threads), 2);
             assert_eq!(task(2, intra_frame_threads), 1);
+            assert_eq!(task(120, intra_frame_threads), 1);
             assert_eq!(whole_frames(|| task(1, intra_frame_threads)), 1);
             // Restored after the task, also when it unwinds.
             assert_eq!(intra_frame_threads(), 2);
             let unwound = std::panic::catch_unwind(|| whole_frames(|| panic!("inside")));
             assert!(unwound.is_err());
             assert_eq!(intra_frame_threads(), 2);
+        });
+        pool(8).install(|| {
+            assert_eq!(task(3, intra_frame_threads), 2);
+            assert_eq!(task(2, || task(1, intra_frame_threads)), 4);
         });
     }
 }
