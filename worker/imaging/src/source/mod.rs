@@ -189,6 +189,12 @@ impl Image {
         })
     }
 
+    /// What the codec is told about each frame.
+    #[cfg(test)]
+    pub(crate) fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
     /// The bytes of frame `k` and, for 1-bit data, the bit where it starts in the first byte.
     pub(crate) fn frame_bytes(&self, k: u32) -> Result<(Vec<u8>, u8), ImagingError> {
         if k >= self.attrs.frames {
