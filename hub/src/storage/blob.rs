@@ -142,9 +142,10 @@ fn file_sha256(path: &Path) -> Option<String> {
 /// for it. [`LocalBlobStore::put_file`] fsyncs them all at once.
 ///
 /// Each fsync costs about one device cache flush when issued alone, while fsyncs issued together
-/// share the journal commit that carries them (measured on this sandbox's ext4 volume: rename then
-/// fsync of the file and its directory from two threads at once, 1,119–1,790 pairs/s; the same two
-/// one after the other, 138–600/s; `bench/dimse/README.md`). Hence the rename comes first: a crash
+/// can share the journal commit that carries them (`bench/dimse/fsync_probe.py` on the sandbox's
+/// ext4 volume while its disk was slow: file and directory fsynced from two threads at once,
+/// 1,119–1,790 pairs/s, one after the other 138–600/s; on a quiet disk about the same either
+/// way). Hence the rename comes first: a crash
 /// before the fsyncs complete can leave an incomplete file under its key, but nothing points at it
 /// (the index is written only after this put returns) and the next put of that key checks the
 /// contents and replaces it.
