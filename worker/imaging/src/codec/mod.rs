@@ -255,6 +255,13 @@ pub(crate) struct RawFrame {
     pub photometric: Photometric,
 }
 
+/// The most samples (Rows x Columns x Samples per Pixel) one frame may have. Decoders allocate
+/// the frame before they read its data (OpenJPEG four bytes per sample per component), so without
+/// a bound a few hundred bytes claiming 65,535 x 65,535 pixels exhaust memory (found by fuzzing
+/// the JPEG 2000 codec). 2^28 samples is 16,384 x 16,384 monochrome: more than any single frame a
+/// modality sends (a detector is at most about 4,300 x 3,500; whole-slide images come in tiles).
+pub(crate) const MAX_FRAME_SAMPLES: usize = 1 << 28;
+
 /// Decodes one frame's bytes. `bit_offset` is where the frame starts within the first byte
 /// (1-bit native data only).
 pub(crate) fn decode(
@@ -263,11 +270,53 @@ pub(crate) fn decode(
     data: &[u8],
     bit_offset: u8,
 ) -> Result<RawFrame, CodecError> {
+    let samples = g.rows.saturating_mul(g.cols).saturating_mul(g.spp);
+    if samples > MAX_FRAME_SAMPLES {
+        return Err(CodecError::Unsupported(format!(
+            "a frame of {} x {} pixels x {} samples is larger than this worker decodes \
+             ({MAX_FRAME_SAMPLES} samples)",
+            g.cols, g.rows, g.spp
+        )));
+    }
     match codec {
         Codec::Native => native::decode(g, data, bit_offset),
         Codec::J2k => j2k::decode(g, data),
         Codec::Rle => rle::decode(g, data),
         Codec::JpegDct | Codec::JpegLossless => jpeg::decode(g, data),
         Codec::JpegLs => jpegls::decode(g, data),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_beyond_the_sample_limit_is_not_decoded_by_any_codec() {
+        let g = Geometry {
+            rows: 65535,
+            cols: 65535,
+            spp: 1,
+            bits_allocated: 16,
+            bits_stored: 12,
+            signed: false,
+            planar: false,
+            photometric: crate::attrs::Photometric::Monochrome2,
+            big_endian: false,
+        };
+        for codec in [
+            Codec::Native,
+            Codec::Rle,
+            Codec::JpegLossless,
+            Codec::JpegLs,
+            Codec::J2k,
+        ] {
+            match decode(codec, &g, &[0xFF, 0x4F], 0) {
+                Err(CodecError::Unsupported(m)) => {
+                    assert!(m.contains("65535 x 65535 pixels"), "{m}")
+                }
+                other => panic!("{codec:?}: {:?}", other.map(|f| f.photometric)),
+            }
+        }
     }
 }

@@ -60,6 +60,14 @@ pub(crate) fn decode_in_bands(
     bands: usize,
 ) -> Result<RawFrame, CodecError> {
     let header = main_header(data)?;
+    // A codestream whose image is not Columns x Rows is refused before OpenJPEG allocates what
+    // its SIZ segment claims (found by fuzzing: 258 bytes claiming 256 x 16,776,960 pixels).
+    if let Some((w, h)) = header.size.filter(|_| !header.image_size_matches(g)) {
+        return Err(CodecError::corrupt(format!(
+            "JPEG 2000 image is {w}x{h} (SIZ segment), the frame is {}x{} (Columns x Rows)",
+            g.cols, g.rows
+        )));
+    }
     let grid = header.image_size_matches(g).then_some(header.origin);
     let buf = match grid {
         Some(origin) if bands > 1 => {
@@ -234,8 +242,8 @@ struct MainHeader {
 }
 
 impl MainHeader {
-    /// Whether the codestream's image is Columns x Rows, which banding needs (the whole decode
-    /// reports any mismatch).
+    /// Whether the codestream's image is Columns x Rows (a known size that differs is refused
+    /// before decoding; an unknown one is left to OpenJPEG, decoded whole).
     fn image_size_matches(&self, g: &Geometry) -> bool {
         self.size == Some((g.cols as u32, g.rows as u32))
     }
@@ -364,6 +372,37 @@ mod tests {
             interleave(&[&r, &g], 2, |v| v as u16),
             vec![1, 2, 0xFFFF, 300]
         );
+    }
+
+    fn mono16(rows: usize, cols: usize) -> Geometry {
+        Geometry {
+            rows,
+            cols,
+            spp: 1,
+            bits_allocated: 16,
+            bits_stored: 12,
+            signed: false,
+            planar: false,
+            photometric: Photometric::Monochrome2,
+            big_endian: false,
+        }
+    }
+
+    /// Found by fuzzing (rebuilt by hand in tests/fuzz-regressions): a SIZ segment claiming
+    /// 256 x 16,776,960 pixels made OpenJPEG allocate gigabytes before reading any data.
+    #[test]
+    fn a_siz_segment_that_disagrees_with_the_frame_is_refused_before_decoding() {
+        let input =
+            include_bytes!("../../../tests/fuzz-regressions/codec_j2k-siz-claims-16m-rows.bin");
+        // After the 8-byte geometry header of `fuzzing::decode_codestream`.
+        let codestream = &input[8..];
+        match decode(&mono16(1024, 256), codestream) {
+            Err(CodecError::Corrupt(m)) => {
+                assert!(m.contains("256x16776960 (SIZ segment)"), "{m}");
+                assert!(m.contains("256x1024 (Columns x Rows)"), "{m}");
+            }
+            other => panic!("{:?}", other.map(|f| f.photometric)),
+        }
     }
 
     #[test]
