@@ -62,15 +62,8 @@ impl std::fmt::Debug for Image {
 impl Image {
     /// Opens a file, reading its header and pixel data layout (not its pixel data).
     pub fn open(path: &Path) -> Result<Self, ImagingError> {
-        let id = ObjectId {
-            file: path.to_path_buf(),
-            ..ObjectId::default()
-        };
-        let src = FileBytes::open(path).map_err(|source| ImagingError::Io {
-            object: Box::new(id.clone()),
-            source,
-        })?;
-        Self::from_source(Arc::new(src), id)
+        let (src, id) = open_file(path)?;
+        Self::from_source(src, id)
     }
 
     /// Opens an object held in memory; `label` names it in errors.
@@ -107,19 +100,15 @@ impl Image {
             object: Box::new(id.clone()),
             reason,
         };
-        let meta = locate::read_meta(&*src).map_err(|e| parse(&id, e.0))?;
+        let DataSet {
+            meta,
+            syntax,
+            src,
+            start,
+            enc,
+        } = DataSet::read(src, &id)?;
         id.sop_instance_uid = meta.media_sop_instance_uid.clone();
         id.transfer_syntax = Some(meta.transfer_syntax.clone());
-        let syntax = Syntax::from_uid(&meta.transfer_syntax);
-        let (src, start) = if syntax.deflated {
-            (
-                inflate(&*src, meta.dataset_start).map_err(|e| parse(&id, e))?,
-                0,
-            )
-        } else {
-            (src, meta.dataset_start)
-        };
-        let enc = locate::sniff(&*src, start, syntax.dataset);
         let mut needed = Vec::new();
         let pixel = locate::find_pixel_data_keeping(&*src, start, enc, &mut needed)
             .map_err(|e| parse(&id, e.0))?;
@@ -275,27 +264,65 @@ impl Image {
 /// This is the check a full parse makes, for the price of reading the headers: ingest uses it so
 /// that a 7 MB radiograph is not decoded into memory to be validated.
 pub fn check_structure(path: &Path) -> Result<(), ImagingError> {
+    let (src, id) = open_file(path)?;
+    let data_set = DataSet::read(src, &id)?;
+    locate::walk_to_end(&*data_set.src, data_set.start, data_set.enc).map_err(|e| {
+        ImagingError::Parse {
+            object: Box::new(id),
+            reason: e.0,
+        }
+    })
+}
+
+/// Opens a file as a byte source, with the identity its errors carry.
+fn open_file(path: &Path) -> Result<(Arc<dyn ByteSource>, ObjectId), ImagingError> {
     let id = ObjectId {
         file: path.to_path_buf(),
         ..ObjectId::default()
     };
-    let src = FileBytes::open(path).map_err(|source| ImagingError::Io {
-        object: Box::new(id.clone()),
-        source,
-    })?;
-    let parse = |reason: String| ImagingError::Parse {
-        object: Box::new(id.clone()),
-        reason,
-    };
-    let meta = locate::read_meta(&src).map_err(|e| parse(e.0))?;
-    let syntax = Syntax::from_uid(&meta.transfer_syntax);
-    let (src, start): (Arc<dyn ByteSource>, u64) = if syntax.deflated {
-        (inflate(&src, meta.dataset_start).map_err(parse)?, 0)
-    } else {
-        (Arc::new(src), meta.dataset_start)
-    };
-    let enc = locate::sniff(&*src, start, syntax.dataset);
-    locate::walk_to_end(&*src, start, enc).map_err(|e| parse(e.0))
+    match FileBytes::open(path) {
+        Ok(src) => Ok((Arc::new(src), id)),
+        Err(source) => Err(ImagingError::Io {
+            object: Box::new(id),
+            source,
+        }),
+    }
+}
+
+/// An object's data set: its meta group read, the data set inflated when deflated, its encoding
+/// sniffed from its first element.
+struct DataSet {
+    meta: locate::Meta,
+    syntax: Syntax,
+    /// The data set's bytes (the file itself unless deflated).
+    src: Arc<dyn ByteSource>,
+    /// Where in `src` the data set begins.
+    start: u64,
+    enc: Encoding,
+}
+
+impl DataSet {
+    fn read(src: Arc<dyn ByteSource>, id: &ObjectId) -> Result<Self, ImagingError> {
+        let parse = |reason: String| ImagingError::Parse {
+            object: Box::new(id.clone()),
+            reason,
+        };
+        let meta = locate::read_meta(&*src).map_err(|e| parse(e.0))?;
+        let syntax = Syntax::from_uid(&meta.transfer_syntax);
+        let (src, start) = if syntax.deflated {
+            (inflate(&*src, meta.dataset_start).map_err(parse)?, 0)
+        } else {
+            (src, meta.dataset_start)
+        };
+        let enc = locate::sniff(&*src, start, syntax.dataset);
+        Ok(DataSet {
+            meta,
+            syntax,
+            src,
+            start,
+            enc,
+        })
+    }
 }
 
 /// Inflates a deflated data set (PS3.5 A.5). The deflate stream must end properly: a stream cut
