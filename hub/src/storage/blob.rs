@@ -74,7 +74,7 @@ impl LocalBlobStore {
             }
         }
         if created {
-            fsync_dir(root)?;
+            fsync_path(root)?;
         }
         Ok(LocalBlobStore {
             root: root.to_owned(),
@@ -91,11 +91,11 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> StorageError {
     StorageError::Blob(format!("{what} {}: {e}", path.display()))
 }
 
-/// Makes a rename or create inside `dir` durable.
-fn fsync_dir(dir: &Path) -> Result<(), StorageError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_err("cannot fsync directory", dir, e))
+/// fsyncs a file (its contents) or a directory (a rename or create inside it).
+fn fsync_path(path: &Path) -> Result<(), StorageError> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io_err("cannot fsync", path, e))
 }
 
 /// Creates `dir` and any missing parents; returns the parents whose entries changed (the parent
@@ -145,10 +145,9 @@ fn file_sha256(path: &Path) -> Option<String> {
 /// can share the journal commit that carries them (`bench/dimse/fsync_probe.py` on the sandbox's
 /// ext4 volume while its disk was slow: file and directory fsynced from two threads at once,
 /// 1,119–1,790 pairs/s, one after the other 138–600/s; on a quiet disk about the same either
-/// way). Hence the rename comes first: a crash
-/// before the fsyncs complete can leave an incomplete file under its key, but nothing points at it
-/// (the index is written only after this put returns) and the next put of that key checks the
-/// contents and replaces it.
+/// way). Hence the rename comes first: a crash before the fsyncs complete can leave an
+/// incomplete file under its key, but nothing points at it (the index is written only after this
+/// put returns) and the next put of that key checks the contents and replaces it.
 fn install(file: &Path, dest: &Path, key: &str) -> Result<Vec<PathBuf>, StorageError> {
     let dir = dest.parent().expect("blob paths have a parent");
     let mut to_sync = create_dirs(dir)?;
@@ -171,13 +170,7 @@ fn install(file: &Path, dest: &Path, key: &str) -> Result<Vec<PathBuf>, StorageE
 async fn fsync_all(paths: Vec<PathBuf>) -> Result<(), StorageError> {
     let tasks: Vec<_> = paths
         .into_iter()
-        .map(|p| {
-            tokio::task::spawn_blocking(move || {
-                std::fs::File::open(&p)
-                    .and_then(|f| f.sync_all())
-                    .map_err(|e| io_err("cannot fsync", &p, e))
-            })
-        })
+        .map(|p| tokio::task::spawn_blocking(move || fsync_path(&p)))
         .collect();
     let mut result = Ok(());
     for task in tasks {
