@@ -187,6 +187,29 @@ pub(crate) struct Geometry {
     pub big_endian: bool,
 }
 
+#[cfg(test)]
+impl Geometry {
+    /// For tests: unsigned, interleaved, little endian, all bits stored; RGB with three samples,
+    /// else MONOCHROME2.
+    pub(crate) fn plain(rows: usize, cols: usize, spp: usize, bits: u16) -> Self {
+        Self {
+            rows,
+            cols,
+            spp,
+            bits_allocated: bits,
+            bits_stored: bits,
+            signed: false,
+            planar: false,
+            photometric: if spp == 3 {
+                Photometric::Rgb
+            } else {
+                Photometric::Monochrome2
+            },
+            big_endian: false,
+        }
+    }
+}
+
 impl Geometry {
     pub(crate) fn new(a: &PixelAttrs, big_endian: bool) -> Self {
         Self {
@@ -293,17 +316,7 @@ mod tests {
 
     #[test]
     fn a_frame_beyond_the_sample_limit_is_not_decoded_by_any_codec() {
-        let g = Geometry {
-            rows: 65535,
-            cols: 65535,
-            spp: 1,
-            bits_allocated: 16,
-            bits_stored: 12,
-            signed: false,
-            planar: false,
-            photometric: crate::attrs::Photometric::Monochrome2,
-            big_endian: false,
-        };
+        let g = Geometry::plain(65535, 65535, 1, 16);
         for codec in [
             Codec::Native,
             Codec::Rle,

@@ -146,25 +146,10 @@ fn unpack_bits(src: &[u8], out: &mut [u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::Photometric;
     use proptest::prelude::*;
 
     fn geom(rows: usize, cols: usize, spp: usize, bits: u16) -> Geometry {
-        Geometry {
-            rows,
-            cols,
-            spp,
-            bits_allocated: bits,
-            bits_stored: bits,
-            signed: false,
-            planar: false,
-            photometric: if spp == 3 {
-                Photometric::Rgb
-            } else {
-                Photometric::Monochrome2
-            },
-            big_endian: false,
-        }
+        Geometry::plain(rows, cols, spp, bits)
     }
 
     /// Encodes planes as literal runs, the simplest valid PackBits.

@@ -374,20 +374,6 @@ mod tests {
         );
     }
 
-    fn mono16(rows: usize, cols: usize) -> Geometry {
-        Geometry {
-            rows,
-            cols,
-            spp: 1,
-            bits_allocated: 16,
-            bits_stored: 12,
-            signed: false,
-            planar: false,
-            photometric: Photometric::Monochrome2,
-            big_endian: false,
-        }
-    }
-
     /// Found by fuzzing (rebuilt by hand in tests/fuzz-regressions): a SIZ segment claiming
     /// 256 x 16,776,960 pixels made OpenJPEG allocate gigabytes before reading any data.
     #[test]
@@ -396,7 +382,7 @@ mod tests {
             include_bytes!("../../../tests/fuzz-regressions/codec_j2k-siz-claims-16m-rows.bin");
         // After the 8-byte geometry header of `fuzzing::decode_codestream`.
         let codestream = &input[8..];
-        match decode(&mono16(1024, 256), codestream) {
+        match decode(&Geometry::plain(1024, 256, 1, 16), codestream) {
             Err(CodecError::Corrupt(m)) => {
                 assert!(m.contains("256x16776960 (SIZ segment)"), "{m}");
                 assert!(m.contains("256x1024 (Columns x Rows)"), "{m}");
