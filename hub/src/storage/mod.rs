@@ -55,6 +55,11 @@ impl Store {
         self.db.begin(TxMode::Read).await
     }
 
+    /// Starts a read transaction for a query that may visit many rows (a report over a period).
+    pub async fn scan(&self) -> Result<Box<dyn SqlTx>, StorageError> {
+        self.db.begin(TxMode::Scan).await
+    }
+
     /// Waits until every commit so far is durable (see [`SqlBackend::wait_durable`]).
     pub async fn wait_durable(&self) -> Result<(), StorageError> {
         self.db.wait_durable().await

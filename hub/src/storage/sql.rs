@@ -123,13 +123,16 @@ impl Row {
     }
 }
 
-/// Whether a transaction will write. SQLite takes its write lock up front for writers
-/// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock.
+/// What a transaction will do. SQLite takes its write lock up front for writers
+/// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock; and it runs reads that
+/// may visit many rows away from the async runtime (see [`super::sqlite`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxMode {
-    /// Reads only.
+    /// Reads a few rows, found through an index or bounded by a `LIMIT`.
     Read,
-    /// Reads and writes.
+    /// Reads that may visit many rows: a report over a period.
+    Scan,
+    /// Reads and writes (a few rows: every writer waits for the one holding the write lock).
     Write,
 }
 

@@ -13,32 +13,58 @@
 //! A reader can see a commit in the moment between its frames being written and their fsync;
 //! [`SqlBackend::wait_durable`] lets whoever acknowledges what they read wait that moment out.
 //!
-//! Writers take the lock up front (`BEGIN IMMEDIATE`) and wait for each other up to the busy
-//! timeout; readers never block the writer in WAL mode. Statements run on tokio's blocking pool so a
-//! slow fsync never stalls the async runtime.
+//! Where statements run: on the async runtime's thread, inline, except for [`TxMode::Scan`]
+//! transactions, whose statements go to tokio's blocking pool. An inline statement never waits for
+//! the device or for another connection, so it takes as long as its CPU work (tens of
+//! microseconds for the hub's keyed lookups and single-row writes), which is less than handing it
+//! to another thread and back (measured: the hand-offs were about half of the hub's CPU time per
+//! C-STORE; docs/PERFORMANCE.md). What would make a statement wait is kept off that path:
+//! - the WAL fsync runs on the blocking pool ([`GroupSync`]);
+//! - writers queue for an async lock of this backend before `BEGIN IMMEDIATE`, so within the
+//!   process a writer never waits in SQLite's busy handler; a writer in another process (a `hub`
+//!   admin command) can still hold the lock, and then `BEGIN IMMEDIATE` is retried on the blocking
+//!   pool with the full busy timeout;
+//! - automatic checkpoints are off (a commit that crossed the threshold would copy the WAL into the
+//!   database and fsync both, inline); [`Checkpointer`] runs one on the blocking pool every
+//!   [`CHECKPOINT_EVERY`] commits instead. It holds the write lock meanwhile (readers go on), so
+//!   that it copies the whole WAL and the next writer starts the WAL over: a checkpoint racing a
+//!   stream of writers would never catch up, and the WAL would grow without bound.
+//!
+//! Readers never block the writer in WAL mode.
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use super::sql::{Dialect, Row, SqlBackend, SqlTx, StorageError, TxMode, Value};
 
 /// How many connections the pool keeps (one writer at a time, the rest read concurrently).
 const POOL_SIZE: usize = 8;
 
+/// How long a statement waits for a lock held by another process before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A passive checkpoint is started after this many write commits (SQLite's automatic one runs when
+/// the WAL passes 1,000 pages; an ingest commit writes a handful).
+pub const CHECKPOINT_EVERY: u64 = 256;
+
 /// A pool of connections to one SQLite database file.
 pub struct SqliteBackend {
     path: PathBuf,
     idle: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
+    /// Held by the one write transaction of this process.
+    writer: Arc<tokio::sync::Mutex<()>>,
     sync: Arc<GroupSync>,
+    checkpointer: Arc<Checkpointer>,
 }
 
 impl SqliteBackend {
@@ -48,11 +74,19 @@ impl SqliteBackend {
         for _ in 0..POOL_SIZE {
             idle.push(open_connection(path)?);
         }
+        let writer = Arc::new(tokio::sync::Mutex::new(()));
         Ok(SqliteBackend {
             path: path.to_owned(),
             idle: Arc::new(Mutex::new(idle)),
             permits: Arc::new(Semaphore::new(POOL_SIZE)),
+            writer: writer.clone(),
             sync: Arc::new(GroupSync::new(path)),
+            checkpointer: Arc::new(Checkpointer {
+                conn: Arc::new(Mutex::new(open_connection(path)?)),
+                writer,
+                running: AtomicBool::new(false),
+                done: AtomicU64::new(0),
+            }),
         })
     }
 
@@ -164,6 +198,50 @@ fn sync_wal(
     }
 }
 
+/// Copies the WAL into the database in the background (SQLite's automatic checkpoint is off).
+struct Checkpointer {
+    /// Its own connection.
+    conn: Arc<Mutex<Connection>>,
+    /// The backend's write lock, held while a checkpoint runs.
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// A checkpoint is queued or running.
+    running: AtomicBool,
+    /// Checkpoints completed (for tests and diagnostics).
+    done: AtomicU64,
+}
+
+impl Checkpointer {
+    /// Starts a checkpoint unless one is queued or running: it waits for the write lock, then
+    /// copies the WAL into the database on the blocking pool. With `synchronous = NORMAL` SQLite
+    /// fsyncs the WAL before copying and the database after. Readers are not waited for
+    /// (passive); frames one still uses are copied by the next checkpoint.
+    fn start(self: &Arc<Self>) {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _writer = this.writer.lock().await;
+            let conn = this.conn.clone();
+            let ran = tokio::task::spawn_blocking(move || {
+                let conn = conn.lock().map_err(|_| "connection poisoned".to_owned())?;
+                conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+            match ran {
+                Ok(Ok(())) => {
+                    this.done.fetch_add(1, Ordering::Relaxed);
+                }
+                // Not fatal: the WAL grows until the next one succeeds.
+                Ok(Err(e)) => tracing::warn!(error = %e, "SQLite checkpoint failed"),
+                Err(e) => tracing::warn!(error = %e, "SQLite checkpoint task failed"),
+            }
+            this.running.store(false, Ordering::Release);
+        });
+    }
+}
+
 fn open_connection(path: &Path) -> Result<Connection, StorageError> {
     let fail = |e: rusqlite::Error| StorageError::Open {
         location: path.display().to_string(),
@@ -173,10 +251,11 @@ fn open_connection(path: &Path) -> Result<Connection, StorageError> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 15000;",
+         PRAGMA wal_autocheckpoint = 0;
+         PRAGMA foreign_keys = ON;",
     )
     .map_err(fail)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
     Ok(conn)
 }
 
@@ -187,6 +266,11 @@ impl SqlBackend for SqliteBackend {
     }
 
     async fn begin(&self, mode: TxMode) -> Result<Box<dyn SqlTx>, StorageError> {
+        // The write lock first, then a connection: queued writers do not hold connections.
+        let writer = match mode {
+            TxMode::Write => Some(self.writer.clone().lock_owned().await),
+            TxMode::Read | TxMode::Scan => None,
+        };
         let permit = self
             .permits
             .clone()
@@ -209,16 +293,18 @@ impl SqlBackend for SqliteBackend {
             conn: Some(conn),
             idle: self.idle.clone(),
             permit: Some(permit),
+            writer,
             open: false,
             write: mode == TxMode::Write,
+            inline: mode != TxMode::Scan,
             changes_before,
             sync: self.sync.clone(),
+            checkpointer: self.checkpointer.clone(),
         };
-        let begin = match mode {
-            TxMode::Read => "BEGIN DEFERRED",
-            TxMode::Write => "BEGIN IMMEDIATE",
-        };
-        tx.execute_batch(begin).await?;
+        match mode {
+            TxMode::Read | TxMode::Scan => tx.execute_batch("BEGIN DEFERRED").await?,
+            TxMode::Write => tx.begin_immediate().await?,
+        }
         tx.open = true;
         Ok(Box::new(tx))
     }
@@ -234,16 +320,48 @@ struct SqliteTx {
     conn: Option<Connection>,
     idle: Arc<Mutex<Vec<Connection>>>,
     permit: Option<OwnedSemaphorePermit>,
+    /// The backend's write lock, for a write transaction.
+    writer: Option<OwnedMutexGuard<()>>,
     open: bool,
     /// Begun to write (`BEGIN IMMEDIATE`).
     write: bool,
+    /// Statements run on the caller's thread (all but [`TxMode::Scan`]).
+    inline: bool,
     /// The connection's change counter when the transaction began.
     changes_before: u64,
     sync: Arc<GroupSync>,
+    checkpointer: Arc<Checkpointer>,
 }
 
 impl SqliteTx {
-    /// Runs `f` on the connection on the blocking pool.
+    /// `BEGIN IMMEDIATE`: inline without waiting, since no writer of this process holds the lock
+    /// (we hold the backend's write lock); if another process holds it, again on the blocking pool,
+    /// waiting up to the busy timeout.
+    async fn begin_immediate(&mut self) -> Result<(), StorageError> {
+        const SQL: &str = "BEGIN IMMEDIATE";
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| StorageError::database(SQL, "transaction already finished"))?;
+        let attempt = conn
+            .busy_timeout(Duration::ZERO)
+            .and_then(|()| conn.execute_batch(SQL));
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| map_error(SQL, e))?;
+        match attempt {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                self.inline = false;
+                let waited = self.with_conn(SQL, |conn| conn.execute_batch(SQL)).await;
+                self.inline = true;
+                waited
+            }
+            other => other.map_err(|e| map_error(SQL, e)),
+        }
+    }
+
+    /// Runs `f` on the connection: inline, or on the blocking pool for a scan.
     async fn with_conn<T, F>(&mut self, sql: &str, f: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
@@ -253,6 +371,11 @@ impl SqliteTx {
             .conn
             .take()
             .ok_or_else(|| StorageError::database(sql, "transaction already finished"))?;
+        if self.inline {
+            let result = f(&mut conn);
+            self.conn = Some(conn);
+            return result.map_err(|e| map_error(sql, e));
+        }
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let result = f(&mut conn);
             (conn, result)
@@ -349,7 +472,10 @@ impl SqlTx for SqliteTx {
         // The frames are written; the fsync (shared with concurrent commits) makes them durable.
         if self.write || wrote != self.changes_before {
             let ticket = self.sync.written();
-            // The connection is not needed while waiting for the fsync: back to the pool.
+            if ticket.is_multiple_of(CHECKPOINT_EVERY) {
+                self.checkpointer.start();
+            }
+            // The connection and the write lock are not needed while waiting for the fsync.
             self.release();
             self.sync.wait(ticket).await?;
         }
@@ -373,6 +499,7 @@ impl SqliteTx {
         // Without a connection, a statement was cancelled mid-flight; its connection is gone with
         // the blocking task and the next `begin` opens a replacement.
         self.permit = None;
+        self.writer = None;
     }
 }
 
@@ -442,5 +569,126 @@ mod tests {
         let tx = db.begin(TxMode::Read).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(db.sync.syncs.load(Ordering::Relaxed), syncs);
+    }
+
+    async fn table(db: &SqliteBackend, sql: &str) {
+        let mut tx = db.begin(TxMode::Write).await.unwrap();
+        tx.execute_batch(sql).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Statements run on the runtime's thread; a writer waiting for another must not block it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_writer_waits_for_another_without_blocking_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(SqliteBackend::open(&dir.path().join("index.db")).unwrap());
+        table(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY)").await;
+        let mut first = db.begin(TxMode::Write).await.unwrap();
+        first
+            .execute("INSERT INTO t (id) VALUES ($1)", params![1])
+            .await
+            .unwrap();
+        // On one thread: if this writer waited inside SQLite, the first could never commit.
+        let second = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin(TxMode::Write).await?;
+                let seen = tx.query_one("SELECT COUNT(*) FROM t", &[]).await?.int(0);
+                tx.execute("INSERT INTO t (id) VALUES ($1)", params![2])
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, StorageError>(seen)
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(
+            !second.is_finished(),
+            "the second writer waits for the first"
+        );
+        first.commit().await.unwrap();
+        let seen = tokio::time::timeout(Duration::from_secs(5), second)
+            .await
+            .expect("the second writer went on once the first committed")
+            .unwrap()
+            .unwrap();
+        assert_eq!(seen, 1, "the second writer saw the first one's row");
+    }
+
+    /// A writer of another process (an admin command) holding the lock is waited for on the
+    /// blocking pool, up to the busy timeout, while the runtime goes on serving.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_lock_held_by_another_process_is_waited_for_off_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.db");
+        let db = SqliteBackend::open(&path).unwrap();
+        table(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY)").await;
+        let (locked, lock_taken) = std::sync::mpsc::channel();
+        let other = std::thread::spawn(move || {
+            let conn = open_connection(&path).unwrap();
+            conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t (id) VALUES (7);")
+                .unwrap();
+            locked.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            conn.execute_batch("COMMIT").unwrap();
+        });
+        lock_taken.recv().unwrap();
+        let ticks = Arc::new(AtomicU64::new(0));
+        let ticker = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        let mut tx = db.begin(TxMode::Write).await.unwrap();
+        let ticked = ticks.load(Ordering::Relaxed);
+        ticker.abort();
+        assert!(
+            ticked >= 10,
+            "the runtime ran other tasks while the writer waited ({ticked} ticks of 10 ms)"
+        );
+        let rows = tx.query_one("SELECT COUNT(*) FROM t", &[]).await.unwrap();
+        assert_eq!(rows.int(0), 1, "the other process's row is there");
+        tx.execute("INSERT INTO t (id) VALUES ($1)", params![8])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        other.join().unwrap();
+    }
+
+    /// With SQLite's automatic checkpoint off, the background one keeps the WAL from growing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn background_checkpoints_keep_the_wal_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.db");
+        let db = SqliteBackend::open(&path).unwrap();
+        table(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").await;
+        let commits = 8 * CHECKPOINT_EVERY;
+        let body = "x".repeat(2000);
+        for i in 0..commits {
+            let mut tx = db.begin(TxMode::Write).await.unwrap();
+            tx.execute(
+                "INSERT INTO t (id, body) VALUES ($1, $2)",
+                params![i, &body],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        // Each commit writes at least one 4 KiB page: without checkpoints the WAL would hold
+        // them all (over 8 MB).
+        let wal = std::fs::metadata(dir.path().join("index.db-wal"))
+            .unwrap()
+            .len();
+        assert!(
+            wal < 4 << 20,
+            "the WAL is {wal} bytes after {commits} commits"
+        );
+        assert!(db.checkpointer.done.load(Ordering::Relaxed) >= 4);
+        let mut tx = db.begin(TxMode::Read).await.unwrap();
+        let rows = tx.query_one("SELECT COUNT(*) FROM t", &[]).await.unwrap();
+        assert_eq!(rows.int(0), i64::try_from(commits).unwrap());
     }
 }

@@ -319,7 +319,7 @@ impl Hub {
             )));
         }
         let (from, to) = q.range_ms();
-        let mut tx = self.store().read().await?;
+        let mut tx = self.store().scan().await?;
         let input = StatsInput {
             ledger: store::ledger_between(tx.as_mut(), from, to).await?,
             declines: store::declines_between(tx.as_mut(), from, to).await?,
