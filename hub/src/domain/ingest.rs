@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::dicom_meta::{self, InstanceMeta, MetaError};
 use super::pseudonym::IdType;
-use super::staging::{RejectReason, Rejection, StagedFile};
+use super::staging::{self, RejectReason, Rejection, StagedFile};
 use super::{Error, Hub, Result, audit, catalog};
 use crate::clock::{ms, now_ms};
 use crate::model::{Case, CaseKind, CaseState, Instance, JobKind, Principal, Priority, Role};
@@ -161,15 +161,20 @@ impl IngestSession {
             .acquire()
             .await
             .map_err(|e| Rejection::new(RejectReason::Storage, e.to_string()))?;
-        let (path, name) = (staged.path.to_path_buf(), staged.file_name.clone());
-        let parsed = tokio::task::spawn_blocking(move || dicom_meta::read(&path, &name))
-            .await
-            .map_err(|e| {
-                Rejection::new(
-                    RejectReason::Storage,
-                    format!("{}: parser crashed: {e}", staged.file_name),
-                )
-            })?;
+        // A small file is parsed right here: less work than handing it to the blocking pool.
+        let parsed = if staged.size <= staging::INLINE_BYTES {
+            dicom_meta::read(&staged.path, &staged.file_name)
+        } else {
+            let (path, name) = (staged.path.to_path_buf(), staged.file_name.clone());
+            tokio::task::spawn_blocking(move || dicom_meta::read(&path, &name))
+                .await
+                .map_err(|e| {
+                    Rejection::new(
+                        RejectReason::Storage,
+                        format!("{}: parser crashed: {e}", staged.file_name),
+                    )
+                })?
+        };
         parsed.map_err(|e| {
             let reason = match e {
                 MetaError::NotDicom { .. } => RejectReason::NotDicom,
