@@ -138,8 +138,8 @@ fn file_sha256(path: &Path) -> Option<String> {
 
 /// Moves `file` (complete, not necessarily fsynced) to `dest` (same file system, named by the
 /// content's SHA-256 `key`), creating the fan-out directories; returns what must be fsynced before
-/// the blob is durable: the file itself, its directory and the parent of every directory created
-/// for it. [`LocalBlobStore::put_file`] fsyncs them all at once.
+/// the blob is durable: the parent of every directory created for it, its directory and the file
+/// itself (last). [`LocalBlobStore::put_file`] fsyncs them all at once.
 ///
 /// Each fsync costs about one device cache flush when issued alone, while fsyncs issued together
 /// can share the journal commit that carries them (`bench/dimse/fsync_probe.py` on the sandbox's
@@ -165,54 +165,76 @@ fn install(file: &Path, dest: &Path, key: &str) -> Result<Vec<PathBuf>, StorageE
     Ok(to_sync)
 }
 
-/// Fsyncs every path (files and directories) concurrently, one blocking task each, so that they
-/// share journal commits; the first error wins.
-async fn fsync_all(paths: Vec<PathBuf>) -> Result<(), StorageError> {
-    let tasks: Vec<_> = paths
-        .into_iter()
-        .map(|p| tokio::task::spawn_blocking(move || fsync_path(&p)))
-        .collect();
-    let mut result = Ok(());
-    for task in tasks {
-        let done = task.await.map_err(|e| StorageError::Blob(e.to_string()))?;
+/// Fsyncs every path (files and directories) at the same time, so that they can share journal
+/// commits: the last on this thread, each other one on another thread of the blocking `pool`; the
+/// first error wins. Call from the blocking pool: it waits for them all.
+fn fsync_together(pool: &tokio::runtime::Handle, paths: &[PathBuf]) -> Result<(), StorageError> {
+    let Some((here, others)) = paths.split_last() else {
+        return Ok(());
+    };
+    let (done, results) = std::sync::mpsc::channel();
+    for path in others {
+        let (done, path) = (done.clone(), path.clone());
+        pool.spawn_blocking(move || {
+            let _ = done.send(fsync_path(&path));
+        });
+    }
+    drop(done);
+    let mut result = fsync_path(here);
+    let mut heard = 0;
+    for other in results {
+        heard += 1;
         if result.is_ok() {
-            result = done;
+            result = other;
         }
     }
+    if result.is_ok() && heard < others.len() {
+        // A task dropped unrun (the runtime shutting down): its path was not fsynced.
+        result = Err(StorageError::Blob(
+            "an fsync did not run: the hub is shutting down".into(),
+        ));
+    }
     result
+}
+
+/// Installs the file under its key and makes it durable, on the blocking pool: one hand-off for
+/// the rename and the file's fsync, its directories fsynced alongside on other threads.
+async fn install_durably(file: PathBuf, dest: PathBuf, key: String) -> Result<(), StorageError> {
+    let pool = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let to_sync = install(&file, &dest, &key)?;
+        fsync_together(&pool, &to_sync)
+    })
+    .await
+    .map_err(|e| StorageError::Blob(e.to_string()))?
 }
 
 #[async_trait]
 impl BlobStore for LocalBlobStore {
     async fn put_file(&self, file: &Path, sha256: &str) -> Result<(), StorageError> {
         let dest = self.path_of(sha256)?;
-        let (file, key) = (file.to_owned(), sha256.to_owned());
-        let to_sync = tokio::task::spawn_blocking(move || install(&file, &dest, &key))
-            .await
-            .map_err(|e| StorageError::Blob(e.to_string()))??;
-        fsync_all(to_sync).await
+        install_durably(file.to_owned(), dest, sha256.to_owned()).await
     }
 
     async fn put_bytes(&self, bytes: Vec<u8>) -> Result<String, StorageError> {
         let key = sha256_hex(&bytes);
         let dest = self.path_of(&key)?;
-        let (root, k) = (self.root.clone(), key.clone());
-        let to_sync = tokio::task::spawn_blocking(move || {
+        let root = self.root.clone();
+        let path = tokio::task::spawn_blocking(move || {
             let mut tmp = tempfile::NamedTempFile::new_in(&root)
                 .map_err(|e| io_err("cannot create temp file in", &root, e))?;
             std::io::Write::write_all(&mut tmp, &bytes)
                 .map_err(|e| io_err("cannot write", tmp.path(), e))?;
             let (_, path) = tmp.keep().map_err(|e| StorageError::Blob(e.to_string()))?;
-            let installed = install(&path, &dest, &k);
-            if installed.is_err() {
-                let _ = std::fs::remove_file(&path);
-            }
-            installed
+            Ok::<_, StorageError>(path)
         })
         .await
         .map_err(|e| StorageError::Blob(e.to_string()))??;
-        fsync_all(to_sync).await?;
-        Ok(key)
+        let installed = install_durably(path.clone(), dest, key.clone()).await;
+        if installed.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        installed.map(|()| key)
     }
 
     async fn size(&self, key: &str) -> Result<u64, StorageError> {
