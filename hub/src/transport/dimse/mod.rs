@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use dicom_ul::pdu::{
     AbortRQServiceProviderReason, AbortRQSource, AssociationAC, AssociationRJ, AssociationRJResult,
     AssociationRJServiceProviderPresentationReason, AssociationRJServiceUserReason,
@@ -113,18 +113,24 @@ async fn receive(
     max_pdu: u32,
 ) -> Result<Pdu, ReceiveError> {
     loop {
-        let mut view: &[u8] = &buf[..];
-        match dicom_ul::pdu::read_pdu(&mut view, max_pdu, true) {
-            Ok(Some(pdu)) => {
-                let used = buf.len() - view.remaining();
-                buf.advance(used);
-                return Ok(pdu);
+        if buf.len() >= PDU_HEADER {
+            let length = u32::from_be_bytes([buf[2], buf[3], buf[4], buf[5]]) as usize;
+            let whole = PDU_HEADER + length;
+            // A whole PDU, or one longer than we accept (which the parser refuses at once): split
+            // off and parsed from its own buffer, without copying it.
+            if buf.len() >= whole || length > max_pdu as usize {
+                let mut bytes = buf.split_to(whole.min(buf.len()));
+                return match dicom_ul::pdu::read_pdu(&mut bytes, max_pdu, true) {
+                    Ok(Some(pdu)) => Ok(pdu),
+                    Ok(None) => Err(ReceiveError::Malformed("truncated PDU".into())),
+                    Err(e) => Err(ReceiveError::Malformed(e.to_string())),
+                };
             }
-            Ok(None) => {}
-            Err(e) => return Err(ReceiveError::Malformed(e.to_string())),
+            // Room for the rest of this PDU, so a large one arrives in few reads.
+            buf.reserve(whole - buf.len());
+        } else {
+            buf.reserve(max_pdu as usize + PDU_HEADER);
         }
-        // Room for a whole PDU, so a large one arrives in few reads.
-        buf.reserve(max_pdu as usize + PDU_HEADER);
         match socket.read_buf(buf).await {
             Ok(0) => return Err(ReceiveError::Closed),
             Ok(_) => {}
