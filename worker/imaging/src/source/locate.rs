@@ -52,6 +52,8 @@ pub(crate) struct Meta {
     pub transfer_syntax: String,
     /// Media Storage SOP Instance UID, if present.
     pub media_sop_instance_uid: Option<String>,
+    /// Media Storage SOP Class UID, if present.
+    pub media_sop_class_uid: Option<String>,
     /// Where the data set begins.
     pub dataset_start: u64,
 }
@@ -267,11 +269,12 @@ pub(crate) fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
         return Ok(Meta {
             transfer_syntax: guess_syntax(src, 0)?.to_string(),
             media_sop_instance_uid: None,
+            media_sop_class_uid: None,
             dataset_start: 0,
         });
     };
     c.pos = start;
-    let (mut ts, mut sop) = (None, None);
+    let (mut ts, mut sop, mut class) = (None, None, None);
     while !c.at_end() && Cursor::u16(c.peek(2)?, false) == 0x0002 {
         let h = c.header(Encoding::EXPLICIT_LE)?;
         if h.len == UNDEFINED {
@@ -285,6 +288,7 @@ pub(crate) fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
         };
         match h.tag {
             (0x0002, 0x0010) => ts = Some(text()),
+            (0x0002, 0x0002) => class = Some(text()).filter(|s| !s.is_empty()),
             (0x0002, 0x0003) => sop = Some(text()).filter(|s| !s.is_empty()),
             _ => {}
         }
@@ -298,6 +302,7 @@ pub(crate) fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
     Ok(Meta {
         transfer_syntax,
         media_sop_instance_uid: sop,
+        media_sop_class_uid: class,
         dataset_start,
     })
 }
@@ -357,7 +362,7 @@ pub(crate) fn find_pixel_data(
     start: u64,
     enc: Encoding,
 ) -> Result<Option<PixelElement>> {
-    find_pixel_data_keeping(src, start, enc, &mut Vec::new())
+    find_pixel_data_keeping(src, start, enc, &|_| false, &mut Vec::new())
 }
 
 /// Whether decoding and rendering read a top-level element: Specific Character Set, SOP Class
@@ -372,13 +377,14 @@ pub(crate) fn is_needed(tag: (u16, u16)) -> bool {
 }
 
 /// [`find_pixel_data`] that also collects the byte ranges of the top-level elements before Pixel
-/// Data that [`is_needed`] keeps (adjacent ones merged), so that only those reach the attribute
-/// parser: private and unrelated elements (a malformed UN sequence, say) can then neither fail
-/// the object nor make the parser allocate what their lengths claim.
+/// Data that `wanted` asks for ([`is_needed`] for decoding), adjacent ones merged, so that only
+/// those reach the attribute parser: private and unrelated elements (a malformed UN sequence, say)
+/// can then neither fail the object nor make the parser allocate what their lengths claim.
 pub(crate) fn find_pixel_data_keeping(
     src: &dyn ByteSource,
     start: u64,
     enc: Encoding,
+    wanted: &dyn Fn((u16, u16)) -> bool,
     keep: &mut Vec<Range<u64>>,
 ) -> Result<Option<PixelElement>> {
     let mut c = Cursor::new(src, start);
@@ -397,18 +403,8 @@ pub(crate) fn find_pixel_data_keeping(
             return Ok(None);
         }
         c.skip_value(&h, enc, 0)?;
-        if is_needed(h.tag)
-            && parses_cleanly(
-                &c.src
-                    .read_vec(header_start, (c.pos - header_start) as usize)
-                    .map_err(|e| WalkError(e.to_string()))?,
-                enc,
-            )
-        {
-            match keep.last_mut() {
-                Some(last) if last.end == header_start => last.end = c.pos,
-                _ => keep.push(header_start..c.pos),
-            }
+        if wanted(h.tag) {
+            c.keep_if_clean(header_start, enc, keep)?;
         }
     }
     Ok(None)
@@ -417,17 +413,48 @@ pub(crate) fn find_pixel_data_keeping(
 /// Walks the whole data set from `start` to the end of the file by element headers, values
 /// skipped (sequences of undefined length and encapsulated Pixel Data item by item, at every
 /// nesting level): the object is well formed to its last byte, which is what a full parse would
-/// establish, at the cost of reading its headers.
-pub(crate) fn walk_to_end(src: &dyn ByteSource, start: u64, enc: Encoding) -> Result<()> {
+/// establish, at the cost of reading its headers. Collects the byte ranges of the top-level
+/// elements `wanted` asks for, as [`find_pixel_data_keeping`] does.
+pub(crate) fn walk_to_end_keeping(
+    src: &dyn ByteSource,
+    start: u64,
+    enc: Encoding,
+    wanted: &dyn Fn((u16, u16)) -> bool,
+    keep: &mut Vec<Range<u64>>,
+) -> Result<()> {
     let mut c = Cursor::new(src, start);
     while !c.at_end() {
-        let (_, h) = c.top_level_header(enc)?;
+        let (header_start, h) = c.top_level_header(enc)?;
         c.skip_value(&h, enc, 0)?;
+        if wanted(h.tag) {
+            c.keep_if_clean(header_start, enc, keep)?;
+        }
     }
     Ok(())
 }
 
 impl Cursor<'_> {
+    /// Adds the element just skipped (from `header_start` to here) to `keep`, merged with the one
+    /// before it if adjacent, unless the attribute parser could misread it ([`parses_cleanly`]).
+    fn keep_if_clean(
+        &self,
+        header_start: u64,
+        enc: Encoding,
+        keep: &mut Vec<Range<u64>>,
+    ) -> Result<()> {
+        let bytes = self
+            .src
+            .read_vec(header_start, (self.pos - header_start) as usize)
+            .map_err(|e| WalkError(e.to_string()))?;
+        if parses_cleanly(&bytes, enc) {
+            match keep.last_mut() {
+                Some(last) if last.end == header_start => last.end = self.pos,
+                _ => keep.push(header_start..self.pos),
+            }
+        }
+        Ok(())
+    }
+
     /// Reads a top-level element header and its offset; an item or delimiter tag is an error there.
     fn top_level_header(&mut self, enc: Encoding) -> Result<(u64, Header)> {
         let at = self.pos;

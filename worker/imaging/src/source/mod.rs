@@ -110,8 +110,9 @@ impl Image {
         id.sop_instance_uid = meta.media_sop_instance_uid.clone();
         id.transfer_syntax = Some(meta.transfer_syntax.clone());
         let mut needed = Vec::new();
-        let pixel = locate::find_pixel_data_keeping(&*src, start, enc, &mut needed)
-            .map_err(|e| parse(&id, e.0))?;
+        let pixel =
+            locate::find_pixel_data_keeping(&*src, start, enc, &locate::is_needed, &mut needed)
+                .map_err(|e| parse(&id, e.0))?;
         let obj = parse_header(&*src, &needed, enc).map_err(|e| parse(&id, e))?;
         if let Some(sop) = attrs::sop_instance_uid(&obj) {
             id.sop_instance_uid = Some(sop);
@@ -264,13 +265,52 @@ impl Image {
 /// This is the check a full parse makes, for the price of reading the headers: ingest uses it so
 /// that a 7 MB radiograph is not decoded into memory to be validated.
 pub fn check_structure(path: &Path) -> Result<(), ImagingError> {
+    read_checked(path, &|_| false).map(|_| ())
+}
+
+/// What [`read_checked`] read: the meta group's identifiers and the attributes asked for.
+#[derive(Debug, Clone)]
+pub struct CheckedHeader {
+    /// Transfer Syntax UID, as declared (or guessed when the meta group lacks it).
+    pub transfer_syntax: String,
+    /// Media Storage SOP Class UID, if present.
+    pub media_sop_class_uid: Option<String>,
+    /// Media Storage SOP Instance UID, if present.
+    pub media_sop_instance_uid: Option<String>,
+    /// The top-level attributes asked for, parsed by dicom-object (an element that would not
+    /// parse cleanly is left out; the structure around it was checked).
+    pub attributes: InMemDicomObject,
+}
+
+/// [`check_structure`] that also returns the top-level attributes `wanted` asks for (by tag),
+/// from the same walk: one read of the file, and the attribute parser sees only those elements
+/// (the hub's index fields are a few dozen bytes of a header that can hold tens of kilobytes of
+/// private data).
+pub fn read_checked(
+    path: &Path,
+    wanted: &dyn Fn((u16, u16)) -> bool,
+) -> Result<CheckedHeader, ImagingError> {
     let (src, id) = open_file(path)?;
     let data_set = DataSet::read(src, &id)?;
-    locate::walk_to_end(&*data_set.src, data_set.start, data_set.enc).map_err(|e| {
-        ImagingError::Parse {
-            object: Box::new(id),
-            reason: e.0,
-        }
+    let parse = |reason: String| ImagingError::Parse {
+        object: Box::new(id.clone()),
+        reason,
+    };
+    let mut keep = Vec::new();
+    locate::walk_to_end_keeping(
+        &*data_set.src,
+        data_set.start,
+        data_set.enc,
+        wanted,
+        &mut keep,
+    )
+    .map_err(|e| parse(e.0))?;
+    let attributes = parse_header(&*data_set.src, &keep, data_set.enc).map_err(parse)?;
+    Ok(CheckedHeader {
+        transfer_syntax: data_set.meta.transfer_syntax,
+        media_sop_class_uid: data_set.meta.media_sop_class_uid,
+        media_sop_instance_uid: data_set.meta.media_sop_instance_uid,
+        attributes,
     })
 }
 
