@@ -215,3 +215,156 @@ fn a_file_cut_anywhere_is_malformed_and_a_whole_one_is_read() {
         }
     }
 }
+
+/// The index fields come from a header walk that hands dicom-object only the attributes the index
+/// reads. For every corpus file that the structure check and a full parse of the header both
+/// accept, they must equal what the full parse says.
+#[test]
+fn index_fields_equal_a_full_header_parse_for_every_corpus_file() {
+    use dicom_dictionary_std::tags;
+    use dicom_object::{DefaultDicomObject, OpenFileOptions};
+    use hub::domain::dicom_meta;
+
+    fn text(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> String {
+        obj.element_opt(tag)
+            .ok()
+            .flatten()
+            .and_then(|e| e.to_str().ok())
+            .map(|s| {
+                s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    }
+    fn int(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> i64 {
+        obj.element_opt(tag)
+            .ok()
+            .flatten()
+            .and_then(|e| e.to_int::<i64>().ok())
+            .unwrap_or(0)
+    }
+    let mut files = vec![corpus().join("dicom")];
+    let (mut compared, mut mismatches) = (0, Vec::new());
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if !dicom_meta::looks_like_dicom(&path) || worker_imaging::check_structure(&path).is_err() {
+            continue;
+        }
+        let Ok(full) = OpenFileOptions::new()
+            .read_until(tags::PIXEL_DATA)
+            .open_file(&path)
+        else {
+            continue;
+        };
+        let name = path.display().to_string();
+        let ours = match dicom_meta::read(&path, &name) {
+            Ok(meta) => meta,
+            // Refused for a missing attribute: the full parse must lack it too.
+            Err(dicom_meta::MetaError::MissingAttribute { attribute, .. }) => {
+                let present = [
+                    (tags::STUDY_INSTANCE_UID, "StudyInstanceUID"),
+                    (tags::SERIES_INSTANCE_UID, "SeriesInstanceUID"),
+                    (tags::PATIENT_ID, "PatientID"),
+                ]
+                .iter()
+                .any(|(tag, kw)| attribute.starts_with(kw) && !text(&full, *tag).is_empty());
+                if present {
+                    mismatches.push(format!(
+                        "{name}: {attribute} missing here, present in full parse"
+                    ));
+                }
+                compared += 1;
+                continue;
+            }
+            Err(e) => {
+                mismatches.push(format!("{name}: refused ({e}), full parse accepts"));
+                continue;
+            }
+        };
+        let expected = [
+            (
+                "SOPInstanceUID",
+                text(&full, tags::SOP_INSTANCE_UID),
+                ours.sop_instance_uid.clone(),
+            ),
+            (
+                "StudyInstanceUID",
+                text(&full, tags::STUDY_INSTANCE_UID),
+                ours.study_instance_uid.clone(),
+            ),
+            (
+                "SeriesInstanceUID",
+                text(&full, tags::SERIES_INSTANCE_UID),
+                ours.series_instance_uid.clone(),
+            ),
+            (
+                "PatientID",
+                text(&full, tags::PATIENT_ID),
+                ours.patient_id.clone(),
+            ),
+            (
+                "PatientName",
+                text(&full, tags::PATIENT_NAME),
+                ours.patient_name.clone(),
+            ),
+            (
+                "PatientBirthDate",
+                text(&full, tags::PATIENT_BIRTH_DATE),
+                ours.patient_birth_date.clone(),
+            ),
+            (
+                "StudyDate",
+                text(&full, tags::STUDY_DATE),
+                ours.study_date.clone(),
+            ),
+            (
+                "Modality",
+                text(&full, tags::MODALITY).to_ascii_uppercase(),
+                ours.modality.clone(),
+            ),
+            (
+                "Rows",
+                int(&full, tags::ROWS).to_string(),
+                ours.rows.to_string(),
+            ),
+            (
+                "Columns",
+                int(&full, tags::COLUMNS).to_string(),
+                ours.columns.to_string(),
+            ),
+            (
+                "InstanceNumber",
+                int(&full, tags::INSTANCE_NUMBER).to_string(),
+                ours.instance_number.to_string(),
+            ),
+            (
+                "TransferSyntaxUID",
+                full.meta()
+                    .transfer_syntax()
+                    .trim_end_matches(['\0', ' '])
+                    .to_owned(),
+                ours.transfer_syntax_uid.clone(),
+            ),
+        ];
+        for (what, theirs, mine) in expected {
+            // SOP Instance UID falls back to the meta group's when the data set lacks it.
+            if what == "SOPInstanceUID" && theirs.is_empty() {
+                continue;
+            }
+            if theirs != mine {
+                mismatches.push(format!("{name}: {what} {mine:?}, full parse {theirs:?}"));
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared >= 50, "only {compared} corpus files compared");
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared}:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}

@@ -2,17 +2,47 @@
 //!
 //! The whole file is checked, to its last byte, so that a truncated or malformed file is refused at
 //! upload instead of failing later in a specialist's viewer: the worker's header walk
-//! ([`worker_imaging::check_structure`]) follows every element header, including the items of
-//! encapsulated pixel data, without reading values; dicom-object then parses the attributes before
-//! Pixel Data (which it would otherwise decode into memory, a few milliseconds per large image on
-//! the path that acknowledges a C-STORE). The raw patient identifiers
-//! read here leave this module only to be pseudonymised and masked; they are never stored in the index.
+//! ([`worker_imaging::read_checked`]) follows every element header, including the items of
+//! encapsulated pixel data, without reading values, and in the same pass keeps the few top-level
+//! elements listed in [`WANTED`], which are all that dicom-object then parses (not the rest of the
+//! header, nor Pixel Data, which it would decode into memory). The raw patient identifiers read
+//! here leave this module only to be pseudonymised and masked; they are never stored in the index.
 
 use std::path::Path;
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
-use dicom_object::{DefaultDicomObject, OpenFileOptions};
+use dicom_object::InMemDicomObject;
+use worker_imaging::{CheckedHeader, ImagingError};
+
+/// The top-level attributes the index reads (Specific Character Set for the text of the others).
+pub const WANTED: [Tag; 21] = [
+    tags::SPECIFIC_CHARACTER_SET,
+    tags::SOP_CLASS_UID,
+    tags::SOP_INSTANCE_UID,
+    tags::STUDY_DATE,
+    tags::MODALITY,
+    tags::STUDY_DESCRIPTION,
+    tags::PATIENT_NAME,
+    tags::PATIENT_ID,
+    tags::ISSUER_OF_PATIENT_ID,
+    tags::PATIENT_BIRTH_DATE,
+    tags::PATIENT_SEX,
+    tags::PATIENT_AGE,
+    tags::BODY_PART_EXAMINED,
+    tags::STUDY_INSTANCE_UID,
+    tags::SERIES_INSTANCE_UID,
+    tags::SERIES_NUMBER,
+    tags::INSTANCE_NUMBER,
+    tags::NUMBER_OF_FRAMES,
+    tags::ROWS,
+    tags::COLUMNS,
+    tags::REQUESTED_PROCEDURE_PRIORITY,
+];
+
+fn wanted(tag: (u16, u16)) -> bool {
+    WANTED.contains(&Tag(tag.0, tag.1))
+}
 
 /// What the index keeps about an instance, plus the raw patient fields for pseudonymisation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,33 +139,14 @@ pub fn read(path: &Path, file_name: &str) -> Result<InstanceMeta, MetaError> {
         file: file_name.to_owned(),
         reason,
     };
-    worker_imaging::check_structure(path).map_err(|e| match e {
-        worker_imaging::ImagingError::Parse { reason, .. } => malformed(reason),
+    let header = worker_imaging::read_checked(path, &wanted).map_err(|e| match e {
+        ImagingError::Parse { reason, .. } => malformed(reason),
         other => malformed(other.to_string()),
     })?;
-    let obj = OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
-        .map_err(|e| malformed(error_chain(&e)))?;
-    extract(&obj, file_name)
+    extract(&header, file_name)
 }
 
-/// The error and its causes on one line: dicom-rs puts the useful part (e.g. "unexpected end of
-/// file") in the sources.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text = format!("{text}: {next}");
-        }
-        source = s.source();
-    }
-    text
-}
-
-fn text(obj: &DefaultDicomObject, tag: Tag) -> String {
+fn text(obj: &InMemDicomObject, tag: Tag) -> String {
     obj.element_opt(tag)
         .ok()
         .flatten()
@@ -147,7 +158,7 @@ fn text(obj: &DefaultDicomObject, tag: Tag) -> String {
         .unwrap_or_default()
 }
 
-fn int(obj: &DefaultDicomObject, tag: Tag) -> i64 {
+fn int(obj: &InMemDicomObject, tag: Tag) -> i64 {
     obj.element_opt(tag)
         .ok()
         .flatten()
@@ -165,16 +176,15 @@ fn required(value: String, file: &str, attribute: &'static str) -> Result<String
     Ok(value)
 }
 
-fn extract(obj: &DefaultDicomObject, file: &str) -> Result<InstanceMeta, MetaError> {
-    let meta = obj.meta();
-    let trim = |s: &str| s.trim_end_matches(['\0', ' ']).to_owned();
+fn extract(header: &CheckedHeader, file: &str) -> Result<InstanceMeta, MetaError> {
+    let obj = &header.attributes;
     let mut sop_uid = text(obj, tags::SOP_INSTANCE_UID);
     if sop_uid.is_empty() {
-        sop_uid = trim(&meta.media_storage_sop_instance_uid);
+        sop_uid = header.media_sop_instance_uid.clone().unwrap_or_default();
     }
     let mut sop_class = text(obj, tags::SOP_CLASS_UID);
     if sop_class.is_empty() {
-        sop_class = trim(&meta.media_storage_sop_class_uid);
+        sop_class = header.media_sop_class_uid.clone().unwrap_or_default();
     }
     let rows = int(obj, tags::ROWS);
     let frames = match int(obj, tags::NUMBER_OF_FRAMES) {
@@ -194,7 +204,7 @@ fn extract(obj: &DefaultDicomObject, file: &str) -> Result<InstanceMeta, MetaErr
             file,
             "SeriesInstanceUID (0020,000E)",
         )?,
-        transfer_syntax_uid: trim(meta.transfer_syntax()),
+        transfer_syntax_uid: header.transfer_syntax.clone(),
         modality: text(obj, tags::MODALITY).to_ascii_uppercase(),
         series_number: int(obj, tags::SERIES_NUMBER),
         instance_number: int(obj, tags::INSTANCE_NUMBER),
@@ -216,10 +226,14 @@ fn extract(obj: &DefaultDicomObject, file: &str) -> Result<InstanceMeta, MetaErr
 
 /// The Patient's Name of a stored file, reading only its header; empty if unreadable.
 pub fn patient_name(path: &Path) -> String {
-    OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
-        .map(|obj| text(&obj, tags::PATIENT_NAME))
+    let wanted = |tag| {
+        matches!(
+            Tag::from(tag),
+            tags::SPECIFIC_CHARACTER_SET | tags::PATIENT_NAME
+        )
+    };
+    worker_imaging::read_checked(path, &wanted)
+        .map(|header| text(&header.attributes, tags::PATIENT_NAME))
         .unwrap_or_default()
 }
 
@@ -263,6 +277,54 @@ pub fn is_waveform(sop_class_uid: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text is decoded in the file's Specific Character Set, which the walk keeps for that reason.
+    #[test]
+    fn names_are_decoded_in_the_files_character_set() {
+        use dicom_core::{DataElement, VR};
+        use dicom_object::meta::FileMetaTableBuilder;
+        let mut obj = InMemDicomObject::new_empty();
+        let put = |obj: &mut InMemDicomObject, tag, vr, value: &str| {
+            obj.put(DataElement::new(
+                tag,
+                vr,
+                dicom_core::PrimitiveValue::from(value),
+            ));
+        };
+        put(&mut obj, tags::SPECIFIC_CHARACTER_SET, VR::CS, "GB18030");
+        put(
+            &mut obj,
+            tags::SOP_CLASS_UID,
+            VR::UI,
+            "1.2.840.10008.5.1.4.1.1.7",
+        );
+        put(&mut obj, tags::SOP_INSTANCE_UID, VR::UI, "1.2.3.4.5");
+        put(
+            &mut obj,
+            tags::PATIENT_NAME,
+            VR::PN,
+            "\u{738b}^\u{5c0f}\u{660e}",
+        );
+        put(&mut obj, tags::PATIENT_ID, VR::LO, "P1");
+        put(&mut obj, tags::STUDY_INSTANCE_UID, VR::UI, "1.2.3.4");
+        put(&mut obj, tags::SERIES_INSTANCE_UID, VR::UI, "1.2.3.4.1");
+        let meta = FileMetaTableBuilder::new()
+            .transfer_syntax("1.2.840.10008.1.2.1")
+            .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.7")
+            .media_storage_sop_instance_uid("1.2.3.4.5");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gb18030.dcm");
+        obj.with_meta(meta).unwrap().write_to_file(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        // 王 in GB18030 (it is E7 8E 8B in UTF-8).
+        assert!(
+            bytes.windows(3).any(|w| w == b"\xcd\xf5^"),
+            "the name is written in GB18030"
+        );
+        let meta = read(&path, "gb18030.dcm").unwrap();
+        assert_eq!(meta.patient_name, "\u{738b}^\u{5c0f}\u{660e}");
+        assert_eq!(patient_name(&path), "\u{738b}^\u{5c0f}\u{660e}");
+    }
 
     #[test]
     fn age_from_age_attribute_or_dates() {
