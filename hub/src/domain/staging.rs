@@ -420,6 +420,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_staging_failure_is_reported_with_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_dir = dir.path().join("plain-file");
+        std::fs::write(&not_a_dir, b"x").unwrap();
+        // A large file: a chunk's write fails on the blocking pool; the next write or the finish
+        // reports why.
+        let mut f = begin(&not_a_dir, "big.dcm", u64::MAX).await.unwrap();
+        let mut result = Ok(());
+        for _ in 0..4 {
+            result = f.write(&vec![1u8; BUFFER]).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        let err = match result {
+            Err(e) => e,
+            Ok(()) => f.finish(None, None).await.unwrap_err(),
+        };
+        assert_eq!(err.reason, RejectReason::Storage);
+        assert!(
+            err.message
+                .starts_with("big.dcm: cannot create a staging file"),
+            "{}",
+            err.message
+        );
+        // A small one, written inline.
+        let mut f = begin(&not_a_dir, "small.dcm", u64::MAX).await.unwrap();
+        f.write(b"hello").await.unwrap();
+        let err = f.finish(None, None).await.unwrap_err();
+        assert!(
+            err.message
+                .starts_with("small.dcm: cannot create a staging file"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[tokio::test]
     async fn abandoned_files_disappear() {
         let dir = tempfile::tempdir().unwrap();
         let mut f = begin(dir.path(), "big.dcm", u64::MAX).await.unwrap();
