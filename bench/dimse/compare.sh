@@ -28,7 +28,8 @@ for tool in "$HUB" "$STORESCU" "$STORESCP" "$ORTHANC"; do
     [ -x "$tool" ] || { echo "missing $tool (see the header of $0)" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d /tmp/dimse-bench.XXXXXX)
+# BENCH_DIR: where the receivers store (the volume under test); default /tmp.
+WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/dimse-bench.XXXXXX")
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
