@@ -218,31 +218,14 @@ fn a_file_cut_anywhere_is_malformed_and_a_whole_one_is_read() {
 
 /// The index fields come from a header walk that hands dicom-object only the attributes the index
 /// reads. For every corpus file that the structure check and a full parse of the header both
-/// accept, they must equal what the full parse says.
+/// accept, they must equal what the full parse says, read the same way.
 #[test]
 fn index_fields_equal_a_full_header_parse_for_every_corpus_file() {
     use dicom_dictionary_std::tags;
-    use dicom_object::{DefaultDicomObject, OpenFileOptions};
+    use dicom_meta::{int, text};
+    use dicom_object::OpenFileOptions;
     use hub::domain::dicom_meta;
 
-    fn text(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> String {
-        obj.element_opt(tag)
-            .ok()
-            .flatten()
-            .and_then(|e| e.to_str().ok())
-            .map(|s| {
-                s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
-                    .to_owned()
-            })
-            .unwrap_or_default()
-    }
-    fn int(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> i64 {
-        obj.element_opt(tag)
-            .ok()
-            .flatten()
-            .and_then(|e| e.to_int::<i64>().ok())
-            .unwrap_or(0)
-    }
     let mut files = vec![corpus().join("dicom")];
     let (mut compared, mut mismatches) = (0, Vec::new());
     while let Some(path) = files.pop() {
@@ -260,17 +243,20 @@ fn index_fields_equal_a_full_header_parse_for_every_corpus_file() {
             continue;
         };
         let name = path.display().to_string();
+        let uids = [
+            (tags::SOP_INSTANCE_UID, "SOPInstanceUID"),
+            (tags::SOP_CLASS_UID, "SOPClassUID"),
+            (tags::STUDY_INSTANCE_UID, "StudyInstanceUID"),
+            (tags::SERIES_INSTANCE_UID, "SeriesInstanceUID"),
+        ];
         let ours = match dicom_meta::read(&path, &name) {
             Ok(meta) => meta,
             // Refused for a missing attribute: the full parse must lack it too.
             Err(dicom_meta::MetaError::MissingAttribute { attribute, .. }) => {
-                let present = [
-                    (tags::STUDY_INSTANCE_UID, "StudyInstanceUID"),
-                    (tags::SERIES_INSTANCE_UID, "SeriesInstanceUID"),
-                    (tags::PATIENT_ID, "PatientID"),
-                ]
-                .iter()
-                .any(|(tag, kw)| attribute.starts_with(kw) && !text(&full, *tag).is_empty());
+                let present = uids
+                    .iter()
+                    .chain(&[(tags::PATIENT_ID, "PatientID")])
+                    .any(|(tag, kw)| attribute.starts_with(kw) && !text(&full, *tag).is_empty());
                 if present {
                     mismatches.push(format!(
                         "{name}: {attribute} missing here, present in full parse"
@@ -366,5 +352,51 @@ fn index_fields_equal_a_full_header_parse_for_every_corpus_file() {
         "{} of {compared}:\n{}",
         mismatches.len(),
         mismatches.join("\n")
+    );
+}
+
+/// A UID written with VR UN (by a converter that did not know the attribute) is read as the text
+/// it is, not as a list of byte values.
+#[test]
+fn attributes_sent_as_un_are_read_as_their_text() {
+    let path = corpus_file("dicom/pydicom-data/explicit_VR-UN.dcm");
+    let meta = hub::domain::dicom_meta::read(&path, "explicit_VR-UN.dcm").unwrap();
+    assert!(
+        meta.sop_instance_uid.starts_with("1.2.826.0.1.3680043."),
+        "{}",
+        meta.sop_instance_uid
+    );
+}
+
+/// The file meta group's UIDs must be UIDs (dicom-object refuses the file otherwise); the data
+/// set's are taken as they are (an anonymiser wrote a hash into this one's SOP Instance UID).
+#[test]
+fn meta_group_uids_must_be_uids() {
+    use hub::domain::dicom_meta;
+    let hashed = corpus_file("dicom/pydicom-data/bad_sequence.dcm");
+    let meta = dicom_meta::read(&hashed, "hashed.dcm").unwrap();
+    assert!(
+        meta.sop_instance_uid.starts_with("dccc95990"),
+        "{}",
+        meta.sop_instance_uid
+    );
+
+    let mut bytes = read("dicom/pydicom-test-files/CT_small.dcm");
+    // (0002,0003) UI: the Media Storage SOP Instance UID's first character becomes a letter.
+    let at = bytes
+        .windows(6)
+        .position(|w| w == [0x02, 0x00, 0x03, 0x00, b'U', b'I'])
+        .expect("CT_small has a Media Storage SOP Instance UID")
+        + 8;
+    bytes[at] = b'x';
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("letter.dcm");
+    std::fs::write(&path, &bytes).unwrap();
+    let err = dicom_meta::read(&path, "letter.dcm").unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "letter.dcm: cannot be parsed as DICOM (MediaStorageSOPInstanceUID (0002,0003) \"x"
+        ),
+        "{err}"
     );
 }

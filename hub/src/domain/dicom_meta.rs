@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use dicom_core::Tag;
+use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use worker_imaging::{CheckedHeader, ImagingError};
@@ -146,11 +146,22 @@ pub fn read(path: &Path, file_name: &str) -> Result<InstanceMeta, MetaError> {
     extract(&header, file_name)
 }
 
-fn text(obj: &InMemDicomObject, tag: Tag) -> String {
-    obj.element_opt(tag)
-        .ok()
-        .flatten()
-        .and_then(|e| e.to_str().ok())
+/// An attribute's value as trimmed text ("" when absent or not text).
+pub fn text(obj: &InMemDicomObject, tag: Tag) -> String {
+    let Some(element) = obj.element_opt(tag).ok().flatten() else {
+        return String::new();
+    };
+    let value = if element.vr() == VR::UN {
+        // Explicit VR with UN for an attribute the writer did not know (a converter's output):
+        // the bytes are the attribute's text (every text attribute the index reads is ASCII but
+        // names, which are rarely sent this way).
+        element
+            .to_bytes()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    } else {
+        element.to_str().map(|s| s.into_owned())
+    };
+    value
         .map(|s| {
             s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
                 .to_owned()
@@ -158,12 +169,22 @@ fn text(obj: &InMemDicomObject, tag: Tag) -> String {
         .unwrap_or_default()
 }
 
-fn int(obj: &InMemDicomObject, tag: Tag) -> i64 {
-    obj.element_opt(tag)
-        .ok()
-        .flatten()
-        .and_then(|e| e.to_int::<i64>().ok())
-        .unwrap_or(0)
+/// An attribute's value as an integer (0 when absent or not a number).
+pub fn int(obj: &InMemDicomObject, tag: Tag) -> i64 {
+    let Some(element) = obj.element_opt(tag).ok().flatten() else {
+        return 0;
+    };
+    if element.vr() == VR::UN {
+        // Rows and Columns are US: two bytes, little endian (the only byte order still in use);
+        // the other integers the index reads are IS, text.
+        return match element.to_bytes().as_deref() {
+            Ok([lo, hi]) if matches!(tag, tags::ROWS | tags::COLUMNS) => {
+                i64::from(u16::from_le_bytes([*lo, *hi]))
+            }
+            _ => text(obj, tag).parse().unwrap_or(0),
+        };
+    }
+    element.to_int::<i64>().unwrap_or(0)
 }
 
 fn required(value: String, file: &str, attribute: &'static str) -> Result<String, MetaError> {
@@ -176,7 +197,31 @@ fn required(value: String, file: &str, attribute: &'static str) -> Result<String
     Ok(value)
 }
 
+/// Refuses a file meta group UID that is not digits and dots (padding already trimmed), as
+/// dicom-object does. The data set's own UIDs are taken as they are: anonymisers write hashes
+/// there, and such studies must still reach a specialist.
+fn check_uid(value: &str, file: &str, attribute: &str) -> Result<(), MetaError> {
+    if value.chars().all(|c| c == '.' || c.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(MetaError::Malformed {
+        file: file.to_owned(),
+        reason: format!("{attribute} {value:?} is not a UID (digits and dots only)"),
+    })
+}
+
 fn extract(header: &CheckedHeader, file: &str) -> Result<InstanceMeta, MetaError> {
+    check_uid(
+        &header.transfer_syntax,
+        file,
+        "TransferSyntaxUID (0002,0010)",
+    )?;
+    if let Some(uid) = &header.media_sop_class_uid {
+        check_uid(uid, file, "MediaStorageSOPClassUID (0002,0002)")?;
+    }
+    if let Some(uid) = &header.media_sop_instance_uid {
+        check_uid(uid, file, "MediaStorageSOPInstanceUID (0002,0003)")?;
+    }
     let obj = &header.attributes;
     let mut sop_uid = text(obj, tags::SOP_INSTANCE_UID);
     if sop_uid.is_empty() {
