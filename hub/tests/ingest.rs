@@ -368,10 +368,11 @@ fn attributes_sent_as_un_are_read_as_their_text() {
     );
 }
 
-/// The file meta group's UIDs must be UIDs (dicom-object refuses the file otherwise); the data
-/// set's are taken as they are (an anonymiser wrote a hash into this one's SOP Instance UID).
+/// The file meta group must declare a transfer syntax and its UIDs must be UIDs, as dicom-object
+/// required when it parsed the whole header; the data set's UIDs are taken as they are (an
+/// anonymiser wrote a hash into this one's SOP Instance UID).
 #[test]
-fn meta_group_uids_must_be_uids() {
+fn the_file_meta_group_needs_a_transfer_syntax_and_real_uids() {
     use hub::domain::dicom_meta;
     let hashed = corpus_file("dicom/pydicom-data/bad_sequence.dcm");
     let meta = dicom_meta::read(&hashed, "hashed.dcm").unwrap();
@@ -398,5 +399,21 @@ fn meta_group_uids_must_be_uids() {
             "letter.dcm: cannot be parsed as DICOM (MediaStorageSOPInstanceUID (0002,0003) \"x"
         ),
         "{err}"
+    );
+
+    // Without a Transfer Syntax UID, a Part 10 file is refused (the walk alone would guess it).
+    let mut bytes = read("dicom/pydicom-test-files/CT_small.dcm");
+    let at = bytes
+        .windows(6)
+        .position(|w| w == [0x02, 0x00, 0x10, 0x00, b'U', b'I'])
+        .expect("CT_small declares its transfer syntax");
+    let len = usize::from(u16::from_le_bytes([bytes[at + 6], bytes[at + 7]]));
+    bytes.drain(at..at + 8 + len);
+    let path = dir.path().join("no-syntax.dcm");
+    std::fs::write(&path, &bytes).unwrap();
+    let err = dicom_meta::read(&path, "no-syntax.dcm").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no-syntax.dcm: cannot be parsed as DICOM (the file meta group has no TransferSyntaxUID (0002,0010))"
     );
 }

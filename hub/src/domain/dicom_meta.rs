@@ -211,6 +211,12 @@ fn check_uid(value: &str, file: &str, attribute: &str) -> Result<(), MetaError> 
 }
 
 fn extract(header: &CheckedHeader, file: &str) -> Result<InstanceMeta, MetaError> {
+    if !header.transfer_syntax_declared {
+        return Err(MetaError::Malformed {
+            file: file.to_owned(),
+            reason: "the file meta group has no TransferSyntaxUID (0002,0010)".into(),
+        });
+    }
     check_uid(
         &header.transfer_syntax,
         file,

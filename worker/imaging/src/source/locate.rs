@@ -50,6 +50,8 @@ pub(crate) struct PixelElement {
 pub(crate) struct Meta {
     /// Transfer Syntax UID, as declared (or guessed when absent).
     pub transfer_syntax: String,
+    /// The meta group declares the Transfer Syntax UID.
+    pub transfer_syntax_declared: bool,
     /// Media Storage SOP Instance UID, if present.
     pub media_sop_instance_uid: Option<String>,
     /// Media Storage SOP Class UID, if present.
@@ -268,6 +270,7 @@ pub(crate) fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
     } else {
         return Ok(Meta {
             transfer_syntax: guess_syntax(src, 0)?.to_string(),
+            transfer_syntax_declared: false,
             media_sop_instance_uid: None,
             media_sop_class_uid: None,
             dataset_start: 0,
@@ -295,12 +298,15 @@ pub(crate) fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
         c.skip(u64::from(h.len))?;
     }
     let dataset_start = c.pos;
-    let transfer_syntax = match ts.filter(|t| !t.is_empty()) {
+    let declared = ts.filter(|t| !t.is_empty());
+    let transfer_syntax_declared = declared.is_some();
+    let transfer_syntax = match declared {
         Some(t) => t,
         None => guess_syntax(src, dataset_start)?.to_string(),
     };
     Ok(Meta {
         transfer_syntax,
+        transfer_syntax_declared,
         media_sop_instance_uid: sop,
         media_sop_class_uid: class,
         dataset_start,

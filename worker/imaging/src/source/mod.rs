@@ -273,6 +273,8 @@ pub fn check_structure(path: &Path) -> Result<(), ImagingError> {
 pub struct CheckedHeader {
     /// Transfer Syntax UID, as declared (or guessed when the meta group lacks it).
     pub transfer_syntax: String,
+    /// The meta group declares it (DCMTK and GDCM read a file that does not; a Part 10 file must).
+    pub transfer_syntax_declared: bool,
     /// Media Storage SOP Class UID, if present.
     pub media_sop_class_uid: Option<String>,
     /// Media Storage SOP Instance UID, if present.
@@ -308,6 +310,7 @@ pub fn read_checked(
     let attributes = parse_header(&*data_set.src, &keep, data_set.enc).map_err(parse)?;
     Ok(CheckedHeader {
         transfer_syntax: data_set.meta.transfer_syntax,
+        transfer_syntax_declared: data_set.meta.transfer_syntax_declared,
         media_sop_class_uid: data_set.meta.media_sop_class_uid,
         media_sop_instance_uid: data_set.meta.media_sop_instance_uid,
         attributes,
