@@ -135,19 +135,8 @@ fn bands_decode_identically_at_odd_sizes() {
     for &(file, cols, rows, spp, bits_allocated, signed) in ODD {
         let data = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let g = crate::codec::Geometry {
-            rows,
-            cols,
-            spp,
-            bits_allocated,
-            bits_stored: bits_allocated,
             signed,
-            planar: false,
-            photometric: if spp == 3 {
-                Photometric::Rgb
-            } else {
-                Photometric::Monochrome2
-            },
-            big_endian: false,
+            ..crate::codec::Geometry::plain(rows, cols, spp, bits_allocated)
         };
         let whole = decode_in_bands(&g, &data, 1).unwrap_or_else(|e| panic!("{file}: {e:?}"));
         assert!(main_header(&data).is_ok_and(|h| h.image_size_matches(&g)));
