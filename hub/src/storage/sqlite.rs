@@ -295,7 +295,6 @@ impl SqlBackend for SqliteBackend {
             permit: Some(permit),
             writer,
             open: false,
-            write: mode == TxMode::Write,
             inline: mode != TxMode::Scan,
             changes_before,
             sync: self.sync.clone(),
@@ -323,8 +322,6 @@ struct SqliteTx {
     /// The backend's write lock, for a write transaction.
     writer: Option<OwnedMutexGuard<()>>,
     open: bool,
-    /// Begun to write (`BEGIN IMMEDIATE`).
-    write: bool,
     /// Statements run on the caller's thread (all but [`TxMode::Scan`]).
     inline: bool,
     /// The connection's change counter when the transaction began.
@@ -352,10 +349,7 @@ impl SqliteTx {
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::DatabaseBusy =>
             {
-                self.inline = false;
-                let waited = self.with_conn(SQL, |conn| conn.execute_batch(SQL)).await;
-                self.inline = true;
-                waited
+                self.run(SQL, true, |conn| conn.execute_batch(SQL)).await
             }
             other => other.map_err(|e| map_error(SQL, e)),
         }
@@ -367,11 +361,20 @@ impl SqliteTx {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
     {
+        self.run(sql, !self.inline, f).await
+    }
+
+    /// Runs `f` on the connection, on the blocking pool or right here.
+    async fn run<T, F>(&mut self, sql: &str, on_pool: bool, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
         let mut conn = self
             .conn
             .take()
             .ok_or_else(|| StorageError::database(sql, "transaction already finished"))?;
-        if self.inline {
+        if !on_pool {
             let result = f(&mut conn);
             self.conn = Some(conn);
             return result.map_err(|e| map_error(sql, e));
@@ -470,7 +473,8 @@ impl SqlTx for SqliteTx {
             .await?;
         self.open = false;
         // The frames are written; the fsync (shared with concurrent commits) makes them durable.
-        if self.write || wrote != self.changes_before {
+        // A write transaction holds the write lock until it is released below.
+        if self.writer.is_some() || wrote != self.changes_before {
             let ticket = self.sync.written();
             if ticket.is_multiple_of(CHECKPOINT_EVERY) {
                 self.checkpointer.start();
