@@ -1,14 +1,16 @@
 //! The in-process job runner: the hub's one owner of a rayon pool.
 //!
 //! It leases jobs from the same durable queue remote workers use, runs them with
-//! [`worker::jobs::execute`] on the pool, and applies the results. At most one job per pool thread
-//! is in flight; a job itself fans out over the pool (instances of a series, frames of an object).
+//! [`worker::guard::execute`] on the pool (an input that panics is refused by name; it never
+//! aborts the hub), and applies the results. At most one job per pool thread is in flight; a job
+//! itself fans out over the pool (instances of a series, frames of an object).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
-use worker::jobs::{JobInput, JobKind as WorkerJobKind, execute};
+use worker::guard;
+use worker::jobs::{JobInput, JobKind as WorkerJobKind};
 
 use crate::domain::Hub;
 use crate::domain::jobs::LeasedJob;
@@ -105,7 +107,7 @@ async fn run_one(hub: &Hub, pool: &rayon::ThreadPool, leased: LeasedJob) {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let subject = job.subject.clone();
     pool.spawn(move || {
-        let output = execute(kind, &subject, &inputs);
+        let output = guard::execute(kind, &subject, &inputs);
         // Downloaded copies (remote blob stores) live in the scratch directory; local blobs do not.
         for input in &inputs {
             if input.path.starts_with(&scratch) {
@@ -114,10 +116,12 @@ async fn run_one(hub: &Hub, pool: &rayon::ThreadPool, leased: LeasedJob) {
         }
         let _ = tx.send(output);
     });
+    // `guard::execute` turns a panic into the input's error, so the sender is only dropped if
+    // the pool itself is gone.
     let Ok(output) = rx.await else {
         tracing::error!(
             job = job.id,
-            "job panicked; the lease will run out and the job retried"
+            "the job pool dropped the job; the lease will run out and the job retried"
         );
         return;
     };

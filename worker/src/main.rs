@@ -29,7 +29,8 @@ struct Cli {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| worker::DEFAULT_LOG_FILTER.into()),
         )
         .with_writer(std::io::stderr)
         .init();

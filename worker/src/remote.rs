@@ -1,5 +1,5 @@
 //! The remote worker loop: lease a job from the hub, fetch its inputs into a scratch directory,
-//! run [`crate::jobs::execute`] on the worker's rayon pool, deliver the results, repeat.
+//! run [`crate::guard::execute`] on the worker's rayon pool, deliver the results, repeat.
 //!
 //! Several loops run at once (one per pool thread), so small jobs (ECGs) keep every core busy while
 //! a large one (a CT series) fans out over the pool by itself. A job whose results cannot be
@@ -17,7 +17,8 @@ use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::jobs::{JobInput, execute};
+use crate::guard;
+use crate::jobs::JobInput;
 use crate::wire;
 
 /// How the remote worker reaches its hub.
@@ -156,7 +157,7 @@ async fn run_job(
     let (tx, rx) = tokio::sync::oneshot::channel();
     let subject = job.subject.clone();
     pool.spawn(move || {
-        let _ = tx.send(execute(kind, &subject, &inputs));
+        let _ = tx.send(guard::execute(kind, &subject, &inputs));
     });
     let output = rx.await.context("the job panicked")?;
     client
