@@ -148,8 +148,14 @@ pub struct DicomConfig {
     pub listen: SocketAddr,
     /// The hub's AE title (called AE title peers must use).
     pub ae_title: String,
-    /// Most associations served at once; more are rejected as a transient local limit.
+    /// Most associations served at once; more are rejected as a transient local limit. A slot is
+    /// taken only once the peer's AE titles are accepted, so connections that never identify
+    /// themselves cannot lock modalities out.
     pub max_associations: usize,
+    /// Most TCP connections open at once, associated or not; further ones are closed at once.
+    pub max_connections: usize,
+    /// Most TCP connections open at once from one IP address.
+    pub max_connections_per_ip: usize,
     /// Largest PDU the hub accepts, in bytes (announced in A-ASSOCIATE-AC).
     pub max_pdu_length: u32,
     /// How long a new connection may take to request an association (ARTIM).
@@ -173,6 +179,8 @@ impl Default for DicomConfig {
             listen: ([127, 0, 0, 1], 11112).into(),
             ae_title: "REMOTEDX".into(),
             max_associations: 32,
+            max_connections: 128,
+            max_connections_per_ip: 16,
             max_pdu_length: 128 * 1024,
             artim_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(120),
@@ -361,8 +369,13 @@ impl Config {
                 "dicom.ae_title must be 1 to 16 printable ASCII characters without a backslash",
             ));
         }
-        if self.dicom.max_associations == 0 {
-            return Err(invalid("dicom.max_associations must be at least 1"));
+        if self.dicom.max_associations == 0
+            || self.dicom.max_connections == 0
+            || self.dicom.max_connections_per_ip == 0
+        {
+            return Err(invalid(
+                "dicom.max_associations, dicom.max_connections and dicom.max_connections_per_ip must be at least 1",
+            ));
         }
         if !(4096..=16 << 20).contains(&self.dicom.max_pdu_length) {
             return Err(invalid(

@@ -696,6 +696,49 @@ fn associations_beyond_the_limit_are_rejected_for_now() {
     assert!(freed, "the association slot was not given back");
 }
 
+/// Regression (issue "Safe to deploy 2/2"): silent TCP connections took every association slot
+/// before any AE check, locking real modalities out.
+#[test]
+fn silent_connections_take_no_association_slot_and_one_address_has_a_cap() {
+    use std::io::Read;
+    let region = region(&[
+        ("REMOTEDX_HUB_DICOM__MAX_ASSOCIATIONS", "2"),
+        ("REMOTEDX_HUB_DICOM__MAX_CONNECTIONS_PER_IP", "6"),
+    ]);
+    let addr = dicom_addr(&region);
+    // Four silent connections: more than the two association slots, within the address's cap.
+    let silent: Vec<_> = (0..4)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let echo = Command::new(dcmtk("echoscu"))
+        .args(["-aet", MODALITY, "-aec", HUB_AE])
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .output()
+        .unwrap();
+    assert!(
+        echo.status.success(),
+        "a modality was locked out by silent connections: {}",
+        String::from_utf8_lossy(&echo.stderr)
+    );
+    // Two more fill the address's cap; the next is closed at once, without an association.
+    let _more: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut over = std::net::TcpStream::connect(addr).unwrap();
+    over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut byte = [0u8; 1];
+    let read = over.read(&mut byte);
+    assert!(
+        matches!(read, Ok(0)) || read.is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock
+            && e.kind() != std::io::ErrorKind::TimedOut),
+        "a connection over the per-address cap was kept open"
+    );
+    drop(silent);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_the_store_in_flight_and_keeps_every_acknowledged_one() {
     let mut region = region(&[]);

@@ -16,6 +16,10 @@ use crate::domain::Hub;
 use crate::domain::ingest::IngestSession;
 use crate::domain::staging::{self, RejectReason, Rejection, StagingFile};
 
+/// The largest command set accepted. A DIMSE command holds a handful of short elements (a
+/// C-STORE-RQ is about 200 bytes); fragments beyond this are an attack on memory, not a command.
+const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
 /// Where the association is between PDUs.
 pub(super) enum Message {
     /// Between messages.
@@ -196,6 +200,11 @@ impl Association {
                 return Err("a command started before the previous data set ended".into());
             }
         };
+        if bytes.len() > MAX_COMMAND_BYTES {
+            return Err(format!(
+                "a command set of over {MAX_COMMAND_BYTES} bytes (no DIMSE command is this large)"
+            ));
+        }
         if !last {
             self.message = Message::Command { pc, bytes };
             return Ok(());

@@ -3,8 +3,10 @@
 //! Built on dicom-ul's PDU codec; association negotiation is done here because it depends on the
 //! hub's configuration and index: the calling AE title must be mapped to an institution
 //! (`[dicom.calling_ae]`) that exists, the called AE title must be the hub's, at most
-//! `max_associations` run at once, and only storage SOP classes (and Verification) with the
-//! transfer syntaxes the worker reads are accepted, as they are.
+//! `max_associations` run at once (a slot is taken only after the AE titles are accepted), and
+//! only storage SOP classes (and Verification) with the transfer syntaxes the worker reads are
+//! accepted, as they are. Before that, connections are bounded in all and per IP address
+//! (`max_connections`, `max_connections_per_ip`) and must ask for an association within ARTIM.
 //!
 //! One task per association. Each association is one [`crate::domain::ingest::IngestSession`] acting
 //! for the peer's institution (principal `dicom:<calling AE>`): every data set is staged as a Part 10
@@ -15,6 +17,7 @@
 //! middle of a C-STORE first finishes and answers it; the sessions of both are finished.
 
 mod association;
+mod limits;
 pub mod message;
 
 use std::net::SocketAddr;
@@ -46,7 +49,10 @@ const PDU_HEADER: usize = 6;
 /// Serves DICOM associations on `listener` until `stop` turns true, then stops accepting and
 /// waits for the associations in flight to end (see the module documentation).
 pub async fn serve(hub: Hub, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-    let limit = Arc::new(Semaphore::new(hub.config().dicom.max_associations));
+    let config = &hub.config().dicom;
+    let slots = Arc::new(Semaphore::new(config.max_associations));
+    let connections =
+        limits::ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -57,9 +63,19 @@ pub async fn serve(hub: Hub, listener: TcpListener, mut stop: watch::Receiver<bo
                     if let Err(e) = socket.set_nodelay(true) {
                         tracing::warn!(%peer, "cannot set TCP_NODELAY: {e}");
                     }
-                    let permit = limit.clone().try_acquire_owned().ok();
-                    let (hub, stop) = (hub.clone(), stop.clone());
-                    tasks.spawn(async move { handle(hub, socket, peer, permit, stop).await });
+                    let admitted = match connections.admit(peer.ip()) {
+                        Ok(admitted) => admitted,
+                        Err(refused) => {
+                            tracing::warn!(%peer, "DICOM connection closed at once: {refused}");
+                            drop(socket);
+                            continue;
+                        }
+                    };
+                    let (hub, slots, stop) = (hub.clone(), slots.clone(), stop.clone());
+                    tasks.spawn(async move {
+                        handle(hub, socket, peer, &slots, stop).await;
+                        drop(admitted);
+                    });
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off rather than spin.
@@ -162,7 +178,7 @@ async fn handle(
     hub: Hub,
     mut socket: TcpStream,
     peer: SocketAddr,
-    permit: Option<OwnedSemaphorePermit>,
+    slots: &Arc<Semaphore>,
     stop: watch::Receiver<bool>,
 ) {
     let config = hub.config().dicom.clone();
@@ -192,7 +208,7 @@ async fn handle(
         }
     };
     let calling = rq.calling_ae_title.trim().to_owned();
-    let accepted = match accept(&hub, &rq, permit.is_some()).await {
+    let accepted = match accept(&hub, &rq, slots).await {
         Ok(accepted) => accepted,
         Err((source, transient, why)) => {
             tracing::warn!(%peer, calling_ae = %calling, called_ae = %rq.called_ae_title.trim(), "DICOM association rejected: {why}");
@@ -215,6 +231,7 @@ async fn handle(
         contexts,
         results,
         peer_max_pdu,
+        slot,
     } = accepted;
     let session = match hub.ingest_session(principal.clone(), IngestOptions::default()) {
         Ok(session) => session,
@@ -263,7 +280,7 @@ async fn handle(
     }
     .run(stop)
     .await;
-    drop(permit);
+    drop(slot);
 }
 
 /// An accepted presentation context.
@@ -279,6 +296,8 @@ struct Accepted {
     contexts: std::collections::HashMap<u8, Context>,
     results: Vec<PresentationContextResult>,
     peer_max_pdu: u32,
+    /// The association's place under `dicom.max_associations`, held until it ends.
+    slot: OwnedSemaphorePermit,
 }
 
 /// Rejection: source and reason, transient or not, and what to log.
@@ -288,21 +307,10 @@ fn user_reject(reason: AssociationRJServiceUserReason, why: String) -> Reject {
     (AssociationRJSource::ServiceUser(reason), false, why)
 }
 
-/// Decides on an A-ASSOCIATE-RQ.
-async fn accept(hub: &Hub, rq: &AssociationRQ, have_slot: bool) -> Result<Accepted, Reject> {
+/// Decides on an A-ASSOCIATE-RQ; an association slot is taken only once the AE titles and the
+/// institution are known to be right.
+async fn accept(hub: &Hub, rq: &AssociationRQ, slots: &Arc<Semaphore>) -> Result<Accepted, Reject> {
     let config = &hub.config().dicom;
-    if !have_slot {
-        return Err((
-            AssociationRJSource::ServiceProviderPresentation(
-                AssociationRJServiceProviderPresentationReason::LocalLimitExceeded,
-            ),
-            true,
-            format!(
-                "{} associations are open already (dicom.max_associations)",
-                config.max_associations
-            ),
-        ));
-    }
     if rq.protocol_version & 1 == 0 {
         return Err(user_reject(
             AssociationRJServiceUserReason::NoReasonGiven,
@@ -363,6 +371,18 @@ async fn accept(hub: &Hub, rq: &AssociationRQ, have_slot: bool) -> Result<Accept
             "calling AE title {calling:?} is mapped to institution {code:?}, which does not exist (add it with `hub institution add`)"
         )));
     };
+    let Ok(slot) = slots.clone().try_acquire_owned() else {
+        return Err((
+            AssociationRJSource::ServiceProviderPresentation(
+                AssociationRJServiceProviderPresentationReason::LocalLimitExceeded,
+            ),
+            true,
+            format!(
+                "{} associations are open already (dicom.max_associations)",
+                config.max_associations
+            ),
+        ));
+    };
     let peer_max_pdu = rq
         .user_variables
         .iter()
@@ -421,6 +441,7 @@ async fn accept(hub: &Hub, rq: &AssociationRQ, have_slot: bool) -> Result<Accept
         contexts,
         results,
         peer_max_pdu,
+        slot,
     })
 }
 
