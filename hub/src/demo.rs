@@ -7,7 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+
+use crate::clock::now_ms;
 use crate::domain::auth::NewUser;
+use crate::domain::recognition::rules::Day;
 use crate::domain::ingest::IngestOptions;
 use crate::domain::{Hub, staging};
 use crate::model::{Institution, Principal, Role};
@@ -137,6 +142,7 @@ pub async fn seed(hub: &Hub, samples: &Path) -> anyhow::Result<Seeded> {
         return Ok(seeded);
     };
     let manifest: sample_data::manifest::Manifest = serde_json::from_str(&text)?;
+    let shift = days_to_today(&manifest);
     for study in &manifest.studies {
         let token = USERS
             .iter()
@@ -167,18 +173,68 @@ pub async fn seed(hub: &Hub, samples: &Path) -> anyhow::Result<Seeded> {
             .flat_map(|s| &s.files)
             .map(|f| samples.join(&f.path))
             .collect();
-        seeded.files += upload(hub, who, options, &paths).await?;
+        seeded.files += upload(hub, who, options, &paths, shift).await?;
         seeded.cases += 1;
     }
     Ok(seeded)
 }
 
-/// Uploads files through the same ingest path as the gRPC upload; returns how many were stored.
+/// How many days the samples' dates move forward so that the newest study is dated today: the
+/// README's walk-through (recognition within a validity window of 30 days) then works whenever
+/// a newcomer runs it, not only in the month the samples were generated.
+fn days_to_today(manifest: &sample_data::manifest::Manifest) -> i64 {
+    let newest = manifest
+        .studies
+        .iter()
+        .filter_map(|s| Day::parse(&s.study_date).ok())
+        .max();
+    newest.map_or(0, |d| (Day::of_ms(now_ms()).0 - d.0).max(0))
+}
+
+/// The top-level dates of a study that say when it was performed; the patient's birth date is
+/// not among them, so the patient ages as a real one would.
+const EXAM_DATES: [dicom_core::Tag; 5] = [
+    tags::STUDY_DATE,
+    tags::SERIES_DATE,
+    tags::ACQUISITION_DATE,
+    tags::CONTENT_DATE,
+    tags::INSTANCE_CREATION_DATE,
+];
+
+/// A sample file's bytes with its examination dates moved `shift` days forward.
+fn dated(path: &Path, shift: i64) -> anyhow::Result<Vec<u8>> {
+    if shift == 0 {
+        return Ok(std::fs::read(path)?);
+    }
+    let mut obj = dicom_object::open_file(path)?;
+    for tag in EXAM_DATES {
+        let Some(day) = obj
+            .element_opt(tag)?
+            .and_then(|e| e.to_str().ok())
+            .and_then(|t| Day::parse(&t).ok())
+        else {
+            continue;
+        };
+        let (y, m, d) = day.plus(shift).ymd();
+        obj.put(DataElement::new(
+            tag,
+            VR::DA,
+            PrimitiveValue::from(format!("{y:04}{m:02}{d:02}")),
+        ));
+    }
+    let mut bytes = Vec::new();
+    obj.write_all(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Uploads files through the same ingest path as the gRPC upload, their examination dates moved
+/// `shift` days forward; returns how many were stored.
 async fn upload(
     hub: &Hub,
     who: Principal,
     options: IngestOptions,
     paths: &[PathBuf],
+    shift: i64,
 ) -> anyhow::Result<usize> {
     let mut session = hub.ingest_session(who, options)?;
     let mut stored = 0;
@@ -190,7 +246,9 @@ async fn upload(
             hub.config().ingest.max_file_bytes,
         )
         .await?;
-        file.write(&tokio::fs::read(path).await?).await?;
+        let source = path.clone();
+        let bytes = tokio::task::spawn_blocking(move || dated(&source, shift)).await??;
+        file.write(&bytes).await?;
         match session.ingest(file.finish(None, None).await?).await {
             Ok(_) => stored += 1,
             Err(r) => tracing::warn!("sample {name} refused: {r}"),
@@ -226,4 +284,54 @@ pub fn banner(addr: std::net::SocketAddr, seeded: &Seeded) -> String {
     s += &format!("  export HUB_URL=http://{addr} HUB_TOKEN=demo-specialist\n");
     s += "  cargo run -p viewer-cli -- queue\n\n";
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(obj: &dicom_object::DefaultDicomObject, tag: dicom_core::Tag) -> String {
+        obj.element(tag).unwrap().to_str().unwrap().trim().to_owned()
+    }
+
+    /// Regression: the samples carried fixed 2026 dates, so once their 30-day recognition
+    /// window had passed the README's walk-through answered "No valid CT-HEAD result".
+    #[test]
+    fn sample_dates_move_forward_and_nothing_else_changes() {
+        let path = Path::new(SAMPLE_DATA).join("baishui/zhang-san-ct-head/CT0001.dcm");
+        let before = dicom_object::open_file(&path).unwrap();
+        let moved = dated(&path, 200).unwrap();
+        let after = dicom_object::from_reader(&moved[128..]).unwrap();
+        let day = |obj: &dicom_object::DefaultDicomObject| {
+            Day::parse(&text(obj, tags::STUDY_DATE)).unwrap()
+        };
+        assert_eq!(day(&after), day(&before).plus(200));
+        for tag in [
+            tags::PATIENT_BIRTH_DATE,
+            tags::PATIENT_ID,
+            tags::SOP_INSTANCE_UID,
+        ] {
+            assert_eq!(text(&after, tag), text(&before, tag));
+        }
+        assert_eq!(
+            after.element(tags::PIXEL_DATA).unwrap().to_bytes().unwrap(),
+            before.element(tags::PIXEL_DATA).unwrap().to_bytes().unwrap()
+        );
+        assert_eq!(dated(&path, 0).unwrap(), std::fs::read(&path).unwrap());
+    }
+
+    #[test]
+    fn the_newest_sample_study_is_dated_today() {
+        let text = std::fs::read_to_string(Path::new(SAMPLE_DATA).join(sample_data::MANIFEST))
+            .unwrap();
+        let manifest: sample_data::manifest::Manifest = serde_json::from_str(&text).unwrap();
+        let shift = days_to_today(&manifest);
+        let newest = manifest
+            .studies
+            .iter()
+            .map(|s| Day::parse(&s.study_date).unwrap())
+            .max()
+            .unwrap();
+        assert_eq!(newest.plus(shift), Day::of_ms(now_ms()));
+    }
 }
