@@ -48,6 +48,15 @@ pub struct GrpcConfig {
     pub listen: SocketAddr,
     /// Most concurrent requests served at once; more wait.
     pub max_concurrent_requests: usize,
+    /// Most TCP connections open at once; further ones are closed at once.
+    pub max_connections: usize,
+    /// Most TCP connections open at once from one IP address (a county's NAT may put a clinic's
+    /// machines behind one).
+    pub max_connections_per_ip: usize,
+    /// A connection that sends nothing for this long is closed (the hub pings three times per
+    /// timeout, so live clients always answer well within it).
+    #[serde(with = "human_duration")]
+    pub idle_timeout: Duration,
 }
 
 /// Storage backends.
@@ -228,6 +237,9 @@ impl Default for GrpcConfig {
         GrpcConfig {
             listen: ([127, 0, 0, 1], 50051).into(),
             max_concurrent_requests: 256,
+            max_connections: 1024,
+            max_connections_per_ip: 128,
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -367,6 +379,14 @@ impl Config {
         {
             return Err(invalid(
                 "dicom.ae_title must be 1 to 16 printable ASCII characters without a backslash",
+            ));
+        }
+        if self.grpc.max_connections == 0
+            || self.grpc.max_connections_per_ip == 0
+            || self.grpc.idle_timeout < Duration::from_secs(1)
+        {
+            return Err(invalid(
+                "grpc.max_connections and grpc.max_connections_per_ip must be at least 1, grpc.idle_timeout at least 1s",
             ));
         }
         if self.dicom.max_associations == 0

@@ -69,10 +69,13 @@ pub async fn run(
     }
     let addr = listeners.grpc.local_addr()?;
     tracing::info!(%addr, "gRPC listening");
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listeners.grpc);
+    let incoming = transport::grpc_listener::incoming(listeners.grpc, &hub.config().grpc);
     let server = tonic::transport::Server::builder()
         .concurrency_limit_per_connection(hub.config().grpc.max_concurrent_requests)
-        .tcp_nodelay(true)
+        .http2_keepalive_interval(Some(transport::grpc_listener::keepalive(
+            &hub.config().grpc,
+        )))
+        .http2_keepalive_timeout(Some(hub.config().grpc.idle_timeout))
         .add_routes(transport::routes(&hub))
         .serve_with_incoming_shutdown(incoming, stopped());
     tokio::spawn(async move {

@@ -17,7 +17,6 @@
 //! middle of a C-STORE first finishes and answers it; the sessions of both are finished.
 
 mod association;
-mod limits;
 pub mod message;
 
 use std::net::SocketAddr;
@@ -52,7 +51,7 @@ pub async fn serve(hub: Hub, listener: TcpListener, mut stop: watch::Receiver<bo
     let config = &hub.config().dicom;
     let slots = Arc::new(Semaphore::new(config.max_associations));
     let connections =
-        limits::ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
+        super::limits::ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         tokio::select! {

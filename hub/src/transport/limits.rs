@@ -1,8 +1,9 @@
-//! How many DICOM connections may be open: in all, and from one IP address.
+//! How many connections a listener keeps open: in all, and from one IP address.
 //!
-//! These bound the connections that have not (yet) identified themselves; the association limit
-//! (`dicom.max_associations`) is taken only after the AE titles are accepted. Together they keep
-//! a handful of silent or hostile peers from locking a county's modalities out.
+//! Both listeners (gRPC and DICOM) count their connections here before anything is read from
+//! them, so a handful of silent or hostile peers cannot exhaust the hub's sockets or memory. The
+//! DICOM association limit (`dicom.max_associations`) is taken only later, once the AE titles
+//! are accepted; gRPC connections that stay silent are closed after `grpc.idle_timeout`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -10,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 /// Counts open connections, in all and per IP address.
 #[derive(Debug)]
-pub(super) struct ConnectionLimits {
+pub struct ConnectionLimits {
     total: usize,
     per_ip: usize,
     open: Mutex<HashMap<IpAddr, usize>>,
@@ -18,20 +19,20 @@ pub(super) struct ConnectionLimits {
 
 /// Why a connection was not admitted.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Refused {
-    /// `dicom.max_connections` connections are open.
+pub enum Refused {
+    /// The listener's `max_connections` connections are open.
     Total(usize),
-    /// `dicom.max_connections_per_ip` connections are open from this address.
+    /// Its `max_connections_per_ip` connections are open from this address.
     PerIp(usize),
 }
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refused::Total(n) => write!(f, "{n} connections are open (dicom.max_connections)"),
+            Refused::Total(n) => write!(f, "{n} connections are open (max_connections)"),
             Refused::PerIp(n) => write!(
                 f,
-                "{n} connections are open from this address (dicom.max_connections_per_ip)"
+                "{n} connections are open from this address (max_connections_per_ip)"
             ),
         }
     }
@@ -39,14 +40,14 @@ impl std::fmt::Display for Refused {
 
 /// One admitted connection; dropping it frees its place.
 #[derive(Debug)]
-pub(super) struct Admitted {
+pub struct Admitted {
     limits: Arc<ConnectionLimits>,
     ip: IpAddr,
 }
 
 impl ConnectionLimits {
     /// Limits of `total` connections, `per_ip` of them from one address.
-    pub(super) fn new(total: usize, per_ip: usize) -> Arc<Self> {
+    pub fn new(total: usize, per_ip: usize) -> Arc<Self> {
         Arc::new(ConnectionLimits {
             total,
             per_ip,
@@ -55,7 +56,7 @@ impl ConnectionLimits {
     }
 
     /// Admits a connection from `ip`, or says which limit it would pass.
-    pub(super) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Admitted, Refused> {
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Admitted, Refused> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let total: usize = open.values().sum();
         if total >= self.total {
