@@ -12,8 +12,8 @@ use dicom_dictionary_std::tags;
 
 use crate::clock::now_ms;
 use crate::domain::auth::NewUser;
-use crate::domain::recognition::rules::Day;
 use crate::domain::ingest::IngestOptions;
+use crate::domain::recognition::rules::Day;
 use crate::domain::{Hub, staging};
 use crate::model::{Institution, Principal, Role};
 
@@ -291,7 +291,12 @@ mod tests {
     use super::*;
 
     fn text(obj: &dicom_object::DefaultDicomObject, tag: dicom_core::Tag) -> String {
-        obj.element(tag).unwrap().to_str().unwrap().trim().to_owned()
+        obj.element(tag)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim()
+            .to_owned()
     }
 
     /// Regression: the samples carried fixed 2026 dates, so once their 30-day recognition
@@ -315,15 +320,19 @@ mod tests {
         }
         assert_eq!(
             after.element(tags::PIXEL_DATA).unwrap().to_bytes().unwrap(),
-            before.element(tags::PIXEL_DATA).unwrap().to_bytes().unwrap()
+            before
+                .element(tags::PIXEL_DATA)
+                .unwrap()
+                .to_bytes()
+                .unwrap()
         );
         assert_eq!(dated(&path, 0).unwrap(), std::fs::read(&path).unwrap());
     }
 
     #[test]
     fn the_newest_sample_study_is_dated_today() {
-        let text = std::fs::read_to_string(Path::new(SAMPLE_DATA).join(sample_data::MANIFEST))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(Path::new(SAMPLE_DATA).join(sample_data::MANIFEST)).unwrap();
         let manifest: sample_data::manifest::Manifest = serde_json::from_str(&text).unwrap();
         let shift = days_to_today(&manifest);
         let newest = manifest

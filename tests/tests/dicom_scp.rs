@@ -732,8 +732,9 @@ fn silent_connections_take_no_association_slot_and_one_address_has_a_cap() {
     let mut byte = [0u8; 1];
     let read = over.read(&mut byte);
     assert!(
-        matches!(read, Ok(0)) || read.is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock
-            && e.kind() != std::io::ErrorKind::TimedOut),
+        matches!(read, Ok(0))
+            || read.is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock
+                && e.kind() != std::io::ErrorKind::TimedOut),
         "a connection over the per-address cap was kept open"
     );
     drop(silent);
