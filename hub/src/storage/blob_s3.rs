@@ -198,7 +198,7 @@ impl BlobStore for S3BlobStore {
         tokio::fs::create_dir_all(scratch)
             .await
             .map_err(|e| s3_err("cannot create scratch directory", e))?;
-        let dest = scratch.join(format!("{key}.{}", std::process::id()));
+        let dest = scratch.join(copy_name(key));
         let got = self
             .store
             .get(&Self::path_of(key)?)
@@ -229,9 +229,27 @@ impl BlobStore for S3BlobStore {
     }
 }
 
+/// A local copy's file name: unique per use, so concurrent renders or jobs of one blob in one
+/// process (each deletes its copy when done) never share, truncate or delete each other's file.
+fn copy_name(key: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{key}.{}.{n}", std::process::id())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (by reading): the copy was named `<key>.<pid>`, so two renders of one blob in
+    /// one hub wrote, and then deleted, the same file.
+    #[test]
+    fn each_local_copy_of_a_blob_has_its_own_file() {
+        let names: std::collections::HashSet<_> = (0..100).map(|_| copy_name("ab12")).collect();
+        assert_eq!(names.len(), 100);
+        assert!(names.iter().all(|n| n.starts_with("ab12.")));
+    }
 
     #[test]
     fn urls_and_environment_configure_the_store() {
