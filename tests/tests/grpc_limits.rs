@@ -90,3 +90,54 @@ fn silent_sockets_are_capped_and_closed_while_live_clients_are_kept() {
     let _ = follower.kill();
     let _ = follower.wait();
 }
+
+/// The hub's peak resident memory (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+/// Regression: "gRPC decodes 64 MiB messages before checking the token". Eight callers with a
+/// made-up token each send a 40 MiB job result; the hub must refuse them from the headers,
+/// without taking the bodies into memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_requests_with_a_bad_token_are_refused_before_their_body_is_read() {
+    use remotedx_proto::v1 as pb;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start(dir.path(), &[("REMOTEDX_HUB_JOBS__IN_PROCESS", "false")]);
+    let channel = hub.channel().await;
+    let before = peak_rss_kib(hub.pid());
+    let mut calls = Vec::new();
+    for i in 0..8 {
+        let mut client = pb::worker_service_client::WorkerServiceClient::new(channel.clone())
+            .max_encoding_message_size(64 << 20);
+        calls.push(tokio::spawn(async move {
+            let request = pb::CompleteJobRequest {
+                job_id: i,
+                artifacts: vec![pb::Artifact {
+                    name: "x".into(),
+                    media_type: "application/octet-stream".into(),
+                    data: vec![7u8; 40 << 20],
+                }],
+                ..Default::default()
+            };
+            client
+                .complete_job(authed(request, "not-a-token"))
+                .await
+                .unwrap_err()
+                .code()
+        }));
+    }
+    for call in calls {
+        assert_eq!(call.await.unwrap(), tonic::Code::Unauthenticated);
+    }
+    let grown_mib = (peak_rss_kib(hub.pid()) - before) / 1024;
+    assert!(
+        grown_mib < 64,
+        "the hub's peak memory grew by {grown_mib} MiB for 320 MiB of unauthenticated requests"
+    );
+}

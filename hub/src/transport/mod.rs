@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod authenticated;
 pub mod cases;
 pub mod convert;
 pub mod dimse;
@@ -27,6 +28,7 @@ use tonic::{Request, Status};
 
 use crate::domain::Hub;
 use crate::model::Principal;
+use authenticated::Authenticated;
 
 /// A server-streaming response.
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -125,34 +127,42 @@ pub fn stream_bytes(data: Vec<u8>, media_type: &str) -> ResponseStream<pb::Chunk
     Box::pin(tokio_stream::iter(chunks))
 }
 
-/// Every service, ready to add to a tonic router.
+/// Every service, ready to add to a tonic router; each authenticates its caller from the
+/// headers before its request body is read ([`authenticated`]).
 pub fn routes(hub: &Hub) -> tonic::service::Routes {
     let max = remotedx_proto::MAX_MESSAGE_BYTES;
-    tonic::service::Routes::new(
+    tonic::service::Routes::new(Authenticated::new(
+        hub,
         pb::upload_service_server::UploadServiceServer::new(upload::Upload::new(hub.clone()))
             .max_decoding_message_size(max),
-    )
-    .add_service(
+    ))
+    .add_service(Authenticated::new(
+        hub,
         pb::case_service_server::CaseServiceServer::new(cases::Cases::new(hub.clone()))
             .max_encoding_message_size(max),
-    )
-    .add_service(pb::reading_service_server::ReadingServiceServer::new(
-        reading::Reading::new(hub.clone()),
     ))
-    .add_service(pb::account_service_server::AccountServiceServer::new(
-        account::Account::new(hub.clone()),
+    .add_service(Authenticated::new(
+        hub,
+        pb::reading_service_server::ReadingServiceServer::new(reading::Reading::new(hub.clone())),
     ))
-    .add_service(pb::admin_service_server::AdminServiceServer::new(
-        admin::Admin::new(hub.clone()),
+    .add_service(Authenticated::new(
+        hub,
+        pb::account_service_server::AccountServiceServer::new(account::Account::new(hub.clone())),
     ))
-    .add_service(
+    .add_service(Authenticated::new(
+        hub,
+        pb::admin_service_server::AdminServiceServer::new(admin::Admin::new(hub.clone())),
+    ))
+    .add_service(Authenticated::new(
+        hub,
         pb::recognition_service_server::RecognitionServiceServer::new(
             recognition::Recognition::new(hub.clone()),
         ),
-    )
-    .add_service(
+    ))
+    .add_service(Authenticated::new(
+        hub,
         pb::worker_service_server::WorkerServiceServer::new(jobs::Jobs::new(hub.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
-    )
+    ))
 }
