@@ -5,7 +5,10 @@
 //! the first reference that succeeds is the one we are held to: lossless syntaxes must match it
 //! bit for bit, lossy ones within ±1 per sample. A file a reference decodes and we do not is a
 //! failure; files no reference decodes are listed as such; the deliberately broken files must
-//! give our error. The table is printed (run with `--nocapture` to see it when it passes).
+//! give our error. The table is printed (run with `--nocapture` to see it when it passes). Every
+//! reference tool must decode some file and every transfer syntax must have its count of
+//! compared files, so a missing tool fails the test instead of turning files into "no
+//! reference decodes".
 //!
 //! Needs python3 with pydicom, numpy and the pylibjpeg plugins, DCMTK and GDCM
 //! (`scripts/ci-deps/imaging.sh` installs them).
@@ -116,6 +119,66 @@ struct Row {
     reference: String,
     result: String,
     failed: bool,
+    /// Our decode was compared with a reference's, and matched.
+    compared: bool,
+}
+
+/// Fewest files per transfer syntax that must be compared with a reference decoder: the
+/// corpus's count of each today. A missing reference tool or a reference that stopped decoding
+/// turns files into "no reference decodes"; the test must not pass quietly then.
+const MIN_COMPARED: &[(&str, usize)] = &[
+    ("1.2.840.10008.1.2", 4),
+    ("1.2.840.10008.1.2.1", 37),
+    ("1.2.840.10008.1.2.1.99", 1),
+    ("1.2.840.10008.1.2.2", 17),
+    ("1.2.840.10008.1.2.4.50", 15),
+    ("1.2.840.10008.1.2.4.51", 2),
+    ("1.2.840.10008.1.2.4.70", 4),
+    ("1.2.840.10008.1.2.4.80", 2),
+    ("1.2.840.10008.1.2.4.81", 4),
+    ("1.2.840.10008.1.2.4.90", 8),
+    ("1.2.840.10008.1.2.4.91", 4),
+    ("1.2.840.10008.1.2.5", 12),
+];
+
+/// Every reference tool the script runs; each must decode at least one corpus file.
+const TOOLS: &[&str] = &[
+    "dcmtk:dcmdjpeg",
+    "dcmtk:dcmdjpls",
+    "dcmtk:dcmdrle",
+    "dcmtk:dcmconv",
+    "gdcmconv",
+    "pydicom",
+];
+
+/// Fails naming each reference tool that decoded nothing and each transfer syntax with fewer
+/// compared files than [`MIN_COMPARED`].
+fn assert_references_ran(manifest: &[Entry], rows: &[Row]) {
+    let silent: Vec<&str> = TOOLS
+        .iter()
+        .copied()
+        .filter(|tool| {
+            !manifest
+                .iter()
+                .flat_map(|e| &e.results)
+                .any(|r| r.ok && r.tool == *tool)
+        })
+        .collect();
+    assert!(
+        silent.is_empty(),
+        "reference tools that decoded no file (missing? install with scripts/ci-deps/imaging.sh): {silent:?}"
+    );
+    let short: Vec<String> = MIN_COMPARED
+        .iter()
+        .filter_map(|(ts, min)| {
+            let n = rows.iter().filter(|r| r.compared && r.ts == *ts).count();
+            (n < *min).then(|| format!("{ts}: {n} compared, at least {min} expected"))
+        })
+        .collect();
+    assert!(
+        short.is_empty(),
+        "too few files compared with a reference: {short:?}"
+    );
 }
 
 fn judge(e: &Entry) -> Row {
@@ -130,6 +193,7 @@ fn judge(e: &Entry) -> Row {
         reference: "-".into(),
         result: String::new(),
         failed: false,
+        compared: false,
     };
     if let Some(p) = primary {
         row.reference = p.tool.clone();
@@ -146,6 +210,7 @@ fn judge(e: &Entry) -> Row {
         }
         (Ok(o), Some(p), None) => match compare(o, p, tolerance) {
             None => {
+                row.compared = true;
                 let others = secondary(o, e, p, tolerance);
                 row.result = format!(
                     "{} (others: {others})",
@@ -250,4 +315,5 @@ fn every_corpus_file_matches_a_reference_decoder() {
         .map(|r| r.file.as_str())
         .collect();
     assert!(failed.is_empty(), "conformance failures: {failed:?}");
+    assert_references_ran(&manifest, &rows);
 }
