@@ -64,7 +64,11 @@ async fn a_follower_replays_from_its_cursor_exactly_once() {
     let first = report(&t, a1, true).await;
 
     // A new watcher starts after the newest report; one resuming from 0 gets the history.
-    let mut live = t.hub.follow_reports(&t.clinic_a, None, false).await.unwrap();
+    let mut live = t
+        .hub
+        .follow_reports(&t.clinic_a, None, false)
+        .await
+        .unwrap();
     assert_eq!(live.start(), first.id);
     let mut replay = t
         .hub
@@ -146,7 +150,11 @@ async fn a_follower_sees_reports_signed_on_another_replica() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_ends_promptly_when_the_hub_shuts_down() {
     let t = test_hub(|_| {}).await;
-    let mut follower = t.hub.follow_reports(&t.clinic_a, None, false).await.unwrap();
+    let mut follower = t
+        .hub
+        .follow_reports(&t.clinic_a, None, false)
+        .await
+        .unwrap();
     let hub = t.hub.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -140,7 +140,10 @@ impl ReportFollower {
         self.scanned = last.id;
         let full = batch.len() as i64 == BATCH;
         for report in batch.into_iter().filter(|r| visible_to(&self.who, r)) {
-            let case = self.hub.case_or_not_found(tx.as_mut(), report.case_id).await?;
+            let case = self
+                .hub
+                .case_or_not_found(tx.as_mut(), report.case_id)
+                .await?;
             self.pending.push_back(ReportNotice { case, report });
         }
         Ok(full || !self.pending.is_empty())

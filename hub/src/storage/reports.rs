@@ -111,7 +111,10 @@ pub async fn after(
          ORDER BY r.id LIMIT $4"
     );
     let rows = tx
-        .query(&sql, params![after_id, institution_code, critical_only, limit])
+        .query(
+            &sql,
+            params![after_id, institution_code, critical_only, limit],
+        )
         .await?;
     Ok(rows.iter().map(report).collect())
 }

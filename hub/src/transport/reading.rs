@@ -192,9 +192,9 @@ impl pb::reading_service_server::ReadingService for Reading {
         let start = follower.start();
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tokio::spawn(forward_reports(self.hub.clone(), follower, tx));
-        let mut response = Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        ) as Self::WatchReportsStream);
+        let mut response =
+            Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+                as Self::WatchReportsStream);
         response
             .metadata_mut()
             .insert(remotedx_proto::REPORT_CURSOR, MetadataValue::from(start));
@@ -240,8 +240,9 @@ fn shutting_down() -> Status {
     let mut status = Status::unavailable(
         "the hub is shutting down; watch again when it is back (from the last report seen)",
     );
-    status
-        .metadata_mut()
-        .insert(remotedx_proto::SHUTTING_DOWN, MetadataValue::from_static("1"));
+    status.metadata_mut().insert(
+        remotedx_proto::SHUTTING_DOWN,
+        MetadataValue::from_static("1"),
+    );
     status
 }

@@ -123,9 +123,7 @@ pub async fn run(
     print: impl Fn(&pb::CaseReport) -> Result<(), CliError>,
 ) -> Result<u8, CliError> {
     // Watch first, then list: a report filed in between is then in the stream, not lost.
-    let mut watch = open(hub, critical, None)
-        .await
-        .map_err(|s| hub.error(s))?;
+    let mut watch = open(hub, critical, None).await.map_err(|s| hub.error(s))?;
     let mut cursor = watch.start;
     let mut listed = HashSet::new();
     for r in before.await? {
@@ -237,7 +235,11 @@ mod tests {
         let mut step = Backoff::FIRST;
         for _ in 0..20 {
             let d = b.next_delay();
-            assert!(d >= step / 2 && d <= step, "{d:?} outside [{:?}, {step:?}]", step / 2);
+            assert!(
+                d >= step / 2 && d <= step,
+                "{d:?} outside [{:?}, {step:?}]",
+                step / 2
+            );
             step = (step * 2).min(Backoff::MAX);
         }
         assert!(b.next_delay() <= Backoff::MAX);
@@ -255,9 +257,10 @@ mod tests {
     #[test]
     fn shutdown_and_lost_streams_reconnect_refusals_do_not() {
         let mut shutdown = Status::unavailable("bye");
-        shutdown
-            .metadata_mut()
-            .insert(SHUTTING_DOWN, tonic::metadata::MetadataValue::from_static("1"));
+        shutdown.metadata_mut().insert(
+            SHUTTING_DOWN,
+            tonic::metadata::MetadataValue::from_static("1"),
+        );
         assert!(matches!(Ended::of(shutdown), Ended::ShuttingDown));
         let h2 = Status::internal("h2 protocol error: error reading a body from connection");
         assert!(matches!(Ended::of(h2), Ended::Lost(m) if m.contains("h2 protocol error")));

@@ -108,8 +108,10 @@ pub async fn list(hub: &Hub, out: &Output, a: ReportsArgs) -> Result<u8, CliErro
     if a.follow {
         // Oldest first, so the newest ends up at the bottom as the stream goes on.
         let oldest_first = async { fetch.await.map(|r: Vec<_>| r.into_iter().rev().collect()) };
-        return super::follow::run(hub, out, a.critical, oldest_first, |r| print_arrival(out, r))
-            .await;
+        return super::follow::run(hub, out, a.critical, oldest_first, |r| {
+            print_arrival(out, r)
+        })
+        .await;
     }
     print_list(out, fetch.await?)?;
     Ok(EXIT_OK)
