@@ -162,7 +162,13 @@ fn sigterm_ends_follow_streams_promptly_and_says_so() {
 
 #[test]
 fn a_report_signed_while_the_follower_was_away_arrives_once() {
-    let (mut region, mut follower) = watched_region();
+    // Signed before the follower starts: it is listed, and the stream brings nothing before the
+    // hub goes away, so the follower resumes from the cursor the hub gave it when it started.
+    let mut region = Region::start(&[]);
+    let listed = signed_report(&region.hub, &region, &corpus_file("CT_small.dcm"));
+    let mut follower = Follower::start(&region.hub, region.token("clinic_a"));
+    // Listed after the watch was opened: once it is printed, the watch is open.
+    assert_eq!(follower.reports(Duration::from_secs(5)), vec![listed]);
     region.hub.kill();
     // The same data served elsewhere: a report is signed there while the follower cannot reach it.
     let elsewhere = HubProcess::start(&region.hub.data_dir, &[]);
