@@ -35,7 +35,8 @@ pub struct Listeners {
 /// flight finish, and returns.
 ///
 /// Shutdown is one `watch` channel: every background task (sweeper, event dispatcher, job runner)
-/// and the gRPC server wait on it, so one signal stops them all.
+/// and the gRPC server wait on it, so one signal stops them all; report watchers' endless streams
+/// are ended through [`Hub::begin_shutdown`].
 pub async fn run(
     hub: Hub,
     listeners: Listeners,
@@ -78,9 +79,13 @@ pub async fn run(
         .http2_keepalive_timeout(Some(hub.config().grpc.idle_timeout))
         .add_routes(transport::routes(&hub))
         .serve_with_incoming_shutdown(incoming, stopped());
+    let stopping = hub.clone();
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing requests and jobs in flight");
+        // Report watchers' streams never finish by themselves: tell them to end (they tell their
+        // clients the hub is shutting down), or the server would wait for them.
+        stopping.begin_shutdown();
         let _ = stop_tx.send(true);
     });
     let served = server.await;

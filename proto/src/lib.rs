@@ -26,3 +26,11 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Size of the chunks files are streamed in.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Initial metadata of a `WatchReports` response: the report id the stream starts after, the cursor
+/// a watcher resumes from (`after_report_id`) if it loses the stream before any report arrives.
+pub const REPORT_CURSOR: &str = "remotedx-report-cursor";
+
+/// Trailer of a stream the hub ended because it is shutting down (value `1`): the watcher says so
+/// and reconnects when the hub is back, instead of treating it as a failure.
+pub const SHUTTING_DOWN: &str = "remotedx-shutting-down";

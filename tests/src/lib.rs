@@ -74,7 +74,7 @@ impl HubProcess {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let (child, url, dicom) = spawn(data_dir, &env, &args);
+        let (child, url, dicom) = spawn(data_dir, &env, &args, "127.0.0.1:0");
         HubProcess {
             child,
             data_dir: data_dir.to_owned(),
@@ -107,10 +107,39 @@ impl HubProcess {
         self.child.wait().expect("wait for hub")
     }
 
+    /// Sends SIGTERM and waits at most `limit` for the hub to exit: its exit status, or None (and
+    /// the hub killed) if it was still running.
+    pub fn terminate_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait for hub") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill();
+        None
+    }
+
+    /// Kills it and starts it again on the same data directory and the same gRPC address (clients
+    /// reconnect to the URL they know).
+    pub fn restart_same_address(&mut self) {
+        self.kill();
+        let listen = self.url.trim_start_matches("http://").to_owned();
+        let (child, url, dicom) = spawn(&self.data_dir, &self.env, &self.args, &listen);
+        self.child = child;
+        self.url = url;
+        self.dicom = dicom;
+    }
+
     /// Starts it again on the same data directory (a new port).
     pub fn restart(&mut self) {
         self.kill();
-        let (child, url, dicom) = spawn(&self.data_dir, &self.env, &self.args);
+        let (child, url, dicom) = spawn(&self.data_dir, &self.env, &self.args, "127.0.0.1:0");
         self.child = child;
         self.url = url;
         self.dicom = dicom;
@@ -157,11 +186,12 @@ fn spawn(
     data_dir: &Path,
     env: &[(String, String)],
     args: &[String],
+    listen: &str,
 ) -> (Child, String, Option<std::net::SocketAddr>) {
     let mut child = Command::new(binary("hub"))
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", listen])
         .args(["--dicom-listen", "127.0.0.1:0"])
         .args(args)
         .envs(env.iter().cloned())

@@ -5,7 +5,8 @@
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
 //! - [`reading`]: the priority queue, claims and case views.
-//! - [`reports`]: preliminary, final and amended reports.
+//! - [`reports`]: preliminary, final and amended reports; [`follow`]: watchers' report streams,
+//!   resumable from a cursor and ended on shutdown.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
 //! - [`events`]: the outbox and the [`Extension`]s that subscribe to it (result recognition).
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod dicom_meta;
 mod error;
 pub mod events;
+pub mod follow;
 pub mod ingest;
 pub mod jobs;
 pub mod pseudonym;
@@ -32,7 +34,7 @@ pub mod wfdb_import;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, watch};
 
 pub use error::{Error, Result};
 
@@ -92,6 +94,8 @@ struct Inner {
     events_written: Notify,
     /// Reports as they are filed, for clinics that watch.
     reports: broadcast::Sender<ReportNotice>,
+    /// Flipped when the hub begins shutting down: report followers end their streams.
+    stopping: watch::Sender<bool>,
     /// Bounds concurrent full parses of uploaded files (each holds one instance in memory).
     parse_permits: tokio::sync::Semaphore,
 }
@@ -119,6 +123,7 @@ impl Hub {
                 jobs_queued: Notify::new(),
                 events_written: Notify::new(),
                 reports: broadcast::channel(256).0,
+                stopping: watch::channel(false).0,
                 parse_permits: tokio::sync::Semaphore::new(parses),
             }),
         }

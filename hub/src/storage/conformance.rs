@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::blob::{BlobStore, sha256_hex};
-use super::{Store, cases, events, instances, jobs, recognition, reports, users};
+use super::{SqlTx, Store, cases, events, instances, jobs, recognition, reports, users};
 use crate::model::{Case, Instance, Institution, JobKind, LedgerRow, RecognitionEntry, Report};
 
 fn case(study: &str, priority: i64, critical: bool) -> Case {
@@ -65,6 +65,7 @@ pub async fn check(store: Store) {
     jobs_are_leased_once(&store).await;
     events_are_delivered_once(&store).await;
     recognition_entries_and_ledger(&store, users[0]).await;
+    reports_after_a_cursor(&store, users[0]).await;
     blobs(store.blobs.clone()).await;
 }
 
@@ -349,6 +350,60 @@ async fn events_are_delivered_once(store: &Store) {
         2,
         "subscribers are independent"
     );
+}
+
+/// What report watchers read: versions after a cursor, in id order, filtered as asked.
+async fn reports_after_a_cursor(store: &Store, author: i64) {
+    let mut tx = store.write().await.unwrap();
+    let case_id = cases::insert(tx.as_mut(), &case("1.2.follow", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = reports::newest_id(tx.as_mut()).await.unwrap();
+    let report = Report {
+        case_id,
+        status: "final".into(),
+        impression: "first".into(),
+        author_id: author,
+        ..Report::default()
+    };
+    let r1 = reports::append(tx.as_mut(), &report).await.unwrap();
+    let critical = Report {
+        critical: true,
+        ..report
+    };
+    let r2 = reports::append(tx.as_mut(), &critical).await.unwrap();
+    assert_eq!(reports::newest_id(tx.as_mut()).await.unwrap(), r2);
+    assert_eq!(
+        ids_after(tx.as_mut(), before, "", false, 10).await,
+        vec![r1, r2]
+    );
+    assert_eq!(
+        ids_after(tx.as_mut(), r1, "TS-A", false, 10).await,
+        vec![r2]
+    );
+    assert_eq!(ids_after(tx.as_mut(), before, "", true, 10).await, vec![r2]);
+    assert_eq!(ids_after(tx.as_mut(), before, "", false, 1).await, vec![r1]);
+    assert_eq!(
+        ids_after(tx.as_mut(), before, "TS-B", false, 10).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids_after(tx.as_mut(), r2, "", false, 10).await,
+        Vec::<i64>::new()
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn ids_after(
+    tx: &mut dyn SqlTx,
+    cursor: i64,
+    institution: &str,
+    critical_only: bool,
+    limit: i64,
+) -> Vec<i64> {
+    let found = reports::after(tx, cursor, institution, critical_only, limit).await;
+    found.unwrap().iter().map(|r| r.id).collect()
 }
 
 async fn recognition_entries_and_ledger(store: &Store, author: i64) {

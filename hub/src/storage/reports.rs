@@ -94,3 +94,35 @@ pub async fn recent(
         .await?;
     Ok(rows.iter().map(report).collect())
 }
+
+/// Report versions with an id above `after_id`, in id order (the order they were committed on one
+/// writer), optionally of one institution's cases and only critical ones: what a report watcher
+/// has not seen yet.
+pub async fn after(
+    tx: &mut dyn SqlTx,
+    after_id: i64,
+    institution_code: &str,
+    critical_only: bool,
+    limit: i64,
+) -> Result<Vec<Report>, StorageError> {
+    let sql = format!(
+        "{SELECT} JOIN cases c ON c.id = r.case_id
+         WHERE r.id > $1 AND ($2 = '' OR c.institution_code = $2) AND ($3 = 0 OR r.critical = 1)
+         ORDER BY r.id LIMIT $4"
+    );
+    let rows = tx
+        .query(
+            &sql,
+            params![after_id, institution_code, critical_only, limit],
+        )
+        .await?;
+    Ok(rows.iter().map(report).collect())
+}
+
+/// The highest report version id (0 when there is none): where a new watcher starts.
+pub async fn newest_id(tx: &mut dyn SqlTx) -> Result<i64, StorageError> {
+    let row = tx
+        .query_one("SELECT COALESCE(MAX(id), 0) FROM reports", params![])
+        .await?;
+    Ok(row.int(0))
+}

@@ -1,14 +1,17 @@
 //! ReadingService: the queue, claims and reports.
 
 use remotedx_proto::v1 as pb;
-use tokio::sync::broadcast::error::RecvError;
+use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status};
 
 use super::{ResponseStream, caller, convert, status::to_status};
 use crate::domain::Hub;
+use crate::domain::follow::{FollowEvent, ReportFollower};
 use crate::domain::reading::Claimed;
 use crate::domain::reports::ReportText;
-use crate::model::Role;
+
+/// How long the final status of a watcher's stream waits for room in its channel.
+const LAST_WORD: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The service.
 pub struct Reading {
@@ -180,44 +183,66 @@ impl pb::reading_service_server::ReadingService for Reading {
         req: Request<pb::WatchReportsRequest>,
     ) -> Result<Response<Self::WatchReportsStream>, Status> {
         let who = caller(&self.hub, &req).await?;
-        who.require(
-            &[Role::Clinic, Role::Specialist, Role::Admin],
-            "watching reports",
-        )
-        .map_err(to_status)?;
-        let critical_only = req.get_ref().critical_only;
-        let mut notices = self.hub.watch_reports();
-        let hub = self.hub.clone();
+        let r = req.into_inner();
+        let follower = self
+            .hub
+            .follow_reports(&who, r.after_report_id, r.critical_only)
+            .await
+            .map_err(to_status)?;
+        let start = follower.start();
         let (tx, rx) = tokio::sync::mpsc::channel(16);
-        tokio::spawn(async move {
-            loop {
-                let notice = match notices.recv().await {
-                    Ok(n) => n,
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::warn!(
-                            "a report watcher missed {missed} reports (it can list them with ListReports)"
-                        );
-                        continue;
-                    }
-                    Err(RecvError::Closed) => return,
-                };
-                let visible = (who.role != Role::Clinic
-                    || notice.case.institution_code == who.institution_code)
-                    && crate::domain::reports::visible_to(&who, &notice.report);
-                if !visible || (critical_only && !notice.report.critical) {
-                    continue;
-                }
-                let item = pb::CaseReport {
-                    summary: Some(convert::summary(&notice.case, &[], hub.catalog())),
-                    report: Some(convert::report(&notice.report)),
-                };
-                if tx.send(Ok(item)).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        )))
+        tokio::spawn(forward_reports(self.hub.clone(), follower, tx));
+        let mut response =
+            Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+                as Self::WatchReportsStream);
+        response
+            .metadata_mut()
+            .insert(remotedx_proto::REPORT_CURSOR, MetadataValue::from(start));
+        Ok(response)
     }
+}
+
+/// Sends a follower's reports down a watcher's stream until the watcher leaves or the hub shuts
+/// down (then the stream ends with [`shutting_down`]).
+async fn forward_reports(
+    hub: Hub,
+    mut follower: ReportFollower,
+    tx: tokio::sync::mpsc::Sender<Result<pb::CaseReport, Status>>,
+) {
+    loop {
+        let next = tokio::select! {
+            () = tx.closed() => return,
+            next = follower.next() => next,
+        };
+        let item = match next {
+            Ok(FollowEvent::Report(notice)) => Ok(pb::CaseReport {
+                summary: Some(convert::summary(&notice.case, &[], hub.catalog())),
+                report: Some(convert::report(&notice.report)),
+            }),
+            Ok(FollowEvent::ShuttingDown) => Err(shutting_down()),
+            Err(e) => Err(to_status(e)),
+        };
+        let last = item.is_err();
+        // A watcher that stopped reading must not hold up shutdown, nor keep this task for ever.
+        let sent = tokio::select! {
+            sent = tx.send(item) => sent.is_ok(),
+            () = hub.shutting_down(), if !last => false,
+            () = tokio::time::sleep(LAST_WORD), if last => false,
+        };
+        if !sent || last {
+            return;
+        }
+    }
+}
+
+/// The status a watcher's stream ends with when the hub shuts down.
+fn shutting_down() -> Status {
+    let mut status = Status::unavailable(
+        "the hub is shutting down; watch again when it is back (from the last report seen)",
+    );
+    status.metadata_mut().insert(
+        remotedx_proto::SHUTTING_DOWN,
+        MetadataValue::from_static("1"),
+    );
+    status
 }

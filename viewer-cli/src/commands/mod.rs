@@ -6,7 +6,7 @@
 //! - [`cases`] - `cases`, `get`.
 //! - [`show`] - `show` (and downloading a case's artifacts and renders).
 //! - [`queue`] - `queue`, `claim`, `renew`, `release`.
-//! - [`reports`] - `report`, `sign`, `amend`, `reports`.
+//! - [`reports`] - `report`, `sign`, `amend`, `reports`; [`follow`] - `reports --follow`.
 //! - [`admin`] - `audit`.
 //! - [`recognition`] - `recognition check|accept|decline|reverse`.
 //! - [`stats`] - `stats` (and its chart).
@@ -14,6 +14,7 @@
 pub mod account;
 pub mod admin;
 pub mod cases;
+pub mod follow;
 pub mod queue;
 pub mod recognition;
 pub mod reports;

@@ -1,7 +1,5 @@
 //! `report`, `sign`, `amend` (specialists) and `reports` (everyone; `--follow` watches).
 
-use std::collections::HashSet;
-
 use remotedx_proto::v1 as pb;
 
 use super::patient_line;
@@ -91,62 +89,32 @@ fn print_version(
     Ok(EXIT_OK)
 }
 
-/// Lists reports; with `--follow`, keeps printing them as they arrive.
+/// Lists reports; with `--follow`, keeps printing them as they arrive (see [`super::follow`]).
 pub async fn list(hub: &Hub, out: &Output, a: ReportsArgs) -> Result<u8, CliError> {
-    // Watch first, then list: a report filed in between is then in the stream, not lost.
-    let mut watch = if a.follow {
-        let req = pb::WatchReportsRequest {
-            critical_only: a.critical,
-        };
-        Some(
-            hub.reading()
-                .watch_reports(req)
-                .await
-                .map_err(|s| hub.error(s))?
-                .into_inner(),
-        )
-    } else {
-        None
-    };
     let req = pb::ListReportsRequest {
         since_ms: a.since.unwrap_or(0),
         critical_only: a.critical,
         limit: a.limit,
     };
-    let reports = hub
-        .reading()
-        .list_reports(req)
-        .await
-        .map_err(|s| hub.error(s))?
-        .into_inner()
-        .reports;
-    let Some(stream) = watch.as_mut() else {
-        print_list(out, reports)?;
-        return Ok(EXIT_OK);
+    let fetch = async {
+        Ok(hub
+            .reading()
+            .list_reports(req)
+            .await
+            .map_err(|s| hub.error(s))?
+            .into_inner()
+            .reports)
     };
-    let mut seen = HashSet::new();
-    // Oldest first, so the newest ends up at the bottom as the stream goes on.
-    for r in reports.into_iter().rev() {
-        seen.insert(report_id(&r));
-        print_arrival(out, &r)?;
+    if a.follow {
+        // Oldest first, so the newest ends up at the bottom as the stream goes on.
+        let oldest_first = async { fetch.await.map(|r: Vec<_>| r.into_iter().rev().collect()) };
+        return super::follow::run(hub, out, a.critical, oldest_first, |r| {
+            print_arrival(out, r)
+        })
+        .await;
     }
-    if !out.json {
-        out.line(&out.paint(Style::Dim, "Watching for new reports (Ctrl-C to stop)..."))?;
-    }
-    while let Some(r) = stream.message().await.map_err(|s| hub.error(s))? {
-        if seen.insert(report_id(&r)) {
-            print_arrival(out, &r)?;
-        }
-    }
-    // A watch only ends when the hub goes away (e.g. it is shutting down): say so, so that a
-    // script can start watching again.
-    Err(hub.error(tonic::Status::unavailable(
-        "the hub closed the report stream",
-    )))
-}
-
-fn report_id(r: &pb::CaseReport) -> i64 {
-    r.report.as_ref().map_or(0, |v| v.report_id)
+    print_list(out, fetch.await?)?;
+    Ok(EXIT_OK)
 }
 
 fn print_list(out: &Output, reports: Vec<pb::CaseReport>) -> Result<(), CliError> {
