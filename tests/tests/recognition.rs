@@ -1,12 +1,14 @@
 //! Result mutual recognition through the real `hub` and `viewer-cli` binaries: a region of three
 //! institutions of two levels (TS-A and TS-B township, CTY county) with its own catalogue file,
 //! price table and quality-control passes. A patient examined at TS-A is checked at TS-B and CTY
-//! (accept → ledger at each one's own price), after the window (not shown), for an item TS-A has no
-//! QC pass for (not recognisable, with the reason), for an item not yet in the catalogue; declined
-//! with every reason; a possible repeat is flagged on upload; the statistics agree with the ledger
-//! to the fen; and every new RPC enforces its roles.
+//! (accept → ledger at each one's own price), after the window (listed as expired, with its last
+//! day), for an item TS-A has no QC pass for (not recognisable, with the reason), for an item not yet
+//! in the catalogue; accepted or declined, never both; a possible repeat is flagged on upload; the
+//! statistics agree with the ledger to the fen; and every new RPC enforces its roles. Identity typos
+//! are refused with what is wrong, and report versions name who wrote, edited and signed them.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
@@ -373,12 +375,28 @@ fn recognition_from_signed_report_to_savings_statistics() {
     let rechecked = check(&r, clinic_b, PATIENT, "CT-HEAD", 1);
     assert!(rechecked[0]["accepted_ledger_id"].as_i64().is_some());
 
-    // After the window: the other patient's 40-day-old CT head is not offered.
-    assert!(check(&r, clinic_b, OTHER_PATIENT, "CT-HEAD", 0).is_empty());
+    // After the window: the other patient's 40-day-old CT head is listed, but as expired, with
+    // its last valid day; it cannot be accepted.
+    let expired = check(&r, clinic_b, OTHER_PATIENT, "CT-HEAD", 1);
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(
+        (
+            expired[0]["recognisable"].as_bool(),
+            expired[0]["standing"].as_str()
+        ),
+        (Some(false), Some("expired"))
+    );
+    let last_day = dashed(&dicom_date(40 - 30));
+    assert!(
+        expired[0]["reason"].as_str().unwrap().contains(&last_day),
+        "{}",
+        expired[0]["reason"]
+    );
 
     // No QC pass: stored, shown as not recognisable with the reason, and cannot be accepted.
     let dr_entries = check(&r, clinic_b, PATIENT, "DR-CHEST", 1);
     assert_eq!(dr_entries[0]["recognisable"], false);
+    assert_eq!(dr_entries[0]["standing"], "no-qc-pass");
     let why = dr_entries[0]["reason"].as_str().unwrap();
     assert!(
         why.contains("TS-A") && why.contains("quality-control") && why.contains("radiography"),
@@ -402,6 +420,7 @@ fn recognition_from_signed_report_to_savings_statistics() {
     // Catalogue effective dates: CT chest enters the catalogue only in 2099.
     let chest_entries = check(&r, clinic_b, PATIENT, "CT-CHEST", 1);
     assert_eq!(chest_entries[0]["recognisable"], false);
+    assert_eq!(chest_entries[0]["standing"], "outside-catalogue");
     assert!(
         chest_entries[0]["reason"]
             .as_str()
@@ -409,22 +428,41 @@ fn recognition_from_signed_report_to_savings_statistics() {
             .contains("2099-01-01")
     );
 
-    // Declined with each standard reason; notes are bounded and "other" needs one.
-    for reason in REASONS {
-        let d = cli(
+    // An institution accepts or declines an entry, not both: TS-B accepted it, so its decline is
+    // refused; the county hospital reverses its acceptance, declines, and may not accept again.
+    let both = cli(
+        &r.hub,
+        clinic_b,
+        &["recognition", "decline", &entry, "--reason", "emergency"],
+    );
+    assert_eq!(both.code, 4, "accepted and declined: {}", both.stderr);
+    assert!(both.stderr.contains("already accepted"), "{}", both.stderr);
+    let cty_row = at_county["ledger_id"].to_string();
+    let reason = ["--reason", "declined after all"];
+    ok(&cli(&r.hub, county, &[&["recognition", "reverse", &cty_row][..], &reason].concat()));
+    ledger_total -= 15_000;
+    let d = cli(
+        &r.hub,
+        county,
+        &["recognition", "decline", &entry, "--reason", REASONS[0], "--note", "seen"],
+    );
+    assert_eq!(ok(&d)["reason"], REASONS[0]);
+    let declined = check(&r, county, PATIENT, "CT-HEAD", 1);
+    assert_eq!(
+        (declined[0]["standing"].as_str(), declined[0]["recognisable"].as_bool()),
+        (Some("declined"), Some(false))
+    );
+    let after = cli(&r.hub, county, &["recognition", "accept", &entry]);
+    assert_eq!(after.code, 4, "declined and accepted: {}", after.stderr);
+    assert!(after.stderr.contains("already declined"), "{}", after.stderr);
+    // Every other standard reason is understood (the refusal is the precondition, not usage).
+    for reason in &REASONS[1..] {
+        let again = cli(
             &r.hub,
-            clinic_b,
-            &[
-                "recognition",
-                "decline",
-                &entry,
-                "--reason",
-                reason,
-                "--note",
-                "seen",
-            ],
+            county,
+            &["recognition", "decline", &entry, "--reason", reason, "--note", "seen"],
         );
-        assert_eq!(ok(&d)["reason"], reason);
+        assert_eq!(again.code, 4, "{reason}: {}", again.stderr);
     }
     let long = "x".repeat(201);
     assert_eq!(
@@ -494,21 +532,22 @@ fn recognition_from_signed_report_to_savings_statistics() {
     .clone();
     let t = &stats["totals"];
     assert_eq!(t["saved_fen"].as_i64(), Some(ledger_total));
-    assert_eq!(ledger_total, 28_000);
+    assert_eq!(ledger_total, 13_000);
     assert_eq!(
         (
             t["recognitions"].as_i64(),
             t["reversals"].as_i64(),
             t["tests_avoided"].as_i64()
         ),
-        (Some(3), Some(1), Some(2))
+        (Some(3), Some(2), Some(1))
     );
     assert_eq!(
         (t["declines"].as_i64(), t["repeats"].as_i64()),
-        (Some(9), Some(1))
+        (Some(1), Some(1))
     );
     for reason in REASONS {
-        assert_eq!(stats["declines_by_reason"][reason], 1, "{reason}");
+        let want = i64::from(reason == REASONS[0]);
+        assert_eq!(stats["declines_by_reason"][reason], want, "{reason}");
     }
     let groups: Vec<(String, i64)> = stats["groups"]
         .as_array()
@@ -522,7 +561,7 @@ fn recognition_from_signed_report_to_savings_statistics() {
         })
         .collect();
     assert!(
-        groups.contains(&("TS-B".into(), 13_000)) && groups.contains(&("CTY".into(), 15_000)),
+        groups.contains(&("TS-B".into(), 13_000)) && groups.contains(&("CTY".into(), 0)),
         "{groups:?}"
     );
     let saved_by_month: i64 = stats["savings"]
@@ -623,5 +662,111 @@ fn authorisation_matrix(r: &Region, entry: &str) {
         )
         .code,
         4
+    );
+}
+
+/// `recognition check` as `token` for a typed identifier that must be refused as a usage error
+/// naming what is wrong.
+fn refused_id(r: &Region, token: &str, typed: &str, says: &str) {
+    let args = ["recognition", "check", "--patient-id", typed, "--item", "CT-HEAD"];
+    let run = cli(&r.hub, token, &args);
+    assert_eq!(run.code, 2, "{typed:?} accepted: {}", run.stdout);
+    assert!(run.stderr.contains(says), "{typed:?}: {}", run.stderr);
+}
+
+/// Files a preliminary report as the specialist; the senior signs it, with `edit` as the new
+/// impression if given. Returns the signed version's JSON.
+fn review(r: &Region, case: i64, edit: Option<&str>) -> Value {
+    let id = case.to_string();
+    ok(&cli(&r.hub, r.token("specialist"), &["claim", &id]));
+    let report = ["report", &id, "--findings", "no bleed", "--impression", "normal"];
+    ok(&cli(&r.hub, r.token("specialist"), &report));
+    let mut sign = vec!["sign", id.as_str()];
+    if let Some(edit) = edit {
+        sign.extend(["--impression", edit]);
+    }
+    ok(&cli(&r.hub, r.token("senior"), &sign));
+    let shown = ok(&cli(&r.hub, r.token("senior"), &["show", &id])).clone();
+    shown["reports"].as_array().unwrap().last().unwrap().clone()
+}
+
+/// Issue 19, items 5 to 7: a mistyped ID card number is refused with what is wrong (never answered
+/// "no result"); a check lists every entry of the item, valid ones first and the others with their
+/// reason; a senior who edits while signing is named beside the author; statistics count cases.
+#[test]
+fn typos_are_refused_every_entry_is_explained_and_versions_name_their_writers() {
+    let files = tempfile::tempdir().unwrap();
+    let catalogue = files.path().join("region.toml");
+    std::fs::write(&catalogue, CATALOGUE).unwrap();
+    let r = Region::start(&[("REMOTEDX_HUB_CATALOG__PATH", catalogue.to_str().unwrap())]);
+    let (clinic_a, clinic_b) = (r.token("clinic_a"), r.token("clinic_b"));
+
+    // Typos in the ID card number: length, check digit, impossible or future birth date.
+    let with_check = |first17: &str| format!("{first17}{}", patient_id::check_char(first17).unwrap());
+    refused_id(&r, clinic_b, &PATIENT[..17], "has 17");
+    refused_id(&r, clinic_b, "990321195803040171", "check digit");
+    refused_id(&r, clinic_b, &with_check("99032119581304017"), "19581304");
+    refused_id(&r, clinic_b, &with_check("99032120991231017"), "in the future");
+    let ct = study(files.path(), "zhang-san-ct-head/CT0001.dcm", 1, PATIENT, 3);
+    let short = cli(&r.hub, clinic_a, &["upload", ct.to_str().unwrap(), "--patient-id", "12345"]);
+    assert_eq!(short.code, 2, "12345 taken for an ID card: {}", short.stdout);
+    assert!(short.stderr.contains("has 5"), "{}", short.stderr);
+
+    // Two CT heads of the patient at TS-A: 3 days ago (read by Dr Li, signed unedited by Dr Chen)
+    // and 50 days ago (the impression edited by Dr Chen while signing).
+    let recent = upload(&r, clinic_a, &ct, None)["case_id"].as_i64().unwrap();
+    let old_file = study(files.path(), "zhang-san-ct-head/CT0001.dcm", 2, PATIENT, 50);
+    let old = upload(&r, clinic_a, &old_file, None)["case_id"].as_i64().unwrap();
+    let unedited = review(&r, recent, None);
+    let edited = review(&r, old, Some("normal CT of the head"));
+    let names = |v: &Value| {
+        ["author_name", "editor_name", "signer_name"].map(|k| v[k].as_str().unwrap().to_owned())
+    };
+    assert_eq!(names(&unedited), ["specialist", "", "senior"]);
+    assert_eq!(names(&edited), ["specialist", "senior", "senior"]);
+
+    // Checked with full-width digits and spaces, as a Chinese input method types them: both
+    // entries, the valid one first, the expired one with its last valid day.
+    let typed: String = PATIENT
+        .chars()
+        .map(|c| char::from_u32(u32::from(c) + 0xFEE0).unwrap())
+        .collect::<String>()
+        .replacen("１９５８", " １９５８ ", 1);
+    let entries = check(&r, clinic_b, &typed, "CT-HEAD", 2);
+    let seen: Vec<(i64, &str)> = entries
+        .iter()
+        .map(|e| (e["case_id"].as_i64().unwrap(), e["standing"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, [(recent, "recognisable"), (old, "expired")]);
+    let last_day = dashed(&dicom_date(50 - 30));
+    assert!(entries[1]["reason"].as_str().unwrap().contains(&last_day), "{}", entries[1]);
+    // TS-A sees its own results, saying why it cannot recognise them.
+    let own = check(&r, clinic_a, PATIENT, "CT-HEAD", 2);
+    assert!(own.iter().all(|e| e["standing"] == "own-result"), "{own:?}");
+    // The human table says why too, rather than "no result".
+    let table = Command::new(binary("viewer-cli"))
+        .args(["recognition", "check", "--patient-id", PATIENT, "--item", "CT-HEAD"])
+        .env("HUB_URL", &r.hub.url)
+        .env("HUB_TOKEN", clinic_a)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("No valid CT-HEAD result") && table.contains("own-result"), "{table}");
+
+    // Statistics count cases: Dr Li wrote two (four versions carry his name), Dr Chen signed two.
+    let stats = ok(&cli(&r.hub, r.token("admin"), &["stats"])).clone();
+    let load: Vec<(String, i64, i64)> = stats["workload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let n = |k: &str| w[k].as_i64().unwrap();
+            (w["name"].as_str().unwrap().to_owned(), n("written"), n("signed"))
+        })
+        .collect();
+    assert_eq!(
+        load,
+        [("specialist".to_owned(), 2, 0), ("senior".to_owned(), 0, 2)]
     );
 }
