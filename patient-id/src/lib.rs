@@ -29,13 +29,17 @@ pub enum IdCardError {
     #[error("no ID card number given")]
     Empty,
     /// Not 18 characters.
-    #[error("an ID card number has 18 characters (17 digits and a check digit 0-9 or X); this one has {found}")]
+    #[error(
+        "an ID card number has 18 characters (17 digits and a check digit 0-9 or X); this one has {found}"
+    )]
     Length {
         /// Characters after normalisation.
         found: usize,
     },
     /// A character that is not a digit (or X in the last place).
-    #[error("an ID card number has only digits (the last may be X); character {position} is {found:?}")]
+    #[error(
+        "an ID card number has only digits (the last may be X); character {position} is {found:?}"
+    )]
     NotDigit {
         /// 1-based position.
         position: usize,
@@ -57,7 +61,9 @@ pub enum IdCardError {
         why: &'static str,
     },
     /// The check character does not match the first 17 digits.
-    #[error("the ID card number's check digit is {found} but its first 17 digits give {expected}: a digit is mistyped")]
+    #[error(
+        "the ID card number's check digit is {found} but its first 17 digits give {expected}: a digit is mistyped"
+    )]
     CheckDigit {
         /// What the first 17 digits give.
         expected: char,
@@ -107,7 +113,9 @@ impl fmt::Display for Ymd {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -180,9 +188,10 @@ impl IdCard {
         if chars.len() != ID_CARD_LEN {
             return Err(IdCardError::Length { found: chars.len() });
         }
-        let bad = chars.iter().enumerate().find(|&(i, c)| {
-            !(c.is_ascii_digit() || (i == ID_CARD_LEN - 1 && *c == 'X'))
-        });
+        let bad = chars
+            .iter()
+            .enumerate()
+            .find(|&(i, c)| !(c.is_ascii_digit() || (i == ID_CARD_LEN - 1 && *c == 'X')));
         if let Some((i, &c)) = bad {
             return Err(IdCardError::NotDigit {
                 position: i + 1,

@@ -77,7 +77,11 @@ fn every_single_digit_typo_is_caught_by_the_check_digit_or_the_date() {
     let id = "990321195803040170";
     for pos in 0..17 {
         let mut bytes = id.as_bytes().to_vec();
-        bytes[pos] = if bytes[pos] == b'9' { b'0' } else { bytes[pos] + 1 };
+        bytes[pos] = if bytes[pos] == b'9' {
+            b'0'
+        } else {
+            bytes[pos] + 1
+        };
         let typo = String::from_utf8(bytes).unwrap();
         assert!(IdCard::parse(&typo, TODAY).is_err(), "{typo} accepted");
     }
@@ -89,7 +93,10 @@ fn every_single_digit_typo_is_caught_by_the_check_digit_or_the_date() {
             found: '1'
         }
     );
-    assert!(wrong_check.to_string().contains("check digit"), "{wrong_check}");
+    assert!(
+        wrong_check.to_string().contains("check digit"),
+        "{wrong_check}"
+    );
 }
 
 #[test]

@@ -439,28 +439,55 @@ fn recognition_from_signed_report_to_savings_statistics() {
     assert!(both.stderr.contains("already accepted"), "{}", both.stderr);
     let cty_row = at_county["ledger_id"].to_string();
     let reason = ["--reason", "declined after all"];
-    ok(&cli(&r.hub, county, &[&["recognition", "reverse", &cty_row][..], &reason].concat()));
+    ok(&cli(
+        &r.hub,
+        county,
+        &[&["recognition", "reverse", &cty_row][..], &reason].concat(),
+    ));
     ledger_total -= 15_000;
     let d = cli(
         &r.hub,
         county,
-        &["recognition", "decline", &entry, "--reason", REASONS[0], "--note", "seen"],
+        &[
+            "recognition",
+            "decline",
+            &entry,
+            "--reason",
+            REASONS[0],
+            "--note",
+            "seen",
+        ],
     );
     assert_eq!(ok(&d)["reason"], REASONS[0]);
     let declined = check(&r, county, PATIENT, "CT-HEAD", 1);
     assert_eq!(
-        (declined[0]["standing"].as_str(), declined[0]["recognisable"].as_bool()),
+        (
+            declined[0]["standing"].as_str(),
+            declined[0]["recognisable"].as_bool()
+        ),
         (Some("declined"), Some(false))
     );
     let after = cli(&r.hub, county, &["recognition", "accept", &entry]);
     assert_eq!(after.code, 4, "declined and accepted: {}", after.stderr);
-    assert!(after.stderr.contains("already declined"), "{}", after.stderr);
+    assert!(
+        after.stderr.contains("already declined"),
+        "{}",
+        after.stderr
+    );
     // Every other standard reason is understood (the refusal is the precondition, not usage).
     for reason in &REASONS[1..] {
         let again = cli(
             &r.hub,
             county,
-            &["recognition", "decline", &entry, "--reason", reason, "--note", "seen"],
+            &[
+                "recognition",
+                "decline",
+                &entry,
+                "--reason",
+                reason,
+                "--note",
+                "seen",
+            ],
         );
         assert_eq!(again.code, 4, "{reason}: {}", again.stderr);
     }
@@ -668,7 +695,14 @@ fn authorisation_matrix(r: &Region, entry: &str) {
 /// `recognition check` as `token` for a typed identifier that must be refused as a usage error
 /// naming what is wrong.
 fn refused_id(r: &Region, token: &str, typed: &str, says: &str) {
-    let args = ["recognition", "check", "--patient-id", typed, "--item", "CT-HEAD"];
+    let args = [
+        "recognition",
+        "check",
+        "--patient-id",
+        typed,
+        "--item",
+        "CT-HEAD",
+    ];
     let run = cli(&r.hub, token, &args);
     assert_eq!(run.code, 2, "{typed:?} accepted: {}", run.stdout);
     assert!(run.stderr.contains(says), "{typed:?}: {}", run.stderr);
@@ -679,7 +713,14 @@ fn refused_id(r: &Region, token: &str, typed: &str, says: &str) {
 fn review(r: &Region, case: i64, edit: Option<&str>) -> Value {
     let id = case.to_string();
     ok(&cli(&r.hub, r.token("specialist"), &["claim", &id]));
-    let report = ["report", &id, "--findings", "no bleed", "--impression", "normal"];
+    let report = [
+        "report",
+        &id,
+        "--findings",
+        "no bleed",
+        "--impression",
+        "normal",
+    ];
     ok(&cli(&r.hub, r.token("specialist"), &report));
     let mut sign = vec!["sign", id.as_str()];
     if let Some(edit) = edit {
@@ -702,21 +743,37 @@ fn typos_are_refused_every_entry_is_explained_and_versions_name_their_writers() 
     let (clinic_a, clinic_b) = (r.token("clinic_a"), r.token("clinic_b"));
 
     // Typos in the ID card number: length, check digit, impossible or future birth date.
-    let with_check = |first17: &str| format!("{first17}{}", patient_id::check_char(first17).unwrap());
+    let with_check =
+        |first17: &str| format!("{first17}{}", patient_id::check_char(first17).unwrap());
     refused_id(&r, clinic_b, &PATIENT[..17], "has 17");
     refused_id(&r, clinic_b, "990321195803040171", "check digit");
     refused_id(&r, clinic_b, &with_check("99032119581304017"), "19581304");
-    refused_id(&r, clinic_b, &with_check("99032120991231017"), "in the future");
+    refused_id(
+        &r,
+        clinic_b,
+        &with_check("99032120991231017"),
+        "in the future",
+    );
     let ct = study(files.path(), "zhang-san-ct-head/CT0001.dcm", 1, PATIENT, 3);
-    let short = cli(&r.hub, clinic_a, &["upload", ct.to_str().unwrap(), "--patient-id", "12345"]);
-    assert_eq!(short.code, 2, "12345 taken for an ID card: {}", short.stdout);
+    let short = cli(
+        &r.hub,
+        clinic_a,
+        &["upload", ct.to_str().unwrap(), "--patient-id", "12345"],
+    );
+    assert_eq!(
+        short.code, 2,
+        "12345 taken for an ID card: {}",
+        short.stdout
+    );
     assert!(short.stderr.contains("has 5"), "{}", short.stderr);
 
     // Two CT heads of the patient at TS-A: 3 days ago (read by Dr Li, signed unedited by Dr Chen)
     // and 50 days ago (the impression edited by Dr Chen while signing).
     let recent = upload(&r, clinic_a, &ct, None)["case_id"].as_i64().unwrap();
     let old_file = study(files.path(), "zhang-san-ct-head/CT0001.dcm", 2, PATIENT, 50);
-    let old = upload(&r, clinic_a, &old_file, None)["case_id"].as_i64().unwrap();
+    let old = upload(&r, clinic_a, &old_file, None)["case_id"]
+        .as_i64()
+        .unwrap();
     let unedited = review(&r, recent, None);
     let edited = review(&r, old, Some("normal CT of the head"));
     let names = |v: &Value| {
@@ -735,24 +792,43 @@ fn typos_are_refused_every_entry_is_explained_and_versions_name_their_writers() 
     let entries = check(&r, clinic_b, &typed, "CT-HEAD", 2);
     let seen: Vec<(i64, &str)> = entries
         .iter()
-        .map(|e| (e["case_id"].as_i64().unwrap(), e["standing"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["case_id"].as_i64().unwrap(),
+                e["standing"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(seen, [(recent, "recognisable"), (old, "expired")]);
     let last_day = dashed(&dicom_date(50 - 30));
-    assert!(entries[1]["reason"].as_str().unwrap().contains(&last_day), "{}", entries[1]);
+    assert!(
+        entries[1]["reason"].as_str().unwrap().contains(&last_day),
+        "{}",
+        entries[1]
+    );
     // TS-A sees its own results, saying why it cannot recognise them.
     let own = check(&r, clinic_a, PATIENT, "CT-HEAD", 2);
     assert!(own.iter().all(|e| e["standing"] == "own-result"), "{own:?}");
     // The human table says why too, rather than "no result".
     let table = Command::new(binary("viewer-cli"))
-        .args(["recognition", "check", "--patient-id", PATIENT, "--item", "CT-HEAD"])
+        .args([
+            "recognition",
+            "check",
+            "--patient-id",
+            PATIENT,
+            "--item",
+            "CT-HEAD",
+        ])
         .env("HUB_URL", &r.hub.url)
         .env("HUB_TOKEN", clinic_a)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
     let table = String::from_utf8_lossy(&table.stdout);
-    assert!(table.contains("No valid CT-HEAD result") && table.contains("own-result"), "{table}");
+    assert!(
+        table.contains("No valid CT-HEAD result") && table.contains("own-result"),
+        "{table}"
+    );
 
     // Statistics count cases: Dr Li wrote two (four versions carry his name), Dr Chen signed two.
     let stats = ok(&cli(&r.hub, r.token("admin"), &["stats"])).clone();
@@ -762,7 +838,11 @@ fn typos_are_refused_every_entry_is_explained_and_versions_name_their_writers() 
         .iter()
         .map(|w| {
             let n = |k: &str| w[k].as_i64().unwrap();
-            (w["name"].as_str().unwrap().to_owned(), n("written"), n("signed"))
+            (
+                w["name"].as_str().unwrap().to_owned(),
+                n("written"),
+                n("signed"),
+            )
         })
         .collect();
     assert_eq!(

@@ -501,7 +501,9 @@ async fn one_decision_per_entry_and_institution(store: &Store) {
         at_ms: 7_000,
         ..LedgerRow::default()
     };
-    let ledger_id = recognition::append_ledger(tx.as_mut(), &accept).await.unwrap();
+    let ledger_id = recognition::append_ledger(tx.as_mut(), &accept)
+        .await
+        .unwrap();
     let decline_id = recognition::append_decline(
         tx.as_mut(),
         &RecognitionDecline {
@@ -517,27 +519,56 @@ async fn one_decision_per_entry_and_institution(store: &Store) {
     let decision = |ledger: Option<i64>, decline: Option<i64>| RecognitionDecision {
         entry_id: entry,
         institution_code: "TS-A".into(),
-        decision: if ledger.is_some() { "accept" } else { "decline" }.into(),
+        decision: if ledger.is_some() {
+            "accept"
+        } else {
+            "decline"
+        }
+        .into(),
         ledger_id: ledger,
         decline_id: decline,
         at_ms: 7_000,
     };
     let accepted = decision(Some(ledger_id), None);
     let declined = decision(None, Some(decline_id));
-    assert!(recognition::record_decision(tx.as_mut(), &accepted).await.unwrap());
+    assert!(
+        recognition::record_decision(tx.as_mut(), &accepted)
+            .await
+            .unwrap()
+    );
     for second in [&declined, &accepted] {
         assert!(
-            !recognition::record_decision(tx.as_mut(), second).await.unwrap(),
+            !recognition::record_decision(tx.as_mut(), second)
+                .await
+                .unwrap(),
             "a second decision was recorded: {second:?}"
         );
     }
-    let standing = recognition::decision_of(tx.as_mut(), entry, "TS-A").await.unwrap();
+    let standing = recognition::decision_of(tx.as_mut(), entry, "TS-A")
+        .await
+        .unwrap();
     assert_eq!(standing, Some(accepted.clone()));
     // A reversal withdraws the acceptance; then a decline may stand.
-    assert!(recognition::withdraw_acceptance(tx.as_mut(), ledger_id).await.unwrap());
-    assert!(recognition::record_decision(tx.as_mut(), &declined).await.unwrap());
-    assert!(!recognition::record_decision(tx.as_mut(), &accepted).await.unwrap());
-    assert!(!recognition::withdraw_acceptance(tx.as_mut(), ledger_id).await.unwrap());
+    assert!(
+        recognition::withdraw_acceptance(tx.as_mut(), ledger_id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        recognition::record_decision(tx.as_mut(), &declined)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !recognition::record_decision(tx.as_mut(), &accepted)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !recognition::withdraw_acceptance(tx.as_mut(), ledger_id)
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
 }
 

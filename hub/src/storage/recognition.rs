@@ -117,7 +117,12 @@ pub async fn record_decision(
              ON CONFLICT (entry_id, institution_code) DO NOTHING
              RETURNING entry_id",
             params![
-                d.entry_id, &d.institution_code, &d.decision, d.ledger_id, d.decline_id, d.at_ms
+                d.entry_id,
+                &d.institution_code,
+                &d.decision,
+                d.ledger_id,
+                d.decline_id,
+                d.at_ms
             ],
         )
         .await?;

@@ -513,17 +513,19 @@ async fn refuse_if_decided(tx: &mut dyn SqlTx, who: &Principal, entry_id: i64) -
         return Ok(());
     };
     let inst = &who.institution_code;
-    Err(Error::FailedPrecondition(match (d.ledger_id, d.decline_id) {
-        (Some(row), _) => format!(
-            "{inst} already accepted entry {entry_id} (ledger row {row}); to decline it instead, \
+    Err(Error::FailedPrecondition(
+        match (d.ledger_id, d.decline_id) {
+            (Some(row), _) => format!(
+                "{inst} already accepted entry {entry_id} (ledger row {row}); to decline it instead, \
              reverse the acceptance first (`recognition reverse {row} --reason ...`)"
-        ),
-        (None, decline) => format!(
-            "{inst} already declined entry {entry_id} (refusal {}); an entry is accepted or \
+            ),
+            (None, decline) => format!(
+                "{inst} already declined entry {entry_id} (refusal {}); an entry is accepted or \
              declined by an institution, not both",
-            decline.unwrap_or_default()
-        ),
-    }))
+                decline.unwrap_or_default()
+            ),
+        },
+    ))
 }
 
 /// Records a decision; the database refuses a second one for the same entry and institution,

@@ -183,16 +183,22 @@ pub fn eligibility(
     passes: &[QcPass],
 ) -> Eligibility {
     if let Some(from) = item.recognised_from.filter(|f| exam < *f) {
-        return Eligibility::NotRecognisable(Ineligible::OutsideCatalogue, format!(
-            "{} enters the recognition catalogue on {from}; this examination was done on {exam}",
-            item.code
-        ));
+        return Eligibility::NotRecognisable(
+            Ineligible::OutsideCatalogue,
+            format!(
+                "{} enters the recognition catalogue on {from}; this examination was done on {exam}",
+                item.code
+            ),
+        );
     }
     if let Some(until) = item.recognised_until.filter(|u| exam > *u) {
-        return Eligibility::NotRecognisable(Ineligible::OutsideCatalogue, format!(
-            "{} left the recognition catalogue after {until}; this examination was done on {exam}",
-            item.code
-        ));
+        return Eligibility::NotRecognisable(
+            Ineligible::OutsideCatalogue,
+            format!(
+                "{} left the recognition catalogue after {until}; this examination was done on {exam}",
+                item.code
+            ),
+        );
     }
     let covered = passes.iter().any(|p| {
         p.institution == institution
@@ -203,10 +209,13 @@ pub fn eligibility(
     if covered {
         Eligibility::Recognisable
     } else {
-        Eligibility::NotRecognisable(Ineligible::NoQcPass, format!(
-            "{institution} held no passed quality-control status for {} examinations on {exam}",
-            item.category
-        ))
+        Eligibility::NotRecognisable(
+            Ineligible::NoQcPass,
+            format!(
+                "{institution} held no passed quality-control status for {} examinations on {exam}",
+                item.category
+            ),
+        )
     }
 }
 

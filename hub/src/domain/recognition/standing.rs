@@ -101,9 +101,9 @@ impl fmt::Display for Standing {
             Standing::Ineligible(Ineligible::OutsideCatalogue) => {
                 f.write_str("outside the recognition catalogue")
             }
-            Standing::OwnResult => f.write_str(
-                "your institution's own result: recognition is between institutions",
-            ),
+            Standing::OwnResult => {
+                f.write_str("your institution's own result: recognition is between institutions")
+            }
             Standing::Declined { decline_id } => {
                 write!(f, "declined by your institution (refusal {decline_id})")
             }
