@@ -300,6 +300,9 @@ pub struct Report {
     pub author_name: String,
     pub signer_id: Option<i64>,
     pub signer_name: String,
+    /// Who changed the findings or impression while signing; `None` if signed as written.
+    pub editor_id: Option<i64>,
+    pub editor_name: String,
     pub created_at_ms: i64,
     pub signed_at_ms: i64,
     pub amend_reason: String,
@@ -399,10 +402,26 @@ pub struct RecognitionEntry {
     pub hr_mark: String,
     pub fee_fen: i64,
     pub recognisable: bool,
+    /// Why it is not recognisable: a [`crate::domain::recognition::rules::Ineligible`] code.
+    pub reason_code: String,
     pub reason: String,
     pub impression: String,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+}
+
+/// An institution's standing decision on an entry (table `recognition_decisions`): it accepted
+/// it (`ledger_id`) or declined it (`decline_id`), never both.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecognitionDecision {
+    pub entry_id: i64,
+    pub institution_code: String,
+    /// "accept" or "decline".
+    pub decision: String,
+    pub ledger_id: Option<i64>,
+    pub decline_id: Option<i64>,
+    pub at_ms: i64,
 }
 
 /// A row of the savings ledger (table `recognition_ledger`): an acceptance, or a reversal of one.

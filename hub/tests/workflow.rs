@@ -116,6 +116,10 @@ async fn two_level_review_then_amendment_keeps_the_history() {
     );
     assert_eq!(signed.author_name, "dr li");
     assert_eq!(signed.signer_name, "dr chen");
+    assert_eq!(
+        signed.editor_name, "dr chen",
+        "the senior changed the impression: the version names them as its editor"
+    );
 
     // An amendment needs a reason, keeps both earlier versions, and can set the critical flag.
     let mut fix = text("Small subdural haematoma missed on first read.");

@@ -128,7 +128,7 @@ async fn a_wfdb_record_uploads_as_its_files() {
         );
     }
 
-    let patient = ["--patient-id", "990321195803040173"];
+    let patient = ["--patient-id", "990321195803040197"];
     let up = cli(
         &hub,
         "demo-clinic-a",

@@ -1,208 +1,15 @@
 //! Result mutual recognition through the real `hub` and `viewer-cli` binaries: a region of three
 //! institutions of two levels (TS-A and TS-B township, CTY county) with its own catalogue file,
 //! price table and quality-control passes. A patient examined at TS-A is checked at TS-B and CTY
-//! (accept → ledger at each one's own price), after the window (not shown), for an item TS-A has no
-//! QC pass for (not recognisable, with the reason), for an item not yet in the catalogue; declined
-//! with every reason; a possible repeat is flagged on upload; the statistics agree with the ledger
-//! to the fen; and every new RPC enforces its roles.
+//! (accept → ledger at each one's own price), after the window (listed as expired, with its last
+//! day), for an item TS-A has no QC pass for (not recognisable, with the reason), for an item not yet
+//! in the catalogue; accepted or declined, never both; a possible repeat is flagged on upload; the
+//! statistics agree with the ledger to the fen; and every new RPC enforces its roles.
 
-use std::path::{Path, PathBuf};
+mod recognition_region;
 
-use dicom_core::{DataElement, PrimitiveValue, VR};
-use dicom_dictionary_std::tags;
 use e2e::*;
-use serde_json::Value;
-
-/// Patient identifiers (valid resident ID numbers, so uploads and checks read them alike).
-const PATIENT: &str = "990321195803040170";
-const OTHER_PATIENT: &str = "990321197109210247";
-
-const CATALOGUE: &str = r#"region = "e2e-county"
-version = "test-1"
-
-[[items]]
-code = "CT-HEAD"
-name = "CT head"
-modalities = ["CT"]
-body_parts = ["HEAD", "BRAIN"]
-category = "ct"
-validity_days = 30
-recognisable = true
-scope = "county-alliance"
-hr_mark = "HR-E2E"
-
-[[items]]
-code = "CT-CHEST"
-name = "CT chest"
-modalities = ["CT"]
-body_parts = ["CHEST"]
-category = "ct"
-validity_days = 30
-recognisable = true
-scope = "county-alliance"
-hr_mark = "HR-E2E"
-recognised_from = "2099-01-01"
-
-[[items]]
-code = "CT-OTHER"
-name = "CT other"
-modalities = ["CT"]
-category = "ct"
-validity_days = 30
-
-[[items]]
-code = "DR-CHEST"
-name = "DR chest"
-modalities = ["DX", "CR", "DR"]
-body_parts = ["CHEST"]
-category = "radiography"
-validity_days = 30
-recognisable = true
-scope = "county-alliance"
-hr_mark = "HR-E2E"
-
-[[prices]]
-item = "CT-HEAD"
-level = "township"
-from = "2020-01-01"
-fee_yuan = 130.0
-
-[[prices]]
-item = "CT-HEAD"
-level = "county"
-from = "2020-01-01"
-fee_yuan = 150.0
-
-# Not yet in force: accepting today must not use it.
-[[prices]]
-item = "CT-HEAD"
-level = "county"
-from = "2099-01-01"
-fee_yuan = 999.0
-
-[[prices]]
-item = "DR-CHEST"
-level = "county"
-from = "2020-01-01"
-fee_yuan = 60.0
-
-[[qc_passes]]
-institution = "TS-A"
-category = "ct"
-from = "2020-01-01"
-
-# TS-A's radiography pass only starts in 2099: its DR today is not recognisable.
-[[qc_passes]]
-institution = "TS-A"
-category = "radiography"
-from = "2099-01-01"
-"#;
-
-const REASONS: [&str; 9] = [
-    "condition-changed",
-    "fast-changing",
-    "pre-surgery",
-    "emergency",
-    "forensic",
-    "patient-request",
-    "image-quality",
-    "outside-validity",
-    "other",
-];
-
-/// "YYYYMMDD" of `days_ago` days before today (UTC).
-fn dicom_date(days_ago: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let z = now.div_euclid(86_400) - days_ago + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}")
-}
-
-/// "YYYY-MM-DD" of a "YYYYMMDD".
-fn dashed(d: &str) -> String {
-    format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
-}
-
-/// Writes a one-instance study of `template` for `patient`, examined `days_ago` days ago.
-fn study(dir: &Path, template: &str, n: u32, patient: &str, days_ago: i64) -> PathBuf {
-    let path = sample_files().join("baishui").join(template);
-    let mut obj = dicom_object::open_file(&path).unwrap();
-    obj.put(DataElement::new(
-        tags::STUDY_DATE,
-        VR::DA,
-        PrimitiveValue::from(dicom_date(days_ago)),
-    ));
-    let uid = format!("2.25.9517{n}");
-    let bytes = dicom::variant(&obj, &uid, 1, patient);
-    let out = dir.join(format!("study{n}.dcm"));
-    std::fs::write(&out, bytes).unwrap();
-    out
-}
-
-/// Uploads a study as `token`; returns the upload's case JSON.
-fn upload(r: &Region, token: &str, file: &Path, item: Option<&str>) -> Value {
-    let mut args = vec![
-        "upload",
-        file.to_str().unwrap(),
-        "--patient-id-type",
-        "id-card",
-    ];
-    if let Some(item) = item {
-        args.extend(["--item", item]);
-    }
-    ok(&cli(&r.hub, token, &args))["summary"]["cases"][0].clone()
-}
-
-/// Claims and signs a case as the senior specialist.
-fn sign(r: &Region, case: i64) {
-    let id = case.to_string();
-    ok(&cli(&r.hub, r.token("senior"), &["claim", &id]));
-    let report = [
-        "report",
-        &id,
-        "--findings",
-        "no bleed",
-        "--impression",
-        "normal study",
-        "--sign",
-    ];
-    ok(&cli(&r.hub, r.token("senior"), &report));
-}
-
-/// `recognition check` as `token`, waiting (the outbox delivers signed reports asynchronously)
-/// until `want` entries are listed.
-fn check(r: &Region, token: &str, patient: &str, item: &str, want: usize) -> Vec<Value> {
-    let args = [
-        "recognition",
-        "check",
-        "--patient-id",
-        patient,
-        "--item",
-        item,
-    ];
-    let mut entries = Vec::new();
-    for _ in 0..50 {
-        entries = ok(&cli(&r.hub, token, &args))["entries"]
-            .as_array()
-            .unwrap()
-            .clone();
-        if entries.len() >= want {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    entries
-}
+use recognition_region::*;
 
 #[test]
 fn recognition_from_signed_report_to_savings_statistics() {
@@ -373,12 +180,28 @@ fn recognition_from_signed_report_to_savings_statistics() {
     let rechecked = check(&r, clinic_b, PATIENT, "CT-HEAD", 1);
     assert!(rechecked[0]["accepted_ledger_id"].as_i64().is_some());
 
-    // After the window: the other patient's 40-day-old CT head is not offered.
-    assert!(check(&r, clinic_b, OTHER_PATIENT, "CT-HEAD", 0).is_empty());
+    // After the window: the other patient's 40-day-old CT head is listed, but as expired, with
+    // its last valid day; it cannot be accepted.
+    let expired = check(&r, clinic_b, OTHER_PATIENT, "CT-HEAD", 1);
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(
+        (
+            expired[0]["recognisable"].as_bool(),
+            expired[0]["standing"].as_str()
+        ),
+        (Some(false), Some("expired"))
+    );
+    let last_day = dashed(&dicom_date(40 - 30));
+    assert!(
+        expired[0]["reason"].as_str().unwrap().contains(&last_day),
+        "{}",
+        expired[0]["reason"]
+    );
 
     // No QC pass: stored, shown as not recognisable with the reason, and cannot be accepted.
     let dr_entries = check(&r, clinic_b, PATIENT, "DR-CHEST", 1);
     assert_eq!(dr_entries[0]["recognisable"], false);
+    assert_eq!(dr_entries[0]["standing"], "no-qc-pass");
     let why = dr_entries[0]["reason"].as_str().unwrap();
     assert!(
         why.contains("TS-A") && why.contains("quality-control") && why.contains("radiography"),
@@ -402,6 +225,7 @@ fn recognition_from_signed_report_to_savings_statistics() {
     // Catalogue effective dates: CT chest enters the catalogue only in 2099.
     let chest_entries = check(&r, clinic_b, PATIENT, "CT-CHEST", 1);
     assert_eq!(chest_entries[0]["recognisable"], false);
+    assert_eq!(chest_entries[0]["standing"], "outside-catalogue");
     assert!(
         chest_entries[0]["reason"]
             .as_str()
@@ -409,11 +233,57 @@ fn recognition_from_signed_report_to_savings_statistics() {
             .contains("2099-01-01")
     );
 
-    // Declined with each standard reason; notes are bounded and "other" needs one.
-    for reason in REASONS {
-        let d = cli(
+    // An institution accepts or declines an entry, not both: TS-B accepted it, so its decline is
+    // refused; the county hospital reverses its acceptance, declines, and may not accept again.
+    let both = cli(
+        &r.hub,
+        clinic_b,
+        &["recognition", "decline", &entry, "--reason", "emergency"],
+    );
+    assert_eq!(both.code, 4, "accepted and declined: {}", both.stderr);
+    assert!(both.stderr.contains("already accepted"), "{}", both.stderr);
+    let cty_row = at_county["ledger_id"].to_string();
+    let reason = ["--reason", "declined after all"];
+    ok(&cli(
+        &r.hub,
+        county,
+        &[&["recognition", "reverse", &cty_row][..], &reason].concat(),
+    ));
+    ledger_total -= 15_000;
+    let d = cli(
+        &r.hub,
+        county,
+        &[
+            "recognition",
+            "decline",
+            &entry,
+            "--reason",
+            REASONS[0],
+            "--note",
+            "seen",
+        ],
+    );
+    assert_eq!(ok(&d)["reason"], REASONS[0]);
+    let declined = check(&r, county, PATIENT, "CT-HEAD", 1);
+    assert_eq!(
+        (
+            declined[0]["standing"].as_str(),
+            declined[0]["recognisable"].as_bool()
+        ),
+        (Some("declined"), Some(false))
+    );
+    let after = cli(&r.hub, county, &["recognition", "accept", &entry]);
+    assert_eq!(after.code, 4, "declined and accepted: {}", after.stderr);
+    assert!(
+        after.stderr.contains("already declined"),
+        "{}",
+        after.stderr
+    );
+    // Every other standard reason is understood (the refusal is the precondition, not usage).
+    for reason in &REASONS[1..] {
+        let again = cli(
             &r.hub,
-            clinic_b,
+            county,
             &[
                 "recognition",
                 "decline",
@@ -424,7 +294,7 @@ fn recognition_from_signed_report_to_savings_statistics() {
                 "seen",
             ],
         );
-        assert_eq!(ok(&d)["reason"], reason);
+        assert_eq!(again.code, 4, "{reason}: {}", again.stderr);
     }
     let long = "x".repeat(201);
     assert_eq!(
@@ -494,21 +364,22 @@ fn recognition_from_signed_report_to_savings_statistics() {
     .clone();
     let t = &stats["totals"];
     assert_eq!(t["saved_fen"].as_i64(), Some(ledger_total));
-    assert_eq!(ledger_total, 28_000);
+    assert_eq!(ledger_total, 13_000);
     assert_eq!(
         (
             t["recognitions"].as_i64(),
             t["reversals"].as_i64(),
             t["tests_avoided"].as_i64()
         ),
-        (Some(3), Some(1), Some(2))
+        (Some(3), Some(2), Some(1))
     );
     assert_eq!(
         (t["declines"].as_i64(), t["repeats"].as_i64()),
-        (Some(9), Some(1))
+        (Some(1), Some(1))
     );
     for reason in REASONS {
-        assert_eq!(stats["declines_by_reason"][reason], 1, "{reason}");
+        let want = i64::from(reason == REASONS[0]);
+        assert_eq!(stats["declines_by_reason"][reason], want, "{reason}");
     }
     let groups: Vec<(String, i64)> = stats["groups"]
         .as_array()
@@ -522,7 +393,7 @@ fn recognition_from_signed_report_to_savings_statistics() {
         })
         .collect();
     assert!(
-        groups.contains(&("TS-B".into(), 13_000)) && groups.contains(&("CTY".into(), 15_000)),
+        groups.contains(&("TS-B".into(), 13_000)) && groups.contains(&("CTY".into(), 0)),
         "{groups:?}"
     );
     let saved_by_month: i64 = stats["savings"]

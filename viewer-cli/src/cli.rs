@@ -97,7 +97,8 @@ pub enum Command {
 /// `recognition ...` (clinics and specialists, for their own institution).
 #[derive(Debug, Subcommand)]
 pub enum RecognitionCommand {
-    /// A patient's results of an item still within their validity window (audited).
+    /// Every result of an item for a patient (audited): valid ones first, the others with the
+    /// reason they cannot be recognised (expired, no QC pass, your own, declined...).
     Check(RecognitionCheckArgs),
     /// Recognise an entry instead of examining again: the ledger books your institution's fee.
     Accept(EntryArg),
@@ -110,7 +111,8 @@ pub enum RecognitionCommand {
 /// `recognition check`.
 #[derive(Debug, Args)]
 pub struct RecognitionCheckArgs {
-    /// The identifier the patient presents.
+    /// The identifier the patient presents. An ID card number is checked here and by the hub
+    /// (18 characters, birth date, check digit; spaces and full-width digits are fine).
     #[arg(long)]
     pub patient_id: String,
     /// How to read it.
@@ -255,11 +257,13 @@ pub struct UploadArgs {
     /// Exam item code from the hub's catalogue (default: derived from each study).
     #[arg(long)]
     pub item: Option<String>,
-    /// How to read the DICOM Patient ID (default: the hub decides from its shape).
+    /// How to read the DICOM Patient ID (default: the hub decides from its shape), and
+    /// --patient-id (default: an ID card number).
     #[arg(long, value_enum)]
     pub patient_id_type: Option<PatientIdType>,
     /// The patient of WFDB ECG records, which name none (ignored for DICOM files, which carry
-    /// their own Patient ID).
+    /// their own Patient ID). Read as an ID card number and refused if it is not a valid one,
+    /// unless --patient-id-type says it is another kind.
     #[arg(long, value_name = "ID")]
     pub patient_id: Option<String>,
     /// A clinical note for the specialist (at most 500 characters).

@@ -73,8 +73,19 @@ pub struct IngestSession {
 
 impl Hub {
     /// Opens an ingest session for `who` (a clinic user, or a DICOM peer acting for its institution).
-    pub fn ingest_session(&self, who: Principal, options: IngestOptions) -> Result<IngestSession> {
+    pub fn ingest_session(
+        &self,
+        who: Principal,
+        mut options: IngestOptions,
+    ) -> Result<IngestSession> {
         who.require(&[Role::Clinic], "uploading studies")?;
+        if !options.patient_id.trim().is_empty() {
+            // Entered by a person: checked by the rules of its type (an ID card unless told).
+            let id_type = options.patient_id_type.unwrap_or(IdType::IdCard);
+            options.patient_id = id_type
+                .validate(&options.patient_id, super::pseudonym::id_calendar_today())
+                .map_err(|e| Error::InvalidArgument(format!("--patient-id: {e}")))?;
+        }
         if !options.exam_item_code.is_empty()
             && self.catalog().item(&options.exam_item_code).is_none()
         {

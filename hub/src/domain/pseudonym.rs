@@ -6,6 +6,7 @@
 //! while a local record number is scoped to its institution so it never matches across hospitals.
 
 use hmac::{Hmac, Mac};
+use patient_id::{IdCard, Ymd};
 use sha2::Sha256;
 
 /// How a patient identifier is to be read.
@@ -45,6 +46,37 @@ impl IdType {
         }
     }
 
+    /// Checks an identifier a person entered against the rules of its type and returns its
+    /// normalised form (what is hashed and written into records). ID card numbers must pass GB
+    /// 11643 (length, birth date not after `today`, check digit); insurance and health-card
+    /// numbers are letters and digits; record numbers are any text. Each at most
+    /// [`MAX_ID_CHARS`] characters. The message says what is wrong, never repeating the number.
+    pub fn validate(self, raw: &str, today: Ymd) -> Result<String, String> {
+        let normalised = normalise(raw);
+        if normalised.is_empty() {
+            return Err(format!("no {} number given", self.as_str()));
+        }
+        match self {
+            IdType::IdCard => IdCard::parse(raw, today)
+                .map(|c| c.as_str().to_owned())
+                .map_err(|e| format!("{e} (another kind of number? say which with its id type)")),
+            _ if normalised.chars().count() > MAX_ID_CHARS => Err(format!(
+                "a {} number has at most {MAX_ID_CHARS} characters; this one has {}",
+                self.as_str(),
+                normalised.chars().count()
+            )),
+            IdType::Insurance | IdType::HealthCard
+                if !normalised.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            {
+                Err(format!(
+                    "a {} number has only letters and digits",
+                    self.as_str()
+                ))
+            }
+            _ => Ok(normalised),
+        }
+    }
+
     /// Decides the type of a DICOM Patient ID from Issuer of Patient ID and the value's shape:
     /// an issuer naming a type wins; an 18-character value with a valid check digit is an ID card;
     /// anything else is a local record number.
@@ -67,21 +99,19 @@ impl IdType {
     }
 }
 
-/// True if `value` is an 18-character resident ID number with a valid ISO 7064 MOD 11-2 check digit.
+/// True if `value` is a resident ID card number: 18 characters with a valid ISO 7064 MOD 11-2
+/// check digit and a possible birth date (see [`patient_id::IdCard::parse`]).
 pub fn is_id_card(value: &str) -> bool {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    let v = value.trim().as_bytes();
-    if v.len() != 18 || !v[..17].iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let sum: u32 = v[..17]
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    CHECK[(sum % 11) as usize] == v[17].to_ascii_uppercase()
+    patient_id::is_id_card(value)
 }
+
+/// Today in the calendar ID card birth dates are written in (China Standard Time, UTC+8).
+pub fn id_calendar_today() -> Ymd {
+    Ymd::of_unix_ms(crate::clock::now_ms(), 8)
+}
+
+/// Longest identifier of any type (DICOM Patient ID is an LO: 64 characters).
+pub const MAX_ID_CHARS: usize = 64;
 
 /// Computes pseudonyms with one key.
 #[derive(Clone)]
@@ -141,13 +171,10 @@ impl Pseudonymizer {
     }
 }
 
-/// Upper-case, no spaces or dashes: "330102 1990-0101 123x" and "3301021990 0101123X" are one patient.
+/// Upper-case, no spaces or dashes, full-width digits as ASCII: "330102 1990-0101 123x",
+/// "3301021990 0101123X" and the same typed full-width are one patient.
 fn normalise(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_uppercase)
-        .collect()
+    patient_id::normalise(value)
 }
 
 /// Keeps the first four and last four characters of long identifiers, masks the rest.
@@ -217,6 +244,29 @@ mod tests {
 
     fn p() -> Pseudonymizer {
         Pseudonymizer::new(vec![7u8; 32], 1).unwrap()
+    }
+
+    #[test]
+    fn entered_identifiers_follow_the_rules_of_their_type() {
+        let today = Ymd::new(2026, 12, 7).unwrap();
+        let id = |t: IdType, raw: &str| t.validate(raw, today);
+        assert_eq!(
+            id(IdType::IdCard, "１１０１０５ 19491231 002x").unwrap(),
+            "11010519491231002X"
+        );
+        for (raw, says) in [
+            ("12345", "has 5"),
+            ("11010519491231002", "has 17"),
+            ("110105194912310021", "check digit"),
+            ("", "no id-card number"),
+        ] {
+            let err = id(IdType::IdCard, raw).unwrap_err();
+            assert!(err.contains(says), "{raw:?}: {err}");
+        }
+        assert_eq!(id(IdType::Mrn, " mrn 0042 ").unwrap(), "MRN0042");
+        assert_eq!(id(IdType::Insurance, "9988-7766").unwrap(), "99887766");
+        assert!(id(IdType::Insurance, "99*88").is_err());
+        assert!(id(IdType::HealthCard, &"7".repeat(65)).is_err());
     }
 
     #[test]

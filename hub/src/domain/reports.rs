@@ -98,6 +98,8 @@ impl Hub {
     }
 
     /// A senior specialist signs the preliminary report of a case final, optionally editing it.
+    /// The final version keeps the preliminary's author, names the signer, and names the signer
+    /// as its editor too when the findings or impression were changed.
     pub async fn sign_report(
         &self,
         who: &Principal,
@@ -134,13 +136,19 @@ impl Hub {
                 edit.trim().to_owned()
             }
         };
+        let findings = pick(&edits.findings, &prelim.findings);
+        let impression = pick(&edits.impression, &prelim.impression);
+        // The signer who changes the text is named as its editor: the version no longer says
+        // only what its author wrote.
+        let edited = findings != prelim.findings || impression != prelim.impression;
         let report = Report {
             case_id,
             status: ReportStatus::Final.as_str().into(),
-            findings: pick(&edits.findings, &prelim.findings),
-            impression: pick(&edits.impression, &prelim.impression),
+            findings,
+            impression,
             critical: prelim.critical || edits.critical,
             author_id: prelim.author_id,
+            editor_id: edited.then_some(who.user_id),
             signer_id: Some(who.user_id),
             created_at_ms: now,
             signed_at_ms: now,

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use super::blob::{BlobStore, sha256_hex};
 use super::{SqlTx, Store, cases, events, instances, jobs, recognition, reports, users};
-use crate::model::{Case, Instance, Institution, JobKind, LedgerRow, RecognitionEntry, Report};
+use crate::model::{
+    Case, Instance, Institution, JobKind, LedgerRow, RecognitionDecision, RecognitionDecline,
+    RecognitionEntry, Report,
+};
 
 fn case(study: &str, priority: i64, critical: bool) -> Case {
     Case {
@@ -66,6 +69,7 @@ pub async fn check(store: Store) {
     events_are_delivered_once(&store).await;
     recognition_entries_and_ledger(&store, users[0]).await;
     reports_after_a_cursor(&store, users[0]).await;
+    one_decision_per_entry_and_institution(&store).await;
     blobs(store.blobs.clone()).await;
 }
 
@@ -535,6 +539,92 @@ async fn recognition_entries_and_ledger(store: &Store, author: i64) {
         .map(|r| r.fee_fen)
         .sum();
     assert_eq!(all, 0);
+}
+
+/// Accepting and declining are exclusive per entry and institution in the schema itself: the
+/// second decision is not recorded, whatever it is, until a reversal withdraws an acceptance.
+async fn one_decision_per_entry_and_institution(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let entry = recognition::entries_of_patient(tx.as_mut(), "k", "CT-HEAD")
+        .await
+        .unwrap()[0]
+        .id;
+    let accept = LedgerRow {
+        entry_id: entry,
+        kind: "accept".into(),
+        institution_code: "TS-A".into(),
+        at_ms: 7_000,
+        ..LedgerRow::default()
+    };
+    let ledger_id = recognition::append_ledger(tx.as_mut(), &accept)
+        .await
+        .unwrap();
+    let decline_id = recognition::append_decline(
+        tx.as_mut(),
+        &RecognitionDecline {
+            entry_id: entry,
+            institution_code: "TS-A".into(),
+            reason: "emergency".into(),
+            at_ms: 7_000,
+            ..RecognitionDecline::default()
+        },
+    )
+    .await
+    .unwrap();
+    let decision = |ledger: Option<i64>, decline: Option<i64>| RecognitionDecision {
+        entry_id: entry,
+        institution_code: "TS-A".into(),
+        decision: if ledger.is_some() {
+            "accept"
+        } else {
+            "decline"
+        }
+        .into(),
+        ledger_id: ledger,
+        decline_id: decline,
+        at_ms: 7_000,
+    };
+    let accepted = decision(Some(ledger_id), None);
+    let declined = decision(None, Some(decline_id));
+    assert!(
+        recognition::record_decision(tx.as_mut(), &accepted)
+            .await
+            .unwrap()
+    );
+    for second in [&declined, &accepted] {
+        assert!(
+            !recognition::record_decision(tx.as_mut(), second)
+                .await
+                .unwrap(),
+            "a second decision was recorded: {second:?}"
+        );
+    }
+    let standing = recognition::decision_of(tx.as_mut(), entry, "TS-A")
+        .await
+        .unwrap();
+    assert_eq!(standing, Some(accepted.clone()));
+    // A reversal withdraws the acceptance; then a decline may stand.
+    assert!(
+        recognition::withdraw_acceptance(tx.as_mut(), ledger_id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        recognition::record_decision(tx.as_mut(), &declined)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !recognition::record_decision(tx.as_mut(), &accepted)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !recognition::withdraw_acceptance(tx.as_mut(), ledger_id)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
 }
 
 async fn blobs(store: Arc<dyn BlobStore>) {

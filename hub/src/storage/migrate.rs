@@ -11,6 +11,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recognition",
         include_str!("migrations/0002_recognition.sql"),
     ),
+    (
+        3,
+        "recognition decisions, reason codes, report editors",
+        include_str!("migrations/0003_recognition_decisions.sql"),
+    ),
 ];
 
 /// Fills the dialect-specific placeholders of a migration.

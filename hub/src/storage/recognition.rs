@@ -2,14 +2,14 @@
 //! administrators' statistics are computed from. Nothing here updates or deletes a ledger row.
 
 use super::sql::{Row, SqlTx, StorageError};
-use crate::model::{LedgerRow, RecognitionDecline, RecognitionEntry};
+use crate::model::{LedgerRow, RecognitionDecision, RecognitionDecline, RecognitionEntry};
 use crate::params;
 
 const ENTRY: &str =
     "SELECT e.id, e.case_id, e.report_id, e.patient_key, e.exam_item_code, e.category,
     e.modality, e.institution_code, COALESCE(i.name, ''), e.institution_level, e.exam_date,
     e.valid_until, e.valid_until_ms, e.scope, e.hr_mark, e.fee_fen, e.recognisable, e.reason,
-    e.impression, e.created_at_ms, e.updated_at_ms
+    e.impression, e.created_at_ms, e.updated_at_ms, e.reason_code
   FROM recognition_entries e LEFT JOIN institutions i ON i.code = e.institution_code";
 
 fn entry(r: &Row) -> RecognitionEntry {
@@ -35,6 +35,7 @@ fn entry(r: &Row) -> RecognitionEntry {
         impression: r.text(18),
         created_at_ms: r.int(19),
         updated_at_ms: r.int(20),
+        reason_code: r.text(21),
     }
 }
 
@@ -46,8 +47,8 @@ pub async fn upsert_entry(tx: &mut dyn SqlTx, e: &RecognitionEntry) -> Result<i6
             "INSERT INTO recognition_entries (case_id, report_id, patient_key, exam_item_code,
                 category, modality, institution_code, institution_level, exam_date, valid_until,
                 valid_until_ms, scope, hr_mark, fee_fen, recognisable, reason, impression,
-                created_at_ms, updated_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
+                created_at_ms, updated_at_ms, reason_code)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)
              ON CONFLICT (case_id) DO UPDATE SET report_id = excluded.report_id,
                 impression = excluded.impression, updated_at_ms = excluded.updated_at_ms
              RETURNING id",
@@ -55,7 +56,7 @@ pub async fn upsert_entry(tx: &mut dyn SqlTx, e: &RecognitionEntry) -> Result<i6
                 e.case_id, e.report_id, &e.patient_key, &e.exam_item_code, &e.category,
                 &e.modality, &e.institution_code, &e.institution_level, &e.exam_date,
                 &e.valid_until, e.valid_until_ms, &e.scope, &e.hr_mark, e.fee_fen,
-                e.recognisable, &e.reason, &e.impression, e.created_at_ms
+                e.recognisable, &e.reason, &e.impression, e.created_at_ms, &e.reason_code
             ],
         )
         .await?;
@@ -85,6 +86,82 @@ pub async fn entries_in_window(
     );
     let rows = tx.query(&sql, params![patient_key, item, now_ms]).await?;
     Ok(rows.iter().map(entry).collect())
+}
+
+/// Every entry of a patient's item, whatever its validity, newest examination first: what a check
+/// shows (the expired and unrecognisable ones with their reasons).
+pub async fn entries_of_patient(
+    tx: &mut dyn SqlTx,
+    patient_key: &str,
+    item: &str,
+) -> Result<Vec<RecognitionEntry>, StorageError> {
+    let sql = format!(
+        "{ENTRY} WHERE e.patient_key = $1 AND e.exam_item_code = $2
+         ORDER BY e.exam_date DESC, e.id DESC"
+    );
+    let rows = tx.query(&sql, params![patient_key, item]).await?;
+    Ok(rows.iter().map(entry).collect())
+}
+
+/// Records an institution's decision on an entry unless one stands already (the primary key
+/// decides, so of two concurrent decisions exactly one is recorded); returns whether it was.
+pub async fn record_decision(
+    tx: &mut dyn SqlTx,
+    d: &RecognitionDecision,
+) -> Result<bool, StorageError> {
+    let row = tx
+        .query_opt(
+            "INSERT INTO recognition_decisions (entry_id, institution_code, decision, ledger_id,
+                decline_id, at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (entry_id, institution_code) DO NOTHING
+             RETURNING entry_id",
+            params![
+                d.entry_id,
+                &d.institution_code,
+                &d.decision,
+                d.ledger_id,
+                d.decline_id,
+                d.at_ms
+            ],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The institution's standing decision on an entry, if any.
+pub async fn decision_of(
+    tx: &mut dyn SqlTx,
+    entry_id: i64,
+    institution: &str,
+) -> Result<Option<RecognitionDecision>, StorageError> {
+    let row = tx
+        .query_opt(
+            "SELECT entry_id, institution_code, decision, ledger_id, decline_id, at_ms
+             FROM recognition_decisions WHERE entry_id = $1 AND institution_code = $2",
+            params![entry_id, institution],
+        )
+        .await?;
+    Ok(row.map(|r| RecognitionDecision {
+        entry_id: r.int(0),
+        institution_code: r.text(1),
+        decision: r.text(2),
+        ledger_id: r.opt_int(3),
+        decline_id: r.opt_int(4),
+        at_ms: r.int(5),
+    }))
+}
+
+/// Withdraws the acceptance booked as ledger row `ledger_id` (it was reversed): the institution
+/// may decide on the entry again. Returns whether it stood.
+pub async fn withdraw_acceptance(tx: &mut dyn SqlTx, ledger_id: i64) -> Result<bool, StorageError> {
+    let n = tx
+        .execute(
+            "DELETE FROM recognition_decisions WHERE decision = 'accept' AND ledger_id = $1",
+            params![ledger_id],
+        )
+        .await?;
+    Ok(n > 0)
 }
 
 /// Appends a ledger row; returns its id.
@@ -276,8 +353,9 @@ pub async fn case_times(
         .collect())
 }
 
-/// Reports written in `[from_ms, to_ms)` per specialist: (user id, name, versions written,
-/// versions signed).
+/// Cases reported in `[from_ms, to_ms)` per specialist: (user id, name, cases written, cases
+/// signed). A case counts once per specialist however many versions they wrote or signed (a
+/// preliminary report signed unedited carries its author into the final version).
 pub async fn workload(
     tx: &mut dyn SqlTx,
     from_ms: i64,
@@ -286,9 +364,9 @@ pub async fn workload(
     let rows = tx
         .query(
             "SELECT u.id, u.name,
-                (SELECT COUNT(*) FROM reports r WHERE r.author_id = u.id
-                   AND r.created_at_ms >= $1 AND r.created_at_ms < $2),
-                (SELECT COUNT(*) FROM reports r WHERE r.signer_id = u.id
+                (SELECT COUNT(DISTINCT r.case_id) FROM reports r
+                   WHERE r.author_id = u.id AND r.created_at_ms >= $1 AND r.created_at_ms < $2),
+                (SELECT COUNT(DISTINCT r.case_id) FROM reports r WHERE r.signer_id = u.id
                    AND r.signed_at_ms >= $1 AND r.signed_at_ms < $2)
              FROM users u WHERE u.role = 'specialist' ORDER BY u.id",
             params![from_ms, to_ms],

@@ -5,8 +5,10 @@ use crate::model::Report;
 use crate::params;
 
 const SELECT: &str = "SELECT r.id, r.case_id, r.version, r.status, r.findings, r.impression, r.critical,
-    r.author_id, a.name, r.signer_id, COALESCE(s.name, ''), r.created_at_ms, r.signed_at_ms, r.amend_reason
-  FROM reports r JOIN users a ON a.id = r.author_id LEFT JOIN users s ON s.id = r.signer_id";
+    r.author_id, a.name, r.signer_id, COALESCE(s.name, ''), r.created_at_ms, r.signed_at_ms, r.amend_reason,
+    r.editor_id, COALESCE(e.name, '')
+  FROM reports r JOIN users a ON a.id = r.author_id LEFT JOIN users s ON s.id = r.signer_id
+    LEFT JOIN users e ON e.id = r.editor_id";
 
 fn report(r: &Row) -> Report {
     Report {
@@ -24,6 +26,8 @@ fn report(r: &Row) -> Report {
         created_at_ms: r.int(11),
         signed_at_ms: r.int(12),
         amend_reason: r.text(13),
+        editor_id: r.opt_int(14),
+        editor_name: r.text(15),
     }
 }
 
@@ -32,13 +36,13 @@ pub async fn append(tx: &mut dyn SqlTx, r: &Report) -> Result<i64, StorageError>
     let row = tx
         .query_one(
             "INSERT INTO reports (case_id, version, status, findings, impression, critical, author_id,
-                signer_id, created_at_ms, signed_at_ms, amend_reason)
+                signer_id, created_at_ms, signed_at_ms, amend_reason, editor_id)
              VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE case_id = $1),
-                $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              RETURNING id",
             params![
                 r.case_id, &r.status, &r.findings, &r.impression, r.critical, r.author_id, r.signer_id,
-                r.created_at_ms, r.signed_at_ms, &r.amend_reason,
+                r.created_at_ms, r.signed_at_ms, &r.amend_reason, r.editor_id,
             ],
         )
         .await?;

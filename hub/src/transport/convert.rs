@@ -152,6 +152,7 @@ pub fn report(r: &Report) -> pb::ReportVersion {
         critical: r.critical,
         author_name: r.author_name.clone(),
         signer_name: r.signer_name.clone(),
+        editor_name: r.editor_name.clone(),
         created_at_ms: r.created_at_ms,
         signed_at_ms: r.signed_at_ms,
         amend_reason: r.amend_reason.clone(),

@@ -7,6 +7,8 @@ use super::{caller, status::to_status};
 use crate::domain::Hub;
 use crate::domain::catalog::Catalog;
 use crate::domain::pseudonym::IdType;
+use crate::domain::recognition::rules::Ineligible;
+use crate::domain::recognition::standing::Standing;
 use crate::domain::recognition::{CheckRequest, CheckedEntry};
 use crate::model::{DeclineReason, LedgerRow};
 
@@ -33,8 +35,25 @@ fn id_type(t: i32) -> Result<IdType, Status> {
     }
 }
 
+fn standing(s: &Standing) -> pb::EntryStanding {
+    match s {
+        Standing::Recognisable => pb::EntryStanding::Recognisable,
+        Standing::Accepted { .. } => pb::EntryStanding::Accepted,
+        Standing::Expired { .. } => pb::EntryStanding::Expired,
+        Standing::Ineligible(Ineligible::NoQcPass) => pb::EntryStanding::NoQcPass,
+        Standing::Ineligible(Ineligible::OutsideCatalogue) => pb::EntryStanding::OutsideCatalogue,
+        Standing::OwnResult => pb::EntryStanding::OwnResult,
+        Standing::Declined { .. } => pb::EntryStanding::Declined,
+    }
+}
+
 fn entry(c: &CheckedEntry, catalog: &Catalog) -> pb::RecognitionEntry {
     let e = &c.entry;
+    let (accepted, declined) = match c.standing {
+        Standing::Accepted { ledger_id } => (ledger_id, 0),
+        Standing::Declined { decline_id } => (0, decline_id),
+        _ => (0, 0),
+    };
     pb::RecognitionEntry {
         entry_id: e.id,
         case_id: e.case_id,
@@ -50,12 +69,14 @@ fn entry(c: &CheckedEntry, catalog: &Catalog) -> pb::RecognitionEntry {
         scope: e.scope.clone(),
         hr_mark: e.hr_mark.clone(),
         fee_fen: e.fee_fen,
-        recognisable: e.recognisable,
-        reason: e.reason.clone(),
+        recognisable: c.standing.is_valid(),
+        reason: c.standing.reason(e),
         impression: e.impression.clone(),
         local_fee_fen: c.local_fee_fen.unwrap_or(-1),
-        accepted_ledger_id: c.accepted_ledger_id.unwrap_or(0),
+        accepted_ledger_id: accepted,
         images: format!("viewer-cli show {} --images DIR", e.case_id),
+        standing: standing(&c.standing).into(),
+        declined_id: declined,
     }
 }
 

@@ -71,3 +71,16 @@ pub fn patient_line(c: &remotedx_proto::v1::CaseSummary) -> String {
     }
     s
 }
+
+/// Refuses a mistyped resident ID card number before anything is sent, saying what is wrong
+/// (length, a character, the birth date, the check digit); `type_flag` names the option that
+/// says the number is of another kind. The hub checks again for every other client.
+pub fn check_id_card(id: &str, type_flag: &str) -> Result<(), CliError> {
+    patient_id::IdCard::parse(id, patient_id::Ymd::today_china())
+        .map(|_| ())
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "--patient-id: {e} (for another kind of number, give {type_flag})"
+            ))
+        })
+}

@@ -32,6 +32,9 @@ fn id_type(t: CheckIdType) -> pb::PatientIdType {
 }
 
 async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, CliError> {
+    if a.id_type == CheckIdType::IdCard {
+        super::check_id_card(&a.patient_id, "--id-type")?;
+    }
     let req = pb::CheckRequest {
         patient_id: a.patient_id,
         id_type: id_type(a.id_type).into(),
@@ -49,12 +52,19 @@ async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, C
         out.json(&res)?;
         return Ok(EXIT_OK);
     }
-    if res.entries.is_empty() {
+    let item = a.item.to_ascii_uppercase();
+    let valid = res.entries.iter().filter(|e| e.recognisable).count();
+    if valid == 0 {
         out.line(&format!(
-            "No valid {} result for this patient: examine as usual.",
-            a.item.to_ascii_uppercase()
+            "No valid {item} result for this patient: examine as usual."
         ))?;
-        return Ok(EXIT_OK);
+        if res.entries.is_empty() {
+            return Ok(EXIT_OK);
+        }
+        out.line(&format!(
+            "{} {item} result(s) on record cannot be recognised:",
+            res.entries.len()
+        ))?;
     }
     let mut t = Table::new(&[
         "ENTRY",
@@ -71,9 +81,12 @@ async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, C
     ]);
     for e in &res.entries {
         let status = match (e.recognisable, e.accepted_ledger_id) {
-            (_, Some(id)) => Cell::styled(format!("accepted (ledger {id})"), Style::Green),
+            (true, Some(id)) => Cell::styled(format!("accepted (ledger {id})"), Style::Green),
             (true, None) => Cell::styled("recognisable", Style::Green),
-            (false, None) => Cell::styled(format!("NOT recognisable: {}", e.reason), Style::Red),
+            (false, _) => Cell::styled(
+                format!("NOT recognisable ({}): {}", e.standing, e.reason),
+                Style::Red,
+            ),
         };
         t.row(vec![
             e.entry_id.to_string().into(),

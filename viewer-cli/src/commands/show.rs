@@ -351,8 +351,13 @@ pub fn report_lines(out: &Output, r: &pb::ReportVersion, now: i64) -> Vec<String
     let status = text::report_status(r.status)
         .unwrap_or("unknown")
         .to_ascii_uppercase();
+    let edited = if r.editor_name.is_empty() {
+        String::new()
+    } else {
+        format!(", edited by {}", r.editor_name)
+    };
     let mut head = format!(
-        "v{} {status}  by {}, {}",
+        "v{} {status}  by {}{edited}, {}",
         r.version,
         r.author_name,
         time::ago(r.created_at_ms, now)
@@ -488,5 +493,24 @@ mod tests {
         );
         assert!(lines.iter().any(|l| l.contains("!! CRITICAL FINDING")));
         assert!(lines.iter().any(|l| l.contains("Amended because: typo")));
+    }
+
+    #[test]
+    fn report_lines_name_the_editor_beside_author_and_signer() {
+        let r = pb::ReportVersion {
+            version: 2,
+            status: pb::ReportStatus::Final as i32,
+            author_name: "Dr Li".into(),
+            editor_name: "Dr Chen".into(),
+            signer_name: "Dr Chen".into(),
+            created_at_ms: 1_000,
+            signed_at_ms: 1_000,
+            ..Default::default()
+        };
+        let lines = report_lines(&Output::plain(), &r, 1_000 + 5 * 60_000);
+        assert_eq!(
+            lines[0],
+            "  v2 FINAL  by Dr Li, edited by Dr Chen, 5 min ago; signed by Dr Chen 5 min ago"
+        );
     }
 }

@@ -81,6 +81,11 @@ pub struct UploadedCaseJson {
 
 /// Runs the command.
 pub async fn run(global: &GlobalArgs, out: &Output, a: UploadArgs) -> Result<u8, CliError> {
+    if let Some(id) = &a.patient_id
+        && matches!(a.patient_id_type, None | Some(PatientIdType::IdCard))
+    {
+        super::check_id_card(id, "--patient-id-type")?;
+    }
     let walk = upload::walk(&a.paths)?;
     if !out.json {
         for s in &walk.skipped {

@@ -260,6 +260,8 @@ pub struct ReportJson {
     pub author_name: String,
     /// Signer; empty for preliminary versions.
     pub signer_name: String,
+    /// Who changed the findings or impression while signing; empty if signed as written.
+    pub editor_name: String,
     /// Written (ms).
     pub created_at_ms: i64,
     /// Signed (ms), 0 if not.
@@ -279,6 +281,7 @@ impl From<pb::ReportVersion> for ReportJson {
             critical: r.critical,
             author_name: r.author_name,
             signer_name: r.signer_name,
+            editor_name: r.editor_name,
             created_at_ms: r.created_at_ms,
             signed_at_ms: r.signed_at_ms,
             amend_reason: r.amend_reason,

@@ -17,6 +17,22 @@ fn yuan_f(fen: i64) -> f64 {
     fen as f64 / 100.0
 }
 
+/// Where an entry stands for the checking institution, as JSON and tables show it: "recognisable",
+/// "accepted", "expired", "no-qc-pass", "outside-catalogue", "own-result", "declined" or
+/// "unspecified".
+pub fn standing(s: i32) -> &'static str {
+    match pb::EntryStanding::try_from(s) {
+        Ok(pb::EntryStanding::Recognisable) => "recognisable",
+        Ok(pb::EntryStanding::Accepted) => "accepted",
+        Ok(pb::EntryStanding::Expired) => "expired",
+        Ok(pb::EntryStanding::NoQcPass) => "no-qc-pass",
+        Ok(pb::EntryStanding::OutsideCatalogue) => "outside-catalogue",
+        Ok(pb::EntryStanding::OwnResult) => "own-result",
+        Ok(pb::EntryStanding::Declined) => "declined",
+        Ok(pb::EntryStanding::Unspecified) | Err(_) => "unspecified",
+    }
+}
+
 /// One entry of `recognition check`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EntryJson {
@@ -48,9 +64,11 @@ pub struct EntryJson {
     pub hr_mark: String,
     /// The performing institution's fee, fen.
     pub fee_fen: i64,
-    /// False when it may not be recognised.
+    /// True when your institution may recognise it (or already did).
     pub recognisable: bool,
-    /// Why not.
+    /// Where it stands for your institution (see [`standing`]).
+    pub standing: &'static str,
+    /// Why it cannot be recognised; empty when it can.
     pub reason: String,
     /// The report's impression (context only).
     pub impression: String,
@@ -60,6 +78,8 @@ pub struct EntryJson {
     pub local_fee_yuan: Option<f64>,
     /// Your institution's standing acceptance (ledger id), if any.
     pub accepted_ledger_id: Option<i64>,
+    /// Your institution's refusal (decline id), if any.
+    pub declined_id: Option<i64>,
     /// How to see the images.
     pub images: String,
 }
@@ -69,7 +89,7 @@ pub struct EntryJson {
 pub struct CheckJson {
     /// The patient pseudonym the check was audited under.
     pub patient_key: String,
-    /// Entries within their validity window, newest first.
+    /// Every entry of the item: valid ones first, then the others with their reasons.
     pub entries: Vec<EntryJson>,
 }
 
@@ -94,11 +114,13 @@ impl From<pb::CheckResponse> for CheckJson {
                 hr_mark: e.hr_mark,
                 fee_fen: e.fee_fen,
                 recognisable: e.recognisable,
+                standing: standing(e.standing),
                 reason: e.reason,
                 impression: e.impression,
                 local_fee_fen: (e.local_fee_fen >= 0).then_some(e.local_fee_fen),
                 local_fee_yuan: (e.local_fee_fen >= 0).then(|| yuan_f(e.local_fee_fen)),
                 accepted_ledger_id: (e.accepted_ledger_id > 0).then_some(e.accepted_ledger_id),
+                declined_id: (e.declined_id > 0).then_some(e.declined_id),
                 images: e.images,
             })
             .collect();
@@ -250,9 +272,9 @@ pub struct WorkloadJson {
     pub user_id: i64,
     /// Name.
     pub name: String,
-    /// Versions written.
+    /// Cases whose report they wrote (once per case, however many versions).
     pub written: i64,
-    /// Versions signed.
+    /// Cases whose report they signed (once per case).
     pub signed: i64,
 }
 

@@ -12,6 +12,7 @@
 //!   figures.
 
 pub mod rules;
+pub mod standing;
 pub mod stats;
 
 use std::sync::Arc;
@@ -19,16 +20,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::catalog::{Catalog, ExamItem};
-use super::pseudonym::IdType;
+use super::pseudonym::{IdType, id_calendar_today};
 use super::reports::{REPORT_AMENDED, REPORT_SIGNED};
 use super::{Error, Extension, Hub, Result, audit};
 use crate::clock::now_ms;
 use crate::model::{
-    Case, DeclineReason, LedgerRow, Principal, RecognitionDecline, RecognitionEntry, Role,
+    Case, DeclineReason, LedgerRow, Principal, RecognitionDecision, RecognitionDecline,
+    RecognitionEntry, Role,
 };
 use crate::storage::events::StoredEvent;
 use crate::storage::{SqlTx, cases, recognition as store, reports, users};
 use rules::{Day, Eligibility};
+use standing::Standing;
 
 /// Longest note a refusal may carry, in characters.
 pub const MAX_NOTE_CHARS: usize = 200;
@@ -37,6 +40,8 @@ pub const MAX_NOTE_CHARS: usize = 200;
 pub const ACCEPT: &str = "accept";
 /// Ledger row kind of a correction.
 pub const REVERSAL: &str = "reversal";
+/// Decision kind of a refusal.
+pub const DECLINE: &str = "decline";
 
 /// Keeps recognition entries in step with signed reports and flags possible repeats.
 pub struct RecognitionExtension {
@@ -113,9 +118,13 @@ impl RecognitionExtension {
             hr_mark: item.hr_mark.clone(),
             fee_fen: fee.map_or(0, rules::Price::fee_fen),
             recognisable: eligibility == Eligibility::Recognisable,
+            reason_code: match &eligibility {
+                Eligibility::Recognisable => String::new(),
+                Eligibility::NotRecognisable(code, _) => code.code().to_owned(),
+            },
             reason: match eligibility {
                 Eligibility::Recognisable => String::new(),
-                Eligibility::NotRecognisable(why) => why,
+                Eligibility::NotRecognisable(_, why) => why,
             },
             impression: impression.to_owned(),
             created_at_ms: now,
@@ -177,8 +186,8 @@ pub struct CheckedEntry {
     pub entry: RecognitionEntry,
     /// What the checking institution would charge for the item today (fen), if priced.
     pub local_fee_fen: Option<i64>,
-    /// The checking institution's standing acceptance of it, if any.
-    pub accepted_ledger_id: Option<i64>,
+    /// Whether the checking institution may recognise it, and why not.
+    pub standing: Standing,
 }
 
 /// The outcome of a check.
@@ -186,12 +195,14 @@ pub struct CheckedEntry {
 pub struct CheckOutcome {
     /// The patient's pseudonym (what the audit trail records).
     pub patient_key: String,
-    /// Entries within their validity window, recognisable or not, newest first.
+    /// Every entry of the item for the patient: valid ones first, then the others with their
+    /// reasons; newest examination first within each.
     pub entries: Vec<CheckedEntry>,
 }
 
 impl Hub {
-    /// Lists a patient's results of an item still within their validity window; audited.
+    /// Lists every result of an item for a patient, valid ones first and the others with the
+    /// reason they cannot be recognised; audited.
     pub async fn check_recognition(
         &self,
         who: &Principal,
@@ -206,16 +217,15 @@ impl Hub {
                 "a record number is only meaningful in its hospital: check with an id-card, insurance or health-card number".into(),
             ));
         }
-        if req.patient_id.trim().is_empty() {
-            return Err(Error::InvalidArgument(
-                "a check needs the patient's identifier (--patient-id)".into(),
-            ));
-        }
+        let patient_id = req
+            .id_type
+            .validate(&req.patient_id, id_calendar_today())
+            .map_err(|e| Error::InvalidArgument(format!("--patient-id: {e}")))?;
         let item = self.recognisable_item(&req.item)?;
         let key = self
             .inner
             .pseudonyms
-            .key_for(req.id_type, &req.patient_id, &who.institution_code)
+            .key_for(req.id_type, &patient_id, &who.institution_code)
             .key;
         let now = now_ms();
         let mut tx = self.store().write().await?;
@@ -224,23 +234,23 @@ impl Hub {
             rules::price_on(&self.catalog().prices, &item.code, &level, Day::of_ms(now))
                 .map(rules::Price::fee_fen);
         let mut entries = Vec::new();
-        for entry in store::entries_in_window(tx.as_mut(), &key, &item.code, now).await? {
-            let accepted = store::standing_acceptance(tx.as_mut(), entry.id, &who.institution_code)
-                .await?
-                .map(|l| l.id);
+        for entry in store::entries_of_patient(tx.as_mut(), &key, &item.code).await? {
+            let decision = store::decision_of(tx.as_mut(), entry.id, &who.institution_code).await?;
+            let standing = Standing::of(&entry, &who.institution_code, decision.as_ref(), now);
             entries.push(CheckedEntry {
                 entry,
                 local_fee_fen,
-                accepted_ledger_id: accepted,
+                standing,
             });
         }
-        let recognisable = entries.iter().filter(|e| e.entry.recognisable).count();
+        standing::valid_first(&mut entries, |e| &e.standing);
+        let valid = entries.iter().filter(|e| e.standing.is_valid()).count();
         let purpose = match req.purpose.trim() {
             "" => "recognition check before examining",
             p => p,
         };
         let detail = format!(
-            "checked {} ({}): {} entries in window, {recognisable} recognisable; purpose: {purpose}",
+            "checked {} ({}): {} entries, {valid} valid; purpose: {purpose}",
             item.code,
             req.id_type.as_str(),
             entries.len()
@@ -272,14 +282,7 @@ impl Hub {
                 entry.valid_until
             )));
         }
-        if let Some(row) =
-            store::standing_acceptance(tx.as_mut(), entry_id, &who.institution_code).await?
-        {
-            return Err(Error::FailedPrecondition(format!(
-                "{} already accepted entry {entry_id} (ledger row {})",
-                who.institution_code, row.id
-            )));
-        }
+        refuse_if_decided(tx.as_mut(), who, entry_id).await?;
         let level = self.level_of(tx.as_mut(), &who.institution_code).await?;
         let today = Day::of_ms(now);
         let price = rules::price_on(&self.catalog().prices, &entry.exam_item_code, &level, today);
@@ -306,6 +309,12 @@ impl Hub {
             ..LedgerRow::default()
         };
         row.id = store::append_ledger(tx.as_mut(), &row).await?;
+        let decision = RecognitionDecision {
+            decision: ACCEPT.into(),
+            ledger_id: Some(row.id),
+            ..decision_of(who, entry_id, now)
+        };
+        record_decision(tx.as_mut(), &decision).await?;
         let detail = format!(
             "accepted entry {entry_id} ({} of {} on {}): ledger row {}, {} fen",
             entry.exam_item_code, entry.institution_code, entry.exam_date, row.id, row.fee_fen
@@ -346,6 +355,7 @@ impl Hub {
         }
         let mut tx = self.store().write().await?;
         let entry = self.entry_for_receiver(tx.as_mut(), who, entry_id).await?;
+        refuse_if_decided(tx.as_mut(), who, entry_id).await?;
         let mut decline = RecognitionDecline {
             entry_id,
             institution_code: who.institution_code.clone(),
@@ -358,6 +368,12 @@ impl Hub {
             ..RecognitionDecline::default()
         };
         decline.id = store::append_decline(tx.as_mut(), &decline).await?;
+        let decision = RecognitionDecision {
+            decision: DECLINE.into(),
+            decline_id: Some(decline.id),
+            ..decision_of(who, entry_id, decline.at_ms)
+        };
+        record_decision(tx.as_mut(), &decision).await?;
         let detail = format!(
             "declined entry {entry_id} ({}): {reason} {note}",
             entry.exam_item_code
@@ -421,6 +437,8 @@ impl Hub {
             ..row.clone()
         };
         reversal.id = store::append_ledger(tx.as_mut(), &reversal).await?;
+        // The institution may decide on the entry again (accept, or decline after all).
+        store::withdraw_acceptance(tx.as_mut(), ledger_id).await?;
         let detail = format!(
             "reversed ledger row {ledger_id} by row {}: {reason}",
             reversal.id
@@ -477,4 +495,47 @@ impl Hub {
         }
         Ok(entry)
     }
+}
+
+/// A decision of `who`'s institution on an entry, to be completed with its kind and row.
+fn decision_of(who: &Principal, entry_id: i64, at_ms: i64) -> RecognitionDecision {
+    RecognitionDecision {
+        entry_id,
+        institution_code: who.institution_code.clone(),
+        at_ms,
+        ..RecognitionDecision::default()
+    }
+}
+
+/// Refuses a second decision by the same institution on an entry, saying what the first was.
+async fn refuse_if_decided(tx: &mut dyn SqlTx, who: &Principal, entry_id: i64) -> Result<()> {
+    let Some(d) = store::decision_of(tx, entry_id, &who.institution_code).await? else {
+        return Ok(());
+    };
+    let inst = &who.institution_code;
+    Err(Error::FailedPrecondition(
+        match (d.ledger_id, d.decline_id) {
+            (Some(row), _) => format!(
+                "{inst} already accepted entry {entry_id} (ledger row {row}); to decline it instead, \
+             reverse the acceptance first (`recognition reverse {row} --reason ...`)"
+            ),
+            (None, decline) => format!(
+                "{inst} already declined entry {entry_id} (refusal {}); an entry is accepted or \
+             declined by an institution, not both",
+                decline.unwrap_or_default()
+            ),
+        },
+    ))
+}
+
+/// Records a decision; the database refuses a second one for the same entry and institution,
+/// which is what stops two users deciding at the same moment.
+async fn record_decision(tx: &mut dyn SqlTx, d: &RecognitionDecision) -> Result<()> {
+    if store::record_decision(tx, d).await? {
+        return Ok(());
+    }
+    Err(Error::FailedPrecondition(format!(
+        "another user of {} decided on entry {} at the same moment; check it again",
+        d.institution_code, d.entry_id
+    )))
 }

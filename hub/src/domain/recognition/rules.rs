@@ -128,13 +128,41 @@ pub struct QcPass {
 /// Where a recognised result counts.
 pub const SCOPES: &[&str] = &["county-alliance", "city", "province"];
 
+/// Why a result can never be recognised, whoever checks it and whenever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    /// The item was not in the region's recognition catalogue on the examination day.
+    OutsideCatalogue,
+    /// The performing institution held no passed quality-control status for the category.
+    NoQcPass,
+}
+
+impl Ineligible {
+    /// The code stored beside the entry.
+    pub fn code(self) -> &'static str {
+        match self {
+            Ineligible::OutsideCatalogue => "outside-catalogue",
+            Ineligible::NoQcPass => "no-qc-pass",
+        }
+    }
+
+    /// The reason of a stored code, if it is one.
+    pub fn parse(code: &str) -> Option<Ineligible> {
+        match code {
+            "outside-catalogue" => Some(Ineligible::OutsideCatalogue),
+            "no-qc-pass" => Some(Ineligible::NoQcPass),
+            _ => None,
+        }
+    }
+}
+
 /// Whether a result is recognisable, and why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Eligibility {
     /// Recognisable.
     Recognisable,
-    /// Stored, but not recognisable, for the reason given.
-    NotRecognisable(String),
+    /// Stored, but not recognisable, for the reason given (with a sentence naming the dates).
+    NotRecognisable(Ineligible, String),
 }
 
 /// The last day an examination done on `exam` stays valid for an item valid `validity_days`.
@@ -155,16 +183,22 @@ pub fn eligibility(
     passes: &[QcPass],
 ) -> Eligibility {
     if let Some(from) = item.recognised_from.filter(|f| exam < *f) {
-        return Eligibility::NotRecognisable(format!(
-            "{} enters the recognition catalogue on {from}; this examination was done on {exam}",
-            item.code
-        ));
+        return Eligibility::NotRecognisable(
+            Ineligible::OutsideCatalogue,
+            format!(
+                "{} enters the recognition catalogue on {from}; this examination was done on {exam}",
+                item.code
+            ),
+        );
     }
     if let Some(until) = item.recognised_until.filter(|u| exam > *u) {
-        return Eligibility::NotRecognisable(format!(
-            "{} left the recognition catalogue after {until}; this examination was done on {exam}",
-            item.code
-        ));
+        return Eligibility::NotRecognisable(
+            Ineligible::OutsideCatalogue,
+            format!(
+                "{} left the recognition catalogue after {until}; this examination was done on {exam}",
+                item.code
+            ),
+        );
     }
     let covered = passes.iter().any(|p| {
         p.institution == institution
@@ -175,10 +209,13 @@ pub fn eligibility(
     if covered {
         Eligibility::Recognisable
     } else {
-        Eligibility::NotRecognisable(format!(
-            "{institution} held no passed quality-control status for {} examinations on {exam}",
-            item.category
-        ))
+        Eligibility::NotRecognisable(
+            Ineligible::NoQcPass,
+            format!(
+                "{institution} held no passed quality-control status for {} examinations on {exam}",
+                item.category
+            ),
+        )
     }
 }
 
@@ -258,7 +295,8 @@ mod tests {
             ("ct", "TS-B", "2026-03-01"),
             ("ultrasound", "TS-A", "2026-03-01"),
         ] {
-            let Eligibility::NotRecognisable(why) = eligibility(&item(cat), inst, day(on), &passes)
+            let Eligibility::NotRecognisable(Ineligible::NoQcPass, why) =
+                eligibility(&item(cat), inst, day(on), &passes)
             else {
                 panic!("{cat} {inst} {on} should not be recognisable");
             };
@@ -282,7 +320,7 @@ mod tests {
         it.recognised_until = Some(day("2027-06-30"));
         assert!(matches!(
             eligibility(&it, "TS-A", day("2026-06-30"), &passes),
-            Eligibility::NotRecognisable(w) if w.contains("2026-07-01")
+            Eligibility::NotRecognisable(Ineligible::OutsideCatalogue, w) if w.contains("2026-07-01")
         ));
         assert_eq!(
             eligibility(&it, "TS-A", day("2026-07-01"), &passes),
@@ -290,7 +328,7 @@ mod tests {
         );
         assert!(matches!(
             eligibility(&it, "TS-A", day("2027-07-01"), &passes),
-            Eligibility::NotRecognisable(_)
+            Eligibility::NotRecognisable(Ineligible::OutsideCatalogue, _)
         ));
     }
 

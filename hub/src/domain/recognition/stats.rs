@@ -129,9 +129,9 @@ pub struct Workload {
     pub user_id: i64,
     /// Name.
     pub name: String,
-    /// Report versions written.
+    /// Cases whose report they wrote (once per case, however many versions).
     pub written: i64,
-    /// Versions signed.
+    /// Cases whose report they signed (once per case; an amendment signs the same case again).
     pub signed: i64,
 }
 
@@ -169,7 +169,7 @@ pub struct StatsInput {
     pub declines: Vec<RecognitionDecline>,
     /// Cases uploaded or signed in the period.
     pub cases: Vec<CaseTimes>,
-    /// (user id, name, written, signed) per specialist.
+    /// (user id, name, cases written, cases signed) per specialist.
     pub workload: Vec<(i64, String, i64, i64)>,
 }
 
