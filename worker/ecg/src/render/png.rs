@@ -1,6 +1,7 @@
 //! A [`Page`] as PNG, rasterised at [`PNG_PX_PER_MM`]: the same grid, pulses, traces (each
 //! clipped to its cell) and texts as the SVG, the texts in the crate's bitmap [`font`]s.
 
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{Rgb, RgbImage};
 
 use super::{Page, Rect, Text, font};
@@ -39,10 +40,14 @@ pub fn page_png(page: &Page) -> Result<Vec<u8>, EcgError> {
     for t in page.traces.iter().map(|t| &t.label).chain(&page.texts) {
         text(&mut img, t);
     }
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
+    let mut out = Vec::new();
+    // Mostly paper and grid: adaptive row filters make a rhythm page of MIT-BIH 100 98 KB
+    // instead of 680 KB, for about 0.03 s more per page.
+    let encoder =
+        PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive);
+    img.write_with_encoder(encoder)
         .map_err(|e| EcgError::Unusable(format!("PNG encoding of the ECG page: {e}")))?;
-    Ok(out.into_inner())
+    Ok(out)
 }
 
 /// The 1 mm (minor) and 5 mm (major) grid over `g`.

@@ -177,8 +177,8 @@ fn calibration(y0: f64, mm_per_s: f64, mm_per_mv: f64) -> Vec<(f64, f64)> {
     ]
 }
 
-/// The points of one trace, mm: at most 10 per millimetre, each step keeping its lowest and
-/// highest sample (so no R wave is lost between points).
+/// The points of one trace, mm: about 10 per millimetre, two per step of 0.2 mm, its lowest
+/// and highest sample (so no R wave is lost between points).
 fn trace_mm(
     x: &[f32],
     fs: f64,
@@ -189,7 +189,7 @@ fn trace_mm(
 ) -> Vec<(f64, f64)> {
     let a = ((c.t0 * fs) as usize).min(x.len());
     let b = (((c.t0 + c.dur) * fs) as usize).min(x.len());
-    let step = ((fs / (10.0 * mm_per_s)) as usize).max(1);
+    let step = ((fs / (5.0 * mm_per_s)) as usize).max(1);
     let px = |i: usize| c.clip.x + (i - a) as f64 / fs * mm_per_s;
     let py = |v: f32| y0 - f64::from(v) / 1000.0 * mm_per_mv;
     let mut out = Vec::with_capacity(2 * (b - a) / step + 2);
