@@ -221,14 +221,26 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
 
 /// The ECG's pages, each as SVG and PNG: page 1 (the 12-lead page) as `ecg/<name>.svg|png`,
 /// the rhythm pages of the whole recording as `ecg/<name>/rhythm-NN.svg|png`. The pages
-/// identify the patient from the stored object; should that fail, they say what is missing.
+/// identify the patient from the stored object; should that fail, they say what is missing and
+/// a note says why.
 fn ecg_pages(
     out: &mut JobOutput,
     input: &JobInput,
     ecg: &worker_ecg::Ecg,
     analysis: &worker_ecg::Analysis,
 ) {
-    let info = worker_ecg::read_page_info(&input.path).unwrap_or_default();
+    let info = worker_ecg::read_page_info(&input.path).unwrap_or_else(|e| {
+        out.flags.push(FlagOut {
+            code: "ecg_page_unidentified".into(),
+            critical: false,
+            urgent: false,
+            message: format!(
+                "the ECG pages could not read who the patient is: {}",
+                input_error(input, &e)
+            ),
+        });
+        worker_ecg::PageInfo::default()
+    });
     let pages = worker_ecg::render::pages(ecg, analysis, &info);
     for (k, page) in pages.iter().enumerate() {
         let stem = match k {
