@@ -192,22 +192,7 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
                     urgent: f.urgent,
                     message: f.message.clone(),
                 }));
-                out.artifacts.push(ArtifactOut {
-                    name: format!("ecg/{}.svg", input.name),
-                    media_type: "image/svg+xml".into(),
-                    data: worker_ecg::render_svg(&ecg, &analysis).into_bytes(),
-                });
-                match worker_ecg::render_png(&ecg, &analysis) {
-                    Ok(page) => out
-                        .artifacts
-                        .push(png(format!("ecg/{}.png", input.name), page)),
-                    Err(e) => out.flags.push(FlagOut {
-                        code: "ecg_page_png_failed".into(),
-                        critical: false,
-                        urgent: false,
-                        message: format!("the 12-lead page could not be drawn as PNG: {e}"),
-                    }),
-                }
+                ecg_pages(&mut out, input, &ecg, &analysis);
                 out.instances.push(InstanceOutcome {
                     sop_instance_uid: input.name.clone(),
                     ..InstanceOutcome::default()
@@ -232,6 +217,51 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
         }
     }
     out
+}
+
+/// The ECG's pages, each as SVG and PNG: page 1 (the 12-lead page) as `ecg/<name>.svg|png`,
+/// the rhythm pages of the whole recording as `ecg/<name>/rhythm-NN.svg|png`. The pages
+/// identify the patient from the stored object; should that fail, they say what is missing and
+/// a note says why.
+fn ecg_pages(
+    out: &mut JobOutput,
+    input: &JobInput,
+    ecg: &worker_ecg::Ecg,
+    analysis: &worker_ecg::Analysis,
+) {
+    let info = worker_ecg::read_page_info(&input.path).unwrap_or_else(|e| {
+        out.flags.push(FlagOut {
+            code: "ecg_page_unidentified".into(),
+            critical: false,
+            urgent: false,
+            message: format!(
+                "the ECG pages could not read who the patient is: {}",
+                input_error(input, &e)
+            ),
+        });
+        worker_ecg::PageInfo::default()
+    });
+    let pages = worker_ecg::render::pages(ecg, analysis, &info);
+    for (k, page) in pages.iter().enumerate() {
+        let stem = match k {
+            0 => format!("ecg/{}", input.name),
+            _ => format!("ecg/{}/rhythm-{k:02}", input.name),
+        };
+        out.artifacts.push(ArtifactOut {
+            name: format!("{stem}.svg"),
+            media_type: "image/svg+xml".into(),
+            data: worker_ecg::render::page_svg(page).into_bytes(),
+        });
+        match worker_ecg::render::page_png(page) {
+            Ok(png_page) => out.artifacts.push(png(format!("{stem}.png"), png_page)),
+            Err(e) => out.flags.push(FlagOut {
+                code: "ecg_page_png_failed".into(),
+                critical: false,
+                urgent: false,
+                message: format!("page {} of the ECG could not be drawn as PNG: {e}", k + 1),
+            }),
+        }
+    }
 }
 
 /// Our measurements ("hub") and the device's ("device"), in the units a reader expects.

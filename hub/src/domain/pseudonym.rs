@@ -177,25 +177,9 @@ fn normalise(value: &str) -> String {
     patient_id::normalise(value)
 }
 
-/// Keeps the first four and last four characters of long identifiers, masks the rest.
-pub fn mask_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    let n = chars.len();
-    let keep = if n >= 12 {
-        4
-    } else if n >= 6 {
-        2
-    } else {
-        0
-    };
-    if keep == 0 {
-        return "*".repeat(n.max(1));
-    }
-    let mut out: String = chars[..keep].iter().collect();
-    out.push_str(&"*".repeat(n - 2 * keep));
-    out.extend(&chars[n - keep..]);
-    out
-}
+/// Keeps the first four and last four characters of long identifiers, masks the rest. The
+/// rule lives in worker-ecg so that the ECG page prints the ID exactly as the index shows it.
+pub use worker_ecg::page_info::mask_id;
 
 /// A masked display form of a DICOM Person Name: the ideographic group if present ("张三" →
 /// "张*"), else the alphabetic one ("ZHANG^SAN" → "Z.*** S.*"); only initials survive.

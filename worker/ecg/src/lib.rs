@@ -2,8 +2,8 @@
 //!
 //! Read an ECG ([`read_dicom`], [`read_wfdb`] then [`Record::to_ecg`]), analyse it
 //! ([`analyse`]: conditioning, signal quality, multi-lead QRS detection, rhythm, median-beat
-//! intervals, axis, ST levels and triage [`Flag`]s), and draw it ([`render_svg`],
-//! [`render_png`]).
+//! intervals, axis, ST levels and triage [`Flag`]s), and draw its pages ([`render::pages`]
+//! with the object's [`PageInfo`], written by [`render::page_svg`] and [`render::page_png`]).
 //!
 //! ```
 //! use worker_ecg::synth::{Spec, generate};
@@ -27,7 +27,11 @@
 //! - [`encode`]: the DICOM ECG writer (WFDB records and synthetic ECGs become 12-Lead, General
 //!   or Ambulatory ECG objects).
 //! - [`wfdb`]: WFDB headers, signal formats 16/61/80/160/212, MIT annotation files.
-//! - [`render`]: the 12-lead paper layout as SVG and PNG (text in an embedded bitmap font).
+//! - [`render`]: the pages as SVG and PNG: the 12-lead page (identification, our measurements
+//!   beside the device's, flags, traces clipped to their cells) and rhythm pages of the whole
+//!   recording; PNG text in embedded bitmap fonts (ours, and GNU Unifont for CJK).
+//! - [`page_info`]: who, when, where and with which device and filters, read from the DICOM
+//!   object for the pages; the ID masking rule the hub's index shares ([`page_info::mask_id`]).
 //! - [`synth`]: synthetic 12-lead ECGs with known truth.
 //! - [`leads`]: lead-name normalisation. [`error`]: the crate's error type.
 //!
@@ -50,6 +54,7 @@ pub mod eval;
 pub mod filter;
 pub mod leads;
 pub mod measure;
+pub mod page_info;
 pub mod qrs;
 pub mod quality;
 pub mod render;
@@ -59,6 +64,7 @@ pub mod wfdb;
 pub use analysis::{Analysis, Flag, analyse, analyse_many};
 pub use dicom::read_dicom;
 pub use error::EcgError;
+pub use page_info::{PageInfo, read_page_info};
 pub use render::{render_png, render_svg};
 pub use wfdb::{Record, read_wfdb};
 

@@ -1,298 +1,224 @@
-//! The 12-lead paper layout as SVG: 25 mm/s, 10 mm/mV, on a millimetre grid (1 mm minor,
-//! 5 mm major lines), a 1 mV × 200 ms calibration pulse at the start of each row, leads in
-//! the standard 3 × 4 arrangement (I aVR V1 V4 / II aVL V2 V5 / III aVF V3 V6, 2.5 s each)
-//! plus a 10 s lead II rhythm strip, and the measurements and flags printed above.
-//! ECGs without the twelve standard leads are drawn one lead per full-width row.
-//! SVG user units are millimetres. [`render_png`] draws the same page as a PNG, its text in
-//! a bitmap font of our own ([`font`](self::font), no system fonts). Both take their text —
-//! the header lines and the lead labels, with their positions — from one function,
-//! `page_text`.
+//! The ECG as printable pages, SVG and PNG, drawn from one description of each page ([`Page`]:
+//! texts, traces with their clip boxes, calibration pulses, the grid), so both files always
+//! say the same thing and the layout can be tested geometrically.
+//!
+//! Page 1 is the 12-lead page: who the patient is ([`PageInfo`]: name as stored, ID masked as
+//! the index masks it, sex, age, acquisition time, institution, device and filters), our
+//! measurements beside the device's in one table, ST levels in millimetres, the flags (critical
+//! ones large and red), then the traces at 25 mm/s and 10 mm/mV on a millimetre grid: the
+//! standard 3 × 4 arrangement (2.5 s each) with a 10 s lead II rhythm strip, and a full-width
+//! row for each other lead; ECGs without the twelve standard leads get one row per lead.
+//! Every trace is clipped to its cell and its label is placed where the trace is not.
+//!
+//! Pages 2… (only when the recording is longer than the 10 s of page 1) hold the whole
+//! recording of one lead (II, else the first ECG lead) at half speed and half gain
+//! (12.5 mm/s, 5 mm/mV, 20 s a row, 4 min a page), each row marked with its start time, up to
+//! [`MAX_RHYTHM_PAGES`].
+//!
+//! Units are millimetres. [`page_svg`] writes real SVG text (any viewer's fonts, Chinese
+//! included); [`page_png`] rasterises at [`PNG_PX_PER_MM`] with bitmap fonts of its own
+//! (`font`: ours for ASCII, GNU Unifont for the rest), whose metrics also size every text box.
 
 mod font;
+mod header;
 mod png;
-
-use std::fmt::Write;
+mod strips;
+mod svg;
 
 use crate::Ecg;
 use crate::analysis::{Analysis, conditioned};
-use crate::leads::find;
+use crate::page_info::PageInfo;
 
-pub use png::{PNG_PX_PER_MM, render_png};
+pub use png::{PNG_PX_PER_MM, page_png};
+pub use strips::{
+    MAX_RHYTHM_PAGES, RHYTHM_MM_PER_MV, RHYTHM_MM_PER_S, RHYTHM_ROW_S, is_ecg_lead, lead_label,
+    trace_hits,
+};
+pub use svg::page_svg;
 
-/// Paper speed, mm/s.
+/// Paper speed of page 1, mm/s.
 pub const MM_PER_S: f64 = 25.0;
-/// Gain, mm/mV.
+/// Gain of page 1, mm/mV.
 pub const MM_PER_MV: f64 = 10.0;
-const ROW_MM: f64 = 30.0;
-const LEFT_MM: f64 = 10.0;
-const HEADER_MM: f64 = 28.0;
-const STRIP_S: f64 = 10.0;
+/// Width of every page, mm: 10 mm margin, 10 s at 25 mm/s, 10 mm.
+pub const PAGE_WIDTH_MM: f64 = 270.0;
+/// The left margin (calibration pulses and row times live there), mm.
+pub const LEFT_MM: f64 = 10.0;
 
-const LAYOUT: [[&str; 4]; 3] = [
-    ["I", "aVR", "V1", "V4"],
-    ["II", "aVL", "V2", "V5"],
-    ["III", "aVF", "V3", "V6"],
-];
-
-/// One trace on the page.
-struct Cell {
-    lead: usize,
-    t0: f64,
-    dur: f64,
-    x_mm: f64,
-    row: usize,
-    label: String,
+/// A rectangle, mm, `y` down.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub w: f64,
+    /// Height.
+    pub h: f64,
 }
 
-/// The traces of the page and its number of rows.
-fn layout(names: &[String]) -> (Vec<Cell>, usize) {
-    let twelve = LAYOUT.iter().flatten().all(|n| find(names, n).is_some());
-    let mut cells = Vec::new();
-    if twelve {
-        for (row, line) in LAYOUT.iter().enumerate() {
-            for (col, name) in line.iter().enumerate() {
-                let t0 = col as f64 * 2.5;
-                cells.push(Cell {
-                    lead: find(names, name).unwrap_or(0),
-                    t0,
-                    dur: 2.5,
-                    x_mm: t0 * MM_PER_S,
-                    row,
-                    label: name.to_string(),
-                });
-            }
-        }
-        cells.push(Cell {
-            lead: find(names, "II").unwrap_or(0),
-            t0: 0.0,
-            dur: STRIP_S,
-            x_mm: 0.0,
-            row: 3,
-            label: "II".into(),
-        });
-    } else {
-        for (row, n) in names.iter().enumerate() {
-            cells.push(Cell {
-                lead: row,
-                t0: 0.0,
-                dur: STRIP_S,
-                x_mm: 0.0,
-                row,
-                label: n.clone(),
-            });
+impl Rect {
+    /// Whether the two rectangles share any area (touching edges do not count).
+    pub fn overlaps(&self, o: &Rect) -> bool {
+        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+
+    /// Whether `o` lies wholly inside this rectangle.
+    pub fn contains(&self, o: &Rect) -> bool {
+        o.x >= self.x
+            && o.y >= self.y
+            && o.x + o.w <= self.x + self.w
+            && o.y + o.h <= self.y + self.h
+    }
+}
+
+/// Colour of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ink {
+    /// Ordinary text.
+    Black,
+    /// Critical flags.
+    Red,
+    /// Urgent flags.
+    Amber,
+}
+
+impl Ink {
+    /// sRGB.
+    pub fn rgb(self) -> [u8; 3] {
+        match self {
+            Ink::Black => [0, 0, 0],
+            Ink::Red => [204, 0, 0],
+            Ink::Amber => [176, 84, 0],
         }
     }
-    let rows = cells.iter().map(|c| c.row).max().map_or(1, |r| r + 1);
-    (cells, rows)
 }
 
-fn page_mm(rows: usize) -> (f64, f64) {
-    (
-        LEFT_MM + STRIP_S * MM_PER_S + 10.0,
-        HEADER_MM + rows as f64 * ROW_MM + 5.0,
-    )
-}
-
-/// The baseline of a row of traces, mm from the top of the page.
-fn row_baseline_mm(row: usize) -> f64 {
-    HEADER_MM + (row as f64 + 0.5) * ROW_MM
-}
-
-/// The 1 mV × 200 ms calibration pulse at the start of the row whose baseline is `y0`.
-fn calibration_mm(y0: f64) -> [(f64, f64); 6] {
-    let (x, h, w) = (2.0, MM_PER_MV, 0.2 * MM_PER_S);
-    [
-        (x, y0),
-        (x + 1.0, y0),
-        (x + 1.0, y0 - h),
-        (x + 1.0 + w, y0 - h),
-        (x + 1.0 + w, y0),
-        (x + 2.0 + w, y0),
-    ]
-}
-
-/// One line of text on the page: its left edge and baseline, mm, and its font size, mm.
+/// One line of text: its left edge and baseline, and its font size (the em), mm.
 #[derive(Debug, Clone, PartialEq)]
-struct Text {
-    text: String,
-    x_mm: f64,
-    y_mm: f64,
-    size_mm: f64,
+pub struct Text {
+    /// What it says.
+    pub text: String,
+    /// Left edge.
+    pub x_mm: f64,
+    /// Baseline.
+    pub y_mm: f64,
+    /// Font size (em), mm.
+    pub size_mm: f64,
+    /// Colour.
+    pub ink: Ink,
+    /// Bold.
+    pub bold: bool,
 }
 
-/// All the text of the page, for both renderers: the header (our measurements, the flags,
-/// the device's measurements when it gave any, the paper speed and gain) and one label per
-/// trace. Empty lines are left out.
-fn page_text(cells: &[Cell], a: &Analysis) -> Vec<Text> {
-    let sizes = [3.5, 3.0, 3.0, 2.5];
-    let header = header_lines(a).into_iter().zip(sizes).enumerate();
-    let header = header.map(|(k, (text, size_mm))| Text {
-        text,
-        x_mm: LEFT_MM,
-        y_mm: 6.0 + 6.0 * k as f64,
-        size_mm,
-    });
-    let labels = cells.iter().map(|c| Text {
-        text: c.label.clone(),
-        x_mm: LEFT_MM + c.x_mm + 1.0,
-        y_mm: row_baseline_mm(c.row) - ROW_MM / 2.0 + 4.0,
-        size_mm: 3.0,
-    });
-    header
-        .chain(labels)
-        .filter(|t| !t.text.is_empty())
-        .collect()
+impl Text {
+    /// Plain black text.
+    pub(crate) fn new(text: impl Into<String>, x_mm: f64, y_mm: f64, size_mm: f64) -> Text {
+        Text {
+            text: text.into(),
+            x_mm,
+            y_mm,
+            size_mm,
+            ink: Ink::Black,
+            bold: false,
+        }
+    }
+
+    /// The box its ink can cover, from the PNG fonts' metrics (wider than a typical SVG
+    /// sans-serif, so the SVG's text fits in it too).
+    pub fn bounds(&self) -> Rect {
+        let k = PNG_PX_PER_MM;
+        let scale = png::scale_for(self.size_mm);
+        let w = font::width(&self.text, scale) + u32::from(self.bold);
+        let up = f64::from(font::ascent(&self.text, scale)) / k;
+        let down = f64::from((font::ROWS - font::ASCENT) * scale) / k;
+        Rect {
+            x: self.x_mm,
+            y: self.y_mm - up,
+            w: f64::from(w) / k,
+            h: up + down,
+        }
+    }
+
+    /// The same text made to end by `right_mm`: one font step smaller (not below 2.2 mm), then
+    /// cut short with `...`.
+    pub(crate) fn fitted(mut self, right_mm: f64) -> Text {
+        while self.size_mm > 2.3 && self.right() > right_mm {
+            let scale = png::scale_for(self.size_mm) - 1;
+            self.size_mm = f64::from(scale * font::ROWS) / PNG_PX_PER_MM;
+        }
+        let full: Vec<char> = self.text.chars().collect();
+        let mut n = full.len();
+        while n > 0 && self.right() > right_mm {
+            n -= 1;
+            let kept: String = full[..n].iter().collect();
+            self.text = format!("{}...", kept.trim_end());
+        }
+        self
+    }
+
+    /// The right edge of [`bounds`](Self::bounds), mm.
+    pub fn right(&self) -> f64 {
+        let b = self.bounds();
+        b.x + b.w
+    }
 }
 
-/// Renders `ecg` with `analysis` printed above it.
-pub fn render_svg(ecg: &Ecg, analysis: &Analysis) -> String {
+/// One drawn signal: its points, the box it is clipped to (its cell), and its label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// Points, mm.
+    pub points_mm: Vec<(f64, f64)>,
+    /// Nothing of the trace is drawn outside this box.
+    pub clip: Rect,
+    /// The lead's name, placed inside `clip` where the trace is not.
+    pub label: Text,
+}
+
+/// One page, ready to be written as SVG or PNG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// Width, mm.
+    pub width_mm: f64,
+    /// Height, mm.
+    pub height_mm: f64,
+    /// Where the millimetre grid is.
+    pub grid: Rect,
+    /// Header, table, flags, row times, footer.
+    pub texts: Vec<Text>,
+    /// The signals.
+    pub traces: Vec<Trace>,
+    /// Calibration pulses (1 mV), in the left margin, one per row of ECG leads.
+    pub pulses: Vec<Vec<(f64, f64)>>,
+}
+
+/// Every page of `ecg`: the 12-lead page, then the rhythm pages of the whole recording. Each
+/// carries `info` and a footer naming the patient and "page k of n".
+pub fn pages(ecg: &Ecg, analysis: &Analysis, info: &PageInfo) -> Vec<Page> {
     let (leads, _) = conditioned(ecg);
-    let names: Vec<String> = ecg.leads.iter().map(|l| l.name.clone()).collect();
-    let (cells, rows) = layout(&names);
-    let (width, height) = page_mm(rows);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}">"#
-    );
-    let _ = write!(s, r##"<rect width="100%" height="100%" fill="#fff"/>"##);
-    grid(&mut s, width, height);
-    for c in &cells {
-        let y0 = row_baseline_mm(c.row);
-        calibration(&mut s, y0);
-        let x0 = LEFT_MM + c.x_mm;
-        trace(&mut s, &leads[c.lead], ecg.fs, c.t0, c.dur, x0, y0);
+    let mut out = vec![strips::twelve_lead_page(ecg, &leads, analysis, info)];
+    out.extend(strips::rhythm_pages(ecg, &leads, info));
+    let n = out.len();
+    for (k, p) in out.iter_mut().enumerate() {
+        let footer = header::footer(info, k + 1, n, p.height_mm - 1.5);
+        p.texts.push(footer.fitted(p.width_mm - LEFT_MM));
     }
-    for t in page_text(&cells, analysis) {
-        let _ = write!(
-            s,
-            r#"<text x="{:.1}" y="{:.1}" font-size="{}" font-family="sans-serif">{}</text>"#,
-            t.x_mm,
-            t.y_mm,
-            t.size_mm,
-            escape(&t.text)
-        );
-    }
-    s.push_str("</svg>\n");
-    s
+    out
 }
 
-fn grid(s: &mut String, w: f64, h: f64) {
-    let mut minor = String::new();
-    let mut major = String::new();
-    let mut x = 0.0;
-    let mut k = 0;
-    while x <= w {
-        let d = if k % 5 == 0 { &mut major } else { &mut minor };
-        let _ = write!(d, "M{x} {HEADER_MM}V{h}");
-        x += 1.0;
-        k += 1;
-    }
-    let mut y = HEADER_MM;
-    k = 0;
-    while y <= h {
-        let d = if k % 5 == 0 { &mut major } else { &mut minor };
-        let _ = write!(d, "M0 {y}H{w}");
-        y += 1.0;
-        k += 1;
-    }
-    let _ = write!(
-        s,
-        r##"<path d="{minor}" stroke="#f6c8c8" stroke-width="0.08" fill="none"/>"##
-    );
-    let _ = write!(
-        s,
-        r##"<path d="{major}" stroke="#e89494" stroke-width="0.18" fill="none"/>"##
-    );
+/// Page 1 alone, as SVG, for a recording whose identification is not at hand (the page says
+/// so). The worker uses [`pages`] with the DICOM object's [`PageInfo`].
+pub fn render_svg(ecg: &Ecg, analysis: &Analysis) -> String {
+    page_svg(&first_page(ecg, analysis, &PageInfo::default()))
 }
 
-fn calibration(s: &mut String, y0: f64) {
-    let mut d = String::new();
-    for (k, (x, y)) in calibration_mm(y0).into_iter().enumerate() {
-        let _ = write!(d, "{}{x} {y}", if k == 0 { "M" } else { "L" });
-    }
-    let _ = write!(
-        s,
-        r#"<path d="{d}" stroke="black" stroke-width="0.25" fill="none"/>"#
-    );
+/// Page 1 alone, as PNG (see [`render_svg`]).
+pub fn render_png(ecg: &Ecg, analysis: &Analysis) -> Result<Vec<u8>, crate::EcgError> {
+    page_png(&first_page(ecg, analysis, &PageInfo::default()))
 }
 
-fn trace(s: &mut String, x: &[f32], fs: f64, t0: f64, dur: f64, x0: f64, y0: f64) {
-    let a = (t0 * fs) as usize;
-    let b = (((t0 + dur) * fs) as usize).min(x.len());
-    if a >= b {
-        return;
-    }
-    // At most 10 points per millimetre.
-    let step = ((fs / (10.0 * MM_PER_S)) as usize).max(1);
-    let mut d = String::with_capacity((b - a) / step * 14);
-    for (k, i) in (a..b).step_by(step).enumerate() {
-        let px = x0 + (i - a) as f64 / fs * MM_PER_S;
-        let py = y0 - x[i] as f64 / 1000.0 * MM_PER_MV;
-        let _ = write!(d, "{}{px:.2} {py:.2}", if k == 0 { "M" } else { "L" });
-    }
-    let _ = write!(
-        s,
-        r#"<path d="{d}" stroke="black" stroke-width="0.25" fill="none"/>"#
-    );
-}
-
-fn fmt(v: Option<f64>, unit: &str) -> String {
-    v.map_or("—".into(), |v| format!("{v:.0} {unit}"))
-}
-
-/// The four header lines: our measurements, the flags, the device's measurements (empty
-/// when the recording carries none) and the paper speed and gain.
-fn header_lines(a: &Analysis) -> [String; 4] {
-    let m = a.measurements.as_ref();
-    let r = a.rhythm.as_ref();
-    let line1 = format!(
-        "HR {}  RR {}  PR {}  QRS {}  QT {}  QTc Bazett {}  Fridericia {}  Axis {}",
-        fmt(r.map(|r| r.hr_bpm), "bpm"),
-        fmt(r.map(|r| r.rr_ms), "ms"),
-        fmt(m.and_then(|m| m.pr_ms), "ms"),
-        fmt(m.map(|m| m.qrs_ms), "ms"),
-        fmt(m.and_then(|m| m.qt_ms), "ms"),
-        fmt(a.qtc_bazett_ms, "ms"),
-        fmt(a.qtc_fridericia_ms, "ms"),
-        fmt(m.and_then(|m| m.axis_deg), "°"),
-    );
-    let flags: Vec<String> = a
-        .flags
-        .iter()
-        .map(|f| {
-            let tag = if f.critical {
-                "CRITICAL"
-            } else if f.urgent {
-                "URGENT"
-            } else {
-                "note"
-            };
-            format!("[{tag}] {}", f.message)
-        })
-        .collect();
-    let line2 = if flags.is_empty() {
-        "No flags".to_string()
-    } else {
-        flags.join("  ")
-    };
-    let line3 = a.device.as_ref().map_or(String::new(), |d| {
-        format!(
-            "Device: RR {}  PR {}  QRS {}  QT {}  QTc {}  {}",
-            fmt(d.rr_ms, "ms"),
-            fmt(d.pr_ms, "ms"),
-            fmt(d.qrs_ms, "ms"),
-            fmt(d.qt_ms, "ms"),
-            fmt(d.qtc_ms, "ms"),
-            d.statements.join("; ")
-        )
-    });
-    let scale = format!("{MM_PER_S} mm/s  {MM_PER_MV} mm/mV");
-    [line1, line2, line3, scale]
-}
-
-fn escape(t: &str) -> String {
-    t.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+fn first_page(ecg: &Ecg, analysis: &Analysis, info: &PageInfo) -> Page {
+    let (leads, _) = conditioned(ecg);
+    strips::twelve_lead_page(ecg, &leads, analysis, info)
 }

@@ -1,14 +1,19 @@
-//! A small bitmap font of our own, so the PNG page carries its text without system fonts or
-//! a font rasteriser.
+//! The PNG page's text without system fonts or a font rasteriser: a small bitmap font of our
+//! own for ASCII, and GNU Unifont (through the `unifont` crate: every character of the Basic
+//! Multilingual Plane, CJK included, as 8×16 or 16×16 bitmaps; the glyphs are under the SIL
+//! OFL 1.1 or GPL-2.0+ with the font embedding exception) for everything else, so a patient's
+//! Chinese name prints as written.
 //!
-//! Glyphs are 5 columns by 9 rows: rows 0–6 stand on the baseline (capitals and digits are 7
-//! rows tall, lower case 5), rows 7–8 hold the descenders of `g j p q y , ; _`. Each row is
-//! one byte whose five low bits are the columns, the 0b10000 bit being the leftmost. A
+//! Our glyphs are 5 columns by 9 rows: rows 0–6 stand on the baseline (capitals and digits
+//! are 7 rows tall, lower case 5), rows 7–8 hold the descenders of `g j p q y , ; _`. Each
+//! row is one byte whose five low bits are the columns, the 0b10000 bit being the leftmost. A
 //! character advances 6 columns (one blank column between glyphs). The table covers ASCII
-//! 32..=126, plus `µ` and `°`; other characters get an ASCII stand-in ([`glyphs`]).
+//! 32..=126, plus `µ` and `°`; typographic characters get an ASCII stand-in ([`glyphs`]).
 //!
 //! [`draw`] paints a string with every font pixel as a `scale` × `scale` block, which keeps
-//! the strokes crisp at the PNG's 8 px/mm (scale 3: capitals 21 px ≈ 2.6 mm tall).
+//! the strokes crisp at the PNG's 8 px/mm (scale 3: capitals 21 px ≈ 2.6 mm tall). A Unifont
+//! glyph is drawn at [`unifont_scale`] (16 rows about one em of ours), its bottom row on the
+//! bottom of our descenders.
 
 use image::{Rgb, RgbImage};
 
@@ -136,12 +141,12 @@ fn ascii(c: char) -> Option<&'static Glyph> {
     ASCII.get(i as usize)
 }
 
-/// The glyphs that print `c`: its own, or an ASCII stand-in (`—` → `-`, `≥` → `>=`,
-/// `×` → `x`, …; `?` for anything else).
-pub fn glyphs(c: char) -> Vec<&'static Glyph> {
+/// The glyphs that print `c` in our font: its own, or an ASCII stand-in (`—` → `-`, `≥` →
+/// `>=`, `×` → `x`, …); `None` when our font has no way to print it.
+pub fn glyphs(c: char) -> Option<Vec<&'static Glyph>> {
     let stand_in = match c {
-        'µ' | 'μ' => return vec![&MICRO],
-        '°' => return vec![&DEGREE],
+        'µ' | 'μ' => return Some(vec![&MICRO]),
+        '°' => return Some(vec![&DEGREE]),
         '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
         '≥' => ">=",
         '≤' => "<=",
@@ -153,32 +158,93 @@ pub fn glyphs(c: char) -> Vec<&'static Glyph> {
         '\u{201c}' | '\u{201d}' => "\"",
         '…' => "...",
         '\u{a0}' | '\u{2009}' | '\u{202f}' => " ",
-        c => return vec![ascii(c).unwrap_or(&ASCII[(b'?' - 32) as usize])],
+        c => return ascii(c).map(|g| vec![g]),
     };
-    stand_in.chars().filter_map(ascii).collect()
+    Some(stand_in.chars().filter_map(ascii).collect())
+}
+
+/// One printed shape: a glyph of ours or of Unifont.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// Ours (5 × 9).
+    Own(&'static Glyph),
+    /// Unifont's (8 × 16 or 16 × 16).
+    Uni(&'static unifont::Glyph),
+}
+
+/// The shapes that print `text`: ours where we have one, else Unifont's, else `?`.
+pub fn shapes(text: &str) -> Vec<Shape> {
+    let unknown = &ASCII[(b'?' - 32) as usize];
+    text.chars()
+        .flat_map(|c| match glyphs(c) {
+            Some(g) => g.into_iter().map(Shape::Own).collect(),
+            None => vec![unifont::get_glyph(c).map_or(Shape::Own(unknown), Shape::Uni)],
+        })
+        .collect()
+}
+
+/// The pixel size of a Unifont pixel beside our font at `scale`: 16 Unifont rows come
+/// closest to our 9-row em.
+pub fn unifont_scale(scale: u32) -> u32 {
+    ((ROWS * scale) as f64 / 16.0).round().max(1.0) as u32
+}
+
+/// Advance of one shape at `scale`, pixels.
+fn advance(s: &Shape, scale: u32) -> u32 {
+    match s {
+        Shape::Own(_) => ADVANCE * scale,
+        Shape::Uni(g) => g.get_width() as u32 * unifont_scale(scale),
+    }
 }
 
 /// Width in pixels of `text` drawn at `scale` (no trailing blank column).
 pub fn width(text: &str, scale: u32) -> u32 {
-    let n: u32 = text.chars().map(|c| glyphs(c).len() as u32).sum();
-    (n * ADVANCE).saturating_sub(1) * scale
+    let n: u32 = shapes(text).iter().map(|s| advance(s, scale)).sum();
+    n.saturating_sub(scale)
+}
+
+/// Pixels above the baseline that `text` may ink at `scale`: our capitals, or a Unifont glyph
+/// (which stands taller).
+pub fn ascent(text: &str, scale: u32) -> u32 {
+    let uni = shapes(text).iter().any(|s| matches!(s, Shape::Uni(_)));
+    let own = ASCENT * scale;
+    if uni {
+        own.max(16 * unifont_scale(scale) - (ROWS - ASCENT) * scale)
+    } else {
+        own
+    }
 }
 
 /// Paints `text` in `ink` with its left edge at `x` and its baseline at `baseline` (the row
 /// below the lowest row of a capital), clipped to the image.
 pub fn draw(img: &mut RgbImage, x: i64, baseline: i64, scale: u32, text: &str, ink: Rgb<u8>) {
     let s = i64::from(scale);
-    let top = baseline - i64::from(ASCENT) * s;
-    let all = text.chars().flat_map(glyphs);
-    for (k, g) in all.enumerate() {
-        let left = x + k as i64 * i64::from(ADVANCE) * s;
-        for (r, bits) in g.iter().enumerate() {
-            for col in 0..5 {
-                if bits & (0b10000 >> col) != 0 {
-                    block(img, left + col * s, top + r as i64 * s, s, ink);
+    let mut left = x;
+    for shape in shapes(text) {
+        match shape {
+            Shape::Own(g) => {
+                let top = baseline - i64::from(ASCENT) * s;
+                for (r, bits) in g.iter().enumerate() {
+                    for col in 0..5 {
+                        if bits & (0b10000 >> col) != 0 {
+                            block(img, left + col * s, top + r as i64 * s, s, ink);
+                        }
+                    }
+                }
+            }
+            Shape::Uni(g) => {
+                let u = i64::from(unifont_scale(scale));
+                let top = baseline + i64::from(ROWS - ASCENT) * s - 16 * u;
+                for r in 0..16 {
+                    for col in 0..g.get_width() {
+                        if g.get_pixel(col, r) {
+                            block(img, left + col as i64 * u, top + r as i64 * u, u, ink);
+                        }
+                    }
                 }
             }
         }
+        left += i64::from(advance(&shape, scale));
     }
 }
 
@@ -271,20 +337,18 @@ mod tests {
         assert_eq!(width("", 3), 0);
         assert_eq!(width("I", 3), 15);
         assert_eq!(width("II", 1), 11);
-        assert_eq!(glyphs('—'), glyphs('-'));
-        assert_eq!(glyphs('≥'), [glyphs('>')[0], glyphs('=')[0]]);
-        assert_eq!(glyphs('é'), glyphs('?'));
-        assert_ne!(glyphs('µ'), glyphs('?'));
-        assert_ne!(glyphs('°'), glyphs('?'));
+        let g = |c| glyphs(c).unwrap();
+        assert_eq!(g('—'), g('-'));
+        assert_eq!(g('≥'), [g('>')[0], g('=')[0]]);
+        assert_eq!(glyphs('é'), None);
+        assert_ne!(g('µ'), g('?'));
+        assert_ne!(g('°'), g('?'));
         for c in ' '..='~' {
-            assert_eq!(glyphs(c).len(), 1, "{c:?}");
-            assert!(
-                glyphs(c)[0].iter().all(|r| r >> 5 == 0),
-                "{c:?} wider than 5"
-            );
+            assert_eq!(g(c).len(), 1, "{c:?}");
+            assert!(g(c)[0].iter().all(|r| r >> 5 == 0), "{c:?} wider than 5");
         }
         // Every printable glyph other than space has ink, and they are all different.
-        let all: Vec<_> = ('!'..='~').map(|c| *glyphs(c)[0]).collect();
+        let all: Vec<_> = ('!'..='~').map(|c| *g(c)[0]).collect();
         assert!(all.iter().all(|g| g.iter().any(|&r| r != 0)));
         let mut unique = all.clone();
         unique.sort();
@@ -293,9 +357,25 @@ mod tests {
     }
 
     #[test]
+    fn chinese_and_accented_letters_print_from_unifont() {
+        // 张 is a full-width Unifont glyph: 16 columns at scale 2 beside our scale-3 font.
+        assert_eq!(unifont_scale(3), 2);
+        assert_eq!(width("张", 3), 32 - 3);
+        assert_eq!(width("é", 3), 16 - 3);
+        let mut img = paper(40, 40);
+        draw(&mut img, 0, 30, 3, "张", INK);
+        let inked = art(&img).concat().matches('#').count();
+        assert!(inked > 100, "张 has {inked} ink pixels");
+        // Nothing of it lies below our descenders.
+        assert!(art(&img)[36..].iter().all(|r| !r.contains('#')));
+        assert_eq!(ascent("张", 3), 26);
+        assert_eq!(ascent("Hg", 3), 21);
+    }
+
+    #[test]
     fn drawing_off_the_image_is_clipped_not_a_panic() {
         let mut img = paper(4, 4);
-        draw(&mut img, -7, 2, 3, "Hg°µ—", INK);
+        draw(&mut img, -7, 2, 3, "Hg°µ—张", INK);
         draw(&mut img, 100, 100, 3, "x", INK);
     }
 }
