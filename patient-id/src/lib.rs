@@ -9,6 +9,7 @@
 //!   method, a lower-case x) to the canonical form;
 //! - [`IdCard::parse`]: 18 characters, a valid birth date not after today, the ISO 7064
 //!   MOD 11-2 check character ([`check_char`]), each failure a distinct [`IdCardError`];
+//! - [`mask`]: the masked display form the index stores and the ECG page prints;
 //! - [`Ymd`]: the calendar date the birth date is compared with.
 //!
 //! Pure std: no I/O beyond reading the clock in [`Ymd::today_china`].
@@ -153,6 +154,23 @@ pub fn normalise(raw: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+/// The masked display form of a normalised identifier, as the hub's index stores it and the ECG
+/// page prints it: the first four and last four characters of long identifiers (12 or more),
+/// the first and last two of medium ones (6 to 11), the rest masked; shorter ones masked whole.
+pub fn mask(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let n = chars.len();
+    let keep = match n {
+        12.. => 4,
+        6..=11 => 2,
+        _ => return "*".repeat(n.max(1)),
+    };
+    let mut out: String = chars[..keep].iter().collect();
+    out.push_str(&"*".repeat(n - 2 * keep));
+    out.extend(&chars[n - keep..]);
+    out
 }
 
 /// ISO 7064 MOD 11-2 check character of 17 ASCII digits, or `None` if they are not 17 digits.

@@ -178,8 +178,8 @@ fn normalise(value: &str) -> String {
 }
 
 /// Keeps the first four and last four characters of long identifiers, masks the rest. The
-/// rule lives in worker-ecg so that the ECG page prints the ID exactly as the index shows it.
-pub use worker_ecg::page_info::mask_id;
+/// rule lives in `patient-id` so that the ECG page prints the ID exactly as the index shows it.
+pub use patient_id::mask as mask_id;
 
 /// A masked display form of a DICOM Person Name: the ideographic group if present ("张三" →
 /// "张*"), else the alphabetic one ("ZHANG^SAN" → "Z.*** S.*"); only initials survive.

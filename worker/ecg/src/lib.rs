@@ -31,7 +31,7 @@
 //!   beside the device's, flags, traces clipped to their cells) and rhythm pages of the whole
 //!   recording; PNG text in embedded bitmap fonts (ours, and GNU Unifont for CJK).
 //! - [`page_info`]: who, when, where and with which device and filters, read from the DICOM
-//!   object for the pages; the ID masking rule the hub's index shares ([`page_info::mask_id`]).
+//!   object for the pages; the ID masking rule the hub's index shares ([`page_info::mask_id`], from `patient-id`).
 //! - [`synth`]: synthetic 12-lead ECGs with known truth.
 //! - [`leads`]: lead-name normalisation. [`error`]: the crate's error type.
 //!

@@ -14,6 +14,8 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use serde::Serialize;
 
+pub use patient_id::{mask as mask_id, normalise as normalise_id};
+
 use crate::error::EcgError;
 
 /// The page's identification block. Every field may be missing: the page then says so.
@@ -192,39 +194,6 @@ pub fn display_name(pn: &str) -> String {
         (false, true) => ideographic,
         _ => alphabetic,
     }
-}
-
-/// An identifier as the index normalises it before hashing and masking: no spaces or dashes,
-/// upper case; full-width digits and letters (as typed with a Chinese input method) become
-/// their ASCII forms.
-pub fn normalise_id(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| match c as u32 {
-            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            0x3000 => ' ',
-            _ => c,
-        })
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-/// Keeps the first four and last four characters of long identifiers (12 or more), the first
-/// and last two of medium ones (6 to 11), and masks the rest; shorter ones are masked whole.
-/// The hub's index stores this form; the ECG page prints the same.
-pub fn mask_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    let n = chars.len();
-    let keep = match n {
-        12.. => 4,
-        6..=11 => 2,
-        _ => return "*".repeat(n.max(1)),
-    };
-    let mut out: String = chars[..keep].iter().collect();
-    out.push_str(&"*".repeat(n - 2 * keep));
-    out.extend(&chars[n - keep..]);
-    out
 }
 
 /// `YYYYMMDD` → `YYYY-MM-DD`, `None` unless eight digits.
