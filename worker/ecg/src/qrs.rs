@@ -19,9 +19,12 @@
 //!    that way);
 //! 4. candidate peaks are the maxima of that signal over ±200 ms;
 //! 5. a candidate is a beat when it exceeds `NPK + 0.3 (SPK − NPK)` (running signal and noise
-//!    peak levels, updated with weight 1/8), is at least 200 ms (refractory period) after the
-//!    previous beat, and, when within 450 ms of it, its peak energy is at least half of that
-//!    beat's (otherwise it is taken as a T wave);
+//!    peak levels, updated with weights 1/8 and 1/4: noise levels must follow a burst of
+//!    noise quickly), 1.3 times that when it comes less than half the mean RR interval after
+//!    the previous beat (noise and large P or T waves are far more often that early than
+//!    beats are), is at least 200 ms (refractory period) after the previous beat, and, when
+//!    within 450 ms of it, its peak energy is at least half of that beat's (otherwise it is
+//!    taken as a T wave);
 //! 6. search-back: when no beat has come for 1.66 × the mean of the last 8 RR intervals (1 s
 //!    before there are two), the largest candidate of that gap above half the threshold is
 //!    taken as a beat;
@@ -47,6 +50,8 @@ pub struct Detection {
 
 /// Fraction of the way from the noise level to the signal level where the threshold sits.
 const THRESHOLD: f32 = 0.3;
+/// Factor on the threshold for a candidate less than half the mean RR after the last beat.
+const PREMATURE_RAISE: f32 = 1.3;
 /// Peakedness (max / mean of the integrated energy) under which a lead gets no weight.
 const PEAKEDNESS_FLOOR: f32 = 1.5;
 
@@ -294,6 +299,14 @@ impl State<'_> {
             .filter(|&k| self.m[k] > 0.5 * th)
     }
 
+    /// Whether candidate `c` comes less than half the mean RR interval after the last beat.
+    fn is_premature(&self, c: usize) -> bool {
+        match self.beats.last() {
+            Some(&(last, _)) if self.rr.len() >= 2 => (c - last) * 2 < self.mean_rr(),
+            _ => false,
+        }
+    }
+
     /// Whether candidate `c` above the threshold is a QRS complex (not refractory, not a T wave).
     fn is_qrs(&self, c: usize) -> bool {
         match self.beats.last() {
@@ -338,12 +351,17 @@ fn decide(energy: &[f32], fs: f64) -> Vec<usize> {
             checked = ci;
             continue;
         }
+        let th = if s.is_premature(c) {
+            PREMATURE_RAISE * th
+        } else {
+            th
+        };
         if s.m[c] > th && s.is_qrs(c) {
             s.spk = 0.125 * s.m[c] + 0.875 * s.spk;
             s.push_beat(c);
             checked = ci + 1;
         } else {
-            s.npk = 0.125 * s.m[c] + 0.875 * s.npk;
+            s.npk = 0.25 * s.m[c] + 0.75 * s.npk;
         }
         ci += 1;
     }
