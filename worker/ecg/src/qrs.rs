@@ -26,11 +26,11 @@
 //!    within 450 ms of it, its peak energy is at least half of that beat's (otherwise it is
 //!    taken as a T wave);
 //! 6. search-back: when no beat has come for 1.66 × the mean of the last 8 RR intervals (1 s
-//!    before there are two), the largest candidate of that gap above half the threshold is
-//!    taken as a beat;
-//! 7. the threshold halves for every second that passes beyond max(1.5 × the median RR, 1 s)
-//!    without a beat, so that no level learnt on an artefact or a burst of noise can lock the
-//!    detector out;
+//!    before there are two), the largest candidate of that gap above 0.55 times the
+//!    threshold is taken as a beat;
+//! 7. no level learnt on an artefact or a burst of noise can lock the detector out: a beat
+//!    enters SPK as if it were at most 5 × SPK, and the threshold halves for every second that
+//!    passes beyond max(1.5 × the median RR, 1 s) without a beat;
 //! 8. the fiducial point is the maximum of the weighted energy smoothed over 40 ms (the centre
 //!    of the QRS energy) within ±100 ms of the integrated peak.
 //!
@@ -50,6 +50,10 @@ pub struct Detection {
 
 /// Fraction of the way from the noise level to the signal level where the threshold sits.
 const THRESHOLD: f32 = 0.3;
+/// Fraction of the threshold a search-back candidate must exceed.
+const SEARCH_BACK: f32 = 0.55;
+/// A beat may raise the signal level as if it were at most this many times that level.
+const SIGNAL_CAP: f32 = 5.0;
 /// Factor on the threshold for a candidate less than half the mean RR after the last beat.
 const PREMATURE_RAISE: f32 = 1.3;
 /// Peakedness (max / mean of the integrated energy) under which a lead gets no weight.
@@ -296,7 +300,12 @@ impl State<'_> {
             .copied()
             .filter(|&k| k > last + refractory && c > k + refractory)
             .max_by(|&a, &b| self.m[a].total_cmp(&self.m[b]))
-            .filter(|&k| self.m[k] > 0.5 * th)
+            .filter(|&k| self.m[k] > SEARCH_BACK * th)
+    }
+
+    /// Candidate `c`'s level as it may enter the signal level: at most `SIGNAL_CAP` times it.
+    fn capped(&self, c: usize) -> f32 {
+        self.m[c].min(SIGNAL_CAP * self.spk)
     }
 
     /// Whether candidate `c` comes less than half the mean RR interval after the last beat.
@@ -346,7 +355,7 @@ fn decide(energy: &[f32], fs: f64) -> Vec<usize> {
             && c - last > s.mean_rr() * 166 / 100
             && let Some(k) = s.search_back(&cands[checked..ci], c, th)
         {
-            s.spk = 0.25 * s.m[k] + 0.75 * s.spk;
+            s.spk = 0.25 * s.capped(k) + 0.75 * s.spk;
             s.push_beat(k);
             checked = ci;
             continue;
@@ -357,7 +366,7 @@ fn decide(energy: &[f32], fs: f64) -> Vec<usize> {
             th
         };
         if s.m[c] > th && s.is_qrs(c) {
-            s.spk = 0.125 * s.m[c] + 0.875 * s.spk;
+            s.spk = 0.125 * s.capped(c) + 0.875 * s.spk;
             s.push_beat(c);
             checked = ci + 1;
         } else {
@@ -403,6 +412,24 @@ mod tests {
         for (b, a) in d.beats.iter().zip(&at) {
             assert!(b.abs_diff(*a) <= 5, "{b} vs {a}");
         }
+    }
+
+    /// One artefact 50 times a beat's amplitude must not lift the signal level above every
+    /// later beat (MIT-BIH 115 lost its last six minutes that way).
+    #[test]
+    fn a_huge_artefact_does_not_lock_the_detector_out() {
+        let fs = 500.0;
+        let at: Vec<usize> = (0..60).map(|k| 400 + k * 400).collect();
+        let mut x = spikes(fs, &at, 24_500);
+        let art = 20 * 400 + 200;
+        x[art..art + 25].iter_mut().for_each(|v| *v += 50_000.0);
+        let d = detect(&[&x], fs);
+        let after: Vec<usize> = at.iter().copied().filter(|&a| a > art + 1000).collect();
+        let found = after
+            .iter()
+            .filter(|&&a| d.beats.iter().any(|b| b.abs_diff(a) <= 25))
+            .count();
+        assert_eq!(found, after.len(), "{:?}", d.beats);
     }
 
     #[test]

@@ -95,3 +95,34 @@ fn ecg_eval_qrs_prints_markdown_and_exits_on_the_bar() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent"));
 }
+
+/// A 50 mV, 50 ms artefact on both leads of MIT-BIH 100 at 6:40 costs the beats next to it,
+/// not the rest of the record.
+#[test]
+fn an_artefact_on_a_real_record_costs_only_its_neighbours() {
+    let header = common::ecg("wfdb/mitdb/100.hea");
+    let ecg = worker_ecg::read_wfdb(&header).unwrap().to_ecg();
+    let reference: Vec<usize> = worker_ecg::wfdb::read_annotations(&header.with_extension("atr"))
+        .unwrap()
+        .iter()
+        .filter(|a| worker_ecg::eval::is_ec57_beat(a.code))
+        .map(|a| a.sample as usize)
+        .collect();
+    let at = (400.0 * ecg.fs) as usize;
+    let leads: Vec<Vec<f32>> = ecg
+        .leads
+        .iter()
+        .map(|l| {
+            let mut x = l.samples_uv.clone();
+            x[at..at + (0.05 * ecg.fs) as usize]
+                .iter_mut()
+                .for_each(|v| *v += 50_000.0);
+            x
+        })
+        .collect();
+    let refs: Vec<&[f32]> = leads.iter().map(|l| l.as_slice()).collect();
+    let det = worker_ecg::qrs::detect(&refs, ecg.fs);
+    let window = (0.15 * ecg.fs) as usize;
+    let s = worker_ecg::eval::compare(&reference, &det.beats, (300.0 * ecg.fs) as usize, window);
+    assert!(s.fn_ <= 3 && s.fp <= 2, "{s:?}");
+}
