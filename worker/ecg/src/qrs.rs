@@ -98,9 +98,9 @@ fn weighted_mean(energies: &[(usize, Vec<f32>, Vec<f32>)], n: usize) -> Vec<f32>
     let mut num = vec![0f32; n];
     let mut den = vec![1e-9f32; n];
     for (_, e, w) in energies {
-        for i in 0..n {
-            num[i] += w[i] * e[i];
-            den[i] += w[i];
+        for ((a, b), (&e, &w)) in num.iter_mut().zip(den.iter_mut()).zip(e.iter().zip(w)) {
+            *a += w * e;
+            *b += w;
         }
     }
     num.iter().zip(&den).map(|(a, b)| a / b).collect()
@@ -132,25 +132,25 @@ fn lead_energy(x: &[f32], fs: f64) -> Option<Vec<f32>> {
 fn lead_weights(e: &[f32], fs: f64) -> Vec<f32> {
     let n = e.len();
     let m = integrate(e, ((0.15 * fs).round() as usize).max(1));
-    let (blk, half) = ((fs as usize).max(1), ((2.5 * fs) as usize).max(1));
-    let mut c = vec![0f64; n + 1];
-    for i in 0..n {
-        c[i + 1] = c[i] + m[i] as f64;
-    }
-    let block_max: Vec<f32> = m
+    let blk = (fs as usize).max(1);
+    // Per 1-s block: (maximum, sum). Blocks i-2..=i+2 are ±2.5 s around block i's centre.
+    let blocks: Vec<(f32, f64)> = m
         .chunks(blk)
-        .map(|b| b.iter().copied().fold(0f32, f32::max))
+        .map(|b| {
+            (
+                b.iter().copied().fold(0f32, f32::max),
+                b.iter().map(|&v| v as f64).sum(),
+            )
+        })
         .collect();
-    let points: Vec<(usize, f32)> = (0..block_max.len())
+    let points: Vec<(usize, f32)> = (0..blocks.len())
         .map(|i| (i * blk + blk / 2, i))
         .filter(|&(at, _)| at < n)
         .map(|(at, i)| {
-            let (a, b) = (at.saturating_sub(half), (at + half).min(n));
-            let mean = ((c[b] - c[a]) / (b - a) as f64).max(1e-12) as f32;
-            let weakest = block_max[i.saturating_sub(2)..(i + 3).min(block_max.len())]
-                .iter()
-                .copied()
-                .fold(f32::INFINITY, f32::min);
+            let near = &blocks[i.saturating_sub(2)..(i + 3).min(blocks.len())];
+            let len = (near.len() * blk).min(n - i.saturating_sub(2) * blk);
+            let mean = (near.iter().map(|b| b.1).sum::<f64>() / len as f64).max(1e-12) as f32;
+            let weakest = near.iter().map(|b| b.0).fold(f32::INFINITY, f32::min);
             let q = weakest / mean;
             (at, (q - PEAKEDNESS_FLOOR).max(0.0).powi(2) + WEIGHT_FLOOR)
         })
@@ -166,8 +166,9 @@ fn interpolate(points: &[(usize, f32)], n: usize) -> Vec<f32> {
     let mut out = vec![first; n];
     for pair in points.windows(2) {
         let ((a, va), (b, vb)) = (pair[0], pair[1]);
-        for (i, o) in out.iter_mut().enumerate().take(b).skip(a) {
-            *o = va + (vb - va) * (i - a) as f32 / (b - a) as f32;
+        let slope = (vb - va) / (b - a) as f32;
+        for (k, o) in out[a..b].iter_mut().enumerate() {
+            *o = va + slope * k as f32;
         }
     }
     let (last_at, last) = points[points.len() - 1];
@@ -195,20 +196,23 @@ pub(crate) fn median(v: &mut [f32]) -> f32 {
     *v.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
 }
 
-/// Centred moving sum over `w` samples.
+/// Centred moving mean over `w` samples (the sum over the window, clipped at the edges,
+/// divided by `w`), as a running sum.
 fn integrate(x: &[f32], w: usize) -> Vec<f32> {
     let n = x.len();
-    let mut c = vec![0f64; n + 1];
+    let (h, inv) = (w / 2, 1.0 / w as f64);
+    let mut sum: f64 = x[..(h + 1).min(n)].iter().map(|&v| v as f64).sum();
+    let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        c[i + 1] = c[i] + x[i] as f64;
+        out.push((sum * inv) as f32);
+        if i + h + 1 < n {
+            sum += x[i + h + 1] as f64;
+        }
+        if i >= h {
+            sum -= x[i - h] as f64;
+        }
     }
-    let h = w / 2;
-    (0..n)
-        .map(|i| {
-            let (a, b) = (i.saturating_sub(h), (i + h + 1).min(n));
-            ((c[b] - c[a]) / w as f64) as f32
-        })
-        .collect()
+    out
 }
 
 /// Candidate peaks: maxima of `m` over ±`r` samples (first one wins ties). Only local maxima
