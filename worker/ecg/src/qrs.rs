@@ -6,11 +6,12 @@
 //!    differentiated (five-point derivative) and squared, then divided by its own robust scale
 //!    (the median of its 1-s maxima) so that a large lead does not drown the others; flat
 //!    leads (lead off) are left out;
-//! 2. each lead gets a weight per second from how far its weakest beat stands above its
-//!    background: the energy integrated over 150 ms, the smallest of its 1-s maxima within
-//!    ±2 s over its mean within ±2.5 s (a clean ECG is a row of narrow peaks, each well above
-//!    the mean; noise is not, and a lead whose normal beats are tiny beside its ectopic ones
-//!    is judged by the tiny ones): `max(ratio − 1, 0)² + 0.01`, interpolated between seconds;
+//! 2. each lead gets a weight per second from how far its typical beat stands above its
+//!    background: the energy integrated over 150 ms, the median of its five 1-s maxima
+//!    within ±2.5 s over its mean there (a clean ECG is a row of narrow peaks, each well
+//!    above the mean; noise is not, and a lead whose normal beats are tiny beside occasional
+//!    ectopic ones is judged by the tiny ones, not by its largest peak):
+//!    `max(ratio − 1, 0)² + 0.01`, interpolated between seconds;
 //!    the leads are averaged with these weights, so a lead buried in motion noise stops adding
 //!    false beats while the clean lead carries the detection (MIT-BIH 101: 135 false beats
 //!    before, 6 after);
@@ -125,10 +126,11 @@ fn lead_energy(x: &[f32], fs: f64) -> Option<Vec<f32>> {
     Some(e)
 }
 
-/// Per-sample weight of one lead: `max(q − 1, 0)² + 0.01`, where `q` is the smallest of the
-/// 1-s maxima of its 150 ms integrated energy within ±2 s (the weakest beat there) over the
-/// mean of that energy within ±2.5 s, taken at each second's centre and interpolated linearly
-/// between centres. The floor keeps the average defined where every lead is noise.
+/// Per-sample weight of one lead: `max(q − 1, 0)² + 0.01`, where `q` is the median of the
+/// 1-s maxima of its 150 ms integrated energy in the five 1-s blocks around each block (the
+/// typical beat there) over the mean of that energy in those blocks, taken at each block's
+/// centre and interpolated linearly between centres. The floor keeps the average defined
+/// where every lead is noise.
 fn lead_weights(e: &[f32], fs: f64) -> Vec<f32> {
     let n = e.len();
     let m = integrate(e, ((0.15 * fs).round() as usize).max(1));
@@ -150,8 +152,8 @@ fn lead_weights(e: &[f32], fs: f64) -> Vec<f32> {
             let near = &blocks[i.saturating_sub(2)..(i + 3).min(blocks.len())];
             let len = (near.len() * blk).min(n - i.saturating_sub(2) * blk);
             let mean = (near.iter().map(|b| b.1).sum::<f64>() / len as f64).max(1e-12) as f32;
-            let weakest = near.iter().map(|b| b.0).fold(f32::INFINITY, f32::min);
-            let q = weakest / mean;
+            let mut maxima: Vec<f32> = near.iter().map(|b| b.0).collect();
+            let q = median(&mut maxima) / mean;
             (at, (q - PEAKEDNESS_FLOOR).max(0.0).powi(2) + WEIGHT_FLOOR)
         })
         .collect();
