@@ -455,6 +455,21 @@ mod tests {
         assert_eq!(found, after.len(), "{:?}", d.beats);
     }
 
+    /// Nothing depends on polarity or scale: an inverted lead, ten times smaller or larger,
+    /// gives the same beats.
+    #[test]
+    fn polarity_and_scale_do_not_matter() {
+        let fs = 360.0;
+        let at: Vec<usize> = (0..40).map(|k| 200 + k * 290 + (k % 4) * 15).collect();
+        let x = spikes(fs, &at, 12_000);
+        let want = detect(&[&x], fs).beats;
+        assert_eq!(want.len(), at.len());
+        for k in [-1.0f32, -0.1, 10.0] {
+            let y: Vec<f32> = x.iter().map(|v| k * v).collect();
+            assert_eq!(detect(&[&y], fs).beats, want, "scale {k}");
+        }
+    }
+
     #[test]
     fn flat_leads_are_ignored() {
         let fs = 500.0;
