@@ -14,7 +14,7 @@
 //!    `max(ratio − 1, 0)² + 0.01`, interpolated between seconds;
 //!    the leads are averaged with these weights, so a lead buried in motion noise stops adding
 //!    false beats while the clean lead carries the detection (MIT-BIH 101: 135 false beats
-//!    before, 6 after);
+//!    before, 2 after);
 //! 3. the weighted energy is integrated over a centred 150 ms window and its square root is
 //!    taken: the detection signal is then proportional to QRS amplitude, not to its square,
 //!    so a beat of a third of the usual amplitude (aberrated or ectopic beats, MIT-BIH 201)
