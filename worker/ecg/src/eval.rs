@@ -3,7 +3,15 @@
 //! they are at most 150 ms apart (each used once, nearest first); the comparison starts
 //! 5 minutes into the record (the standard's learning period) and runs to its end.
 //! Sensitivity Se = TP / (TP + FN), positive predictivity +P = TP / (TP + FP); gross figures
-//! pool the counts of all records.
+//! pool the counts of all records, once for every record and once without the paced records
+//! (those whose reference holds paced beats, `/` or `f`), which EC57 leaves out of its
+//! arrhythmia statistics.
+//!
+//! Reference beats are EC57's beat labels only (`N L R B A a J S V r F e j n E / f Q ?`): a
+//! non-conducted P wave (`x`) is not a QRS complex. Inside ventricular flutter or fibrillation
+//! episodes (`[` to `]`) the reference marks flutter waves (`!`), not beats; detections there
+//! are counted apart ([`RecordScore::in_vf`]) and left out of FP unless
+//! [`Options::count_vf`] is set.
 //!
 //! A record takes part when its header (`.hea`) has a sibling `.atr` file: `atr` is the
 //! reference annotator of the PhysioNet databases. Other annotation files (e.g. `gqrs`, `sqrs`
@@ -15,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::error::EcgError;
 use crate::qrs;
-use crate::wfdb::{read_annotations, read_wfdb};
+use crate::wfdb::{Annotation, read_annotations, read_wfdb};
 
 /// Match window, seconds.
 pub const MATCH_WINDOW_S: f64 = 0.150;
@@ -89,6 +97,24 @@ pub fn compare(reference: &[usize], test: &[usize], start: usize, window: usize)
     }
 }
 
+/// EC57's beat labels (`N L R B A a J S V r F e j n E / f Q ?`) by WFDB annotation code.
+pub fn is_ec57_beat(code: u8) -> bool {
+    matches!(code, 1..=13 | 25 | 30 | 34 | 35 | 38 | 41)
+}
+
+/// WFDB codes of a paced beat (`/`) and a fusion of paced and normal beat (`f`).
+const PACED_CODES: [u8; 2] = [12, 38];
+/// WFDB codes of the start (`[`) and end (`]`) of ventricular flutter or fibrillation.
+const VF_ON: u8 = 32;
+const VF_OFF: u8 = 33;
+
+/// How records are scored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Count detections inside ventricular flutter/fibrillation episodes as false positives.
+    pub count_vf: bool,
+}
+
 /// One record's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordScore {
@@ -98,6 +124,10 @@ pub struct RecordScore {
     pub leads: Vec<String>,
     /// Counts from 5 minutes on.
     pub score: Score,
+    /// Whether the reference holds paced beats (EC57 leaves such records out).
+    pub paced: bool,
+    /// Detections from 5 minutes on inside ventricular flutter/fibrillation episodes.
+    pub in_vf: usize,
 }
 
 /// Every WFDB header under `dir` (recursively) with a sibling `.atr` file, sorted.
@@ -125,8 +155,23 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), EcgError> {
     Ok(())
 }
 
+/// Sample ranges `[on, off]` of the ventricular flutter/fibrillation episodes.
+fn vf_episodes(ann: &[Annotation]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut on = None;
+    for a in ann {
+        match a.code {
+            VF_ON => on = Some(a.sample as usize),
+            VF_OFF => out.extend(on.take().map(|s| (s, a.sample as usize))),
+            _ => {}
+        }
+    }
+    out.extend(on.map(|s| (s, usize::MAX)));
+    out
+}
+
 /// Detects beats in the record at `header` and scores them against its `.atr` beats.
-pub fn evaluate_record(header: &Path) -> Result<RecordScore, EcgError> {
+pub fn evaluate_record(header: &Path, opts: Options) -> Result<RecordScore, EcgError> {
     let rec = read_wfdb(header)?;
     let ann = read_annotations(&header.with_extension("atr"))?;
     let ecg = rec.to_ecg();
@@ -134,13 +179,26 @@ pub fn evaluate_record(header: &Path) -> Result<RecordScore, EcgError> {
     let det = qrs::detect(&leads, ecg.fs);
     let reference: Vec<usize> = ann
         .iter()
-        .filter(|a| a.is_beat())
+        .filter(|a| is_ec57_beat(a.code))
         .map(|a| a.sample as usize)
         .collect();
+    let start = (START_S * ecg.fs).round() as usize;
+    let vf = vf_episodes(&ann);
+    let inside = |s: &usize| vf.iter().any(|&(a, b)| (a..=b).contains(s));
+    let in_vf = det
+        .beats
+        .iter()
+        .filter(|&s| *s >= start && inside(s))
+        .count();
+    let test: Vec<usize> = if opts.count_vf {
+        det.beats.clone()
+    } else {
+        det.beats.iter().copied().filter(|s| !inside(s)).collect()
+    };
     let score = compare(
         &reference,
-        &det.beats,
-        (START_S * ecg.fs).round() as usize,
+        &test,
+        start,
         (MATCH_WINDOW_S * ecg.fs).round() as usize,
     );
     Ok(RecordScore {
@@ -151,58 +209,78 @@ pub fn evaluate_record(header: &Path) -> Result<RecordScore, EcgError> {
             .map(|&i| ecg.leads[i].name.clone())
             .collect(),
         score,
+        paced: ann.iter().any(|a| PACED_CODES.contains(&a.code)),
+        in_vf,
     })
 }
 
 /// Scores every annotated record under `dir`, records in parallel. One unreadable record
 /// does not stop the others: its error is returned in its place.
-pub fn evaluate_dir(dir: &Path) -> Result<Vec<Result<RecordScore, EcgError>>, EcgError> {
+pub fn evaluate_dir(
+    dir: &Path,
+    opts: Options,
+) -> Result<Vec<Result<RecordScore, EcgError>>, EcgError> {
     Ok(discover(dir)?
         .par_iter()
-        .map(|h| evaluate_record(h))
+        .map(|h| evaluate_record(h, opts))
         .collect())
 }
 
-/// Gross counts over the records that could be scored.
+/// Gross counts over every record that could be scored.
 pub fn gross(results: &[Result<RecordScore, EcgError>]) -> Score {
+    gross_where(results, |_| true)
+}
+
+/// Gross counts over the records without paced beats.
+pub fn gross_unpaced(results: &[Result<RecordScore, EcgError>]) -> Score {
+    gross_where(results, |r| !r.paced)
+}
+
+fn gross_where(
+    results: &[Result<RecordScore, EcgError>],
+    keep: impl Fn(&RecordScore) -> bool,
+) -> Score {
     let mut g = Score::default();
-    results.iter().flatten().for_each(|r| g.add(&r.score));
+    results
+        .iter()
+        .flatten()
+        .filter(|r| keep(r))
+        .for_each(|r| g.add(&r.score));
     g
 }
 
-/// The bxb-style table: one line per record, then the gross line.
+fn row(name: &str, s: &Score, vf: &str, leads: &str) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} | {:.2} | {:.2} | {vf} | {leads} |\n",
+        s.tp + s.fn_,
+        s.tp,
+        s.fn_,
+        s.fp,
+        s.se(),
+        s.ppv()
+    )
+}
+
+/// The Markdown table: one row per record (paced ones marked), then the gross rows with and
+/// without the paced records. Unreadable records are listed under the table.
 pub fn table(results: &[Result<RecordScore, EcgError>]) -> String {
-    let mut s = format!(
-        "{:<12} {:>6} {:>5} {:>5} {:>8} {:>8}  leads\n",
-        "record", "TP", "FN", "FP", "Se%", "+P%"
+    let mut s = String::from(
+        "| record | beats | TP | FN | FP | Se % | +P % | in VF | leads |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
-    for r in results {
-        match r {
-            Ok(r) => {
-                s += &format!(
-                    "{:<12} {:>6} {:>5} {:>5} {:>8.3} {:>8.3}  {}\n",
-                    r.record,
-                    r.score.tp,
-                    r.score.fn_,
-                    r.score.fp,
-                    r.score.se(),
-                    r.score.ppv(),
-                    r.leads.join(",")
-                )
-            }
-            Err(e) => s += &format!("ERROR {e}\n"),
-        }
+    for r in results.iter().flatten() {
+        let name = if r.paced {
+            format!("{} (paced)", r.record)
+        } else {
+            r.record.clone()
+        };
+        s += &row(&name, &r.score, &r.in_vf.to_string(), &r.leads.join(", "));
     }
-    let g = gross(results);
-    s += &format!(
-        "{:<12} {:>6} {:>5} {:>5} {:>8.3} {:>8.3}\n",
-        "gross",
-        g.tp,
-        g.fn_,
-        g.fp,
-        g.se(),
-        g.ppv()
-    );
+    s += &row("**gross**", &gross(results), "", "");
+    s += &row("**gross without paced**", &gross_unpaced(results), "", "");
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        s += &format!("\nnot scored: {e}\n");
+    }
     s
 }
 

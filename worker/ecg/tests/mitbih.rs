@@ -2,7 +2,7 @@
 
 mod common;
 
-use worker_ecg::eval::{evaluate_dir, gross, table};
+use worker_ecg::eval::{Options, evaluate_dir, gross, table};
 
 /// The bar: gross sensitivity and positive predictivity of at least 99.5 %.
 const BAR: f64 = 99.5;
@@ -10,7 +10,7 @@ const BAR: f64 = 99.5;
 #[test]
 fn gross_se_and_ppv_reach_the_bar() {
     let dir = common::ecg("");
-    let results = evaluate_dir(&dir).unwrap();
+    let results = evaluate_dir(&dir, Options::default()).unwrap();
     assert!(
         !results.is_empty(),
         "no annotated WFDB record under {}",
