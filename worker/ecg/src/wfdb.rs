@@ -618,7 +618,7 @@ pub fn read_annotations(path: &Path) -> Result<Vec<Annotation>, EcgError> {
 /// 6-bit code and a 10-bit interval; codes 59–63 are SKIP, NUM, SUB, CHAN and AUX pseudo-codes.
 pub fn parse_annotations(b: &[u8]) -> Result<Vec<Annotation>, String> {
     let mut out: Vec<Annotation> = Vec::new();
-    let (mut t, mut chan, mut num) = (0u64, 0i16, 0i16);
+    let (mut t, mut chan, mut num) = (0i64, 0i16, 0i16);
     let mut i = 0;
     let word = |i: usize| -> Result<u16, String> {
         b.get(i..i + 2)
@@ -636,9 +636,9 @@ pub fn parse_annotations(b: &[u8]) -> Result<Vec<Annotation>, String> {
                 let lo = word(i + 2)? as u64;
                 i += 4;
                 let skip = ((hi << 16) | lo) as u32 as i32;
-                t = t
-                    .checked_add_signed(skip as i64)
-                    .ok_or_else(|| format!("SKIP to a negative time at byte {i}"))?;
+                // gqrs writes a SKIP of -1 before its first (null) annotation: time may go
+                // below zero between annotations, never at one.
+                t += i64::from(skip);
             }
             60 => num = sign10(interval),
             61 => last(&mut out, i)?.sub = sign10(interval),
@@ -655,9 +655,11 @@ pub fn parse_annotations(b: &[u8]) -> Result<Vec<Annotation>, String> {
                 i += n + (n & 1);
             }
             _ => {
-                t += interval as u64;
+                t += i64::from(interval);
+                let sample = u64::try_from(t)
+                    .map_err(|_| format!("annotation at negative time {t} at byte {i}"))?;
                 out.push(Annotation {
-                    sample: t,
+                    sample,
                     code,
                     sub: 0,
                     chan,

@@ -208,3 +208,30 @@ fn wfdb_records_convert_to_dicom_without_loss() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 19 item 1: the hub measured MIMIC 03700181's respiration wave. Measured on MCL1,
+/// the beats are the ones WFDB's gqrs detector finds in the record (its `.gqrsh`, at 500 Hz:
+/// MCL1's rate): a respiration wave could not match them.
+#[test]
+fn mimic_beats_are_found_on_mcl1() {
+    let r = read_wfdb(&common::ecg("wfdb/mimicdb/03700181.hea")).unwrap();
+    let gqrs: Vec<usize> = read_annotations(&common::ecg("wfdb/mimicdb/03700181.gqrsh"))
+        .unwrap()
+        .iter()
+        .filter(|a| a.is_beat())
+        .map(|a| a.sample as usize)
+        .collect();
+    let a = worker_ecg::analyse(&r.to_ecg()).unwrap();
+    assert_eq!(a.fs, 500.0);
+    // bxb's 150 ms window at 500 Hz.
+    let s = worker_ecg::eval::compare(&gqrs, &a.beats, 0, 75);
+    println!(
+        "MIMIC 03700181 on MCL1: {} beats, HR {:.1}; gqrs {}: {s:?}",
+        a.beats.len(),
+        a.rhythm.as_ref().unwrap().hr_bpm,
+        gqrs.len()
+    );
+    // Detectors disagree on this record (gqrs 1150, gqrsl 1117, sqrs 1195 beats in 10 min):
+    // nearly all of gqrs's beats must be among ours.
+    assert!(s.tp as f64 >= 0.97 * gqrs.len() as f64, "{s:?}");
+}
