@@ -8,6 +8,18 @@ use std::time::Instant;
 use worker_ecg::EcgError;
 use worker_ecg::wfdb::{MAX_SIGNALS, parse_header, record_from_parts, signal_files};
 
+/// Why `header` (read as `x.hea`) is refused; what was accepted, shortly, when it is not.
+fn refused(header: &str) -> String {
+    match parse_header(header, Path::new("x.hea")) {
+        Ok(h) => panic!(
+            "accepted: {} signals, first {:?}",
+            h.signals.len(),
+            h.signals.first()
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// Reads a record from `header` with every signal file holding `bytes`.
 fn read(header: &str, bytes: &[u8]) -> Result<worker_ecg::Record, EcgError> {
     record_from_parts(header, Path::new("up/x.hea"), |_| Ok(bytes.to_vec()))
@@ -69,10 +81,7 @@ fn header_naming_sixty_thousand_files_is_refused_at_once() {
     }
     assert!(h.len() > 480_000);
     let t = Instant::now();
-    let e = parse_header(&h, Path::new("x.hea"))
-        .err()
-        .expect("refused")
-        .to_string();
+    let e = refused(&h);
     assert!(
         e.contains("x.hea, line 1") && e.contains(&format!("at most {MAX_SIGNALS}")),
         "{e}"
@@ -90,10 +99,7 @@ fn header_naming_sixty_thousand_files_is_refused_at_once() {
 #[test]
 fn overlong_header_line_is_refused_naming_it() {
     let h = format!("x 1 360\nx.dat 16 200 12 0 0 0 0 {}\n", "A".repeat(5000));
-    let e = parse_header(&h, Path::new("x.hea"))
-        .err()
-        .expect("refused")
-        .to_string();
+    let e = refused(&h);
     assert!(
         e.contains("x.hea, line 2") && e.contains("bytes on one line"),
         "{e}"
@@ -111,10 +117,7 @@ fn signal_files_outside_the_header_folder_are_refused() {
         "C:\\x.dat",
     ] {
         let h = format!("x 1 360\n{name} 16\n");
-        let e = parse_header(&h, Path::new("x.hea"))
-            .err()
-            .expect("refused")
-            .to_string();
+        let e = refused(&h);
         assert!(
             e.contains("x.hea, line 2") && e.contains("outside the header's folder"),
             "{name}: {e}"
