@@ -4,7 +4,9 @@
 //! Parts wait, durable in the staging directory, until every signal file the header names (by path
 //! relative to the header, as the uploader named them) is in; then the record is read,
 //! written as a DICOM ECG object by [`worker_ecg::encode`] (lossless: WFDB formats hold at most
-//! 16 bits) and stored through [`IngestSession::ingest`] like any other instance. Every part is
+//! 16 bits; every signal kept in its own unit and rate, ECG leads apart from other channels such
+//! as ABP or RESP, which are stored but never measured; a record with no ECG lead is refused,
+//! naming its channels) and stored through [`IngestSession::ingest`] like any other instance. Every part is
 //! answered then, with the record's SOP Instance UID and case. A WFDB record names no patient, so
 //! the uploader gives one ([`super::ingest::IngestOptions::patient_id`]). The UIDs are derived from
 //! the parts' SHA-256, the patient and the institution, so uploading the same record again is a

@@ -341,7 +341,10 @@ fn channel(
         .unwrap_or_else(|| "uV".into());
     let stated = Unit::from_ucum(&units);
     let to_uv = stated.microvolts();
-    let lead_coded = matches!(source.scheme.as_str(), "SCPECG" | "MDC");
+    // A specific lead code settles it; "Unspecified lead" (which objects written before the
+    // channels were told apart carry on RESP) leaves it to the name.
+    let lead_coded =
+        matches!(source.scheme.as_str(), "SCPECG" | "MDC") && source.code != "5.6.3-9-0";
     let ecg = to_uv.is_some() && (lead_coded || is_ecg(&name, &stated));
     let name = if ecg { display_name(&name) } else { name };
     let k = sens * cf * to_uv.unwrap_or(1.0);
@@ -375,6 +378,7 @@ fn channel(
 /// A channel's Channel Source code.
 struct Source {
     scheme: String,
+    code: String,
     meaning: Option<String>,
 }
 
@@ -386,6 +390,9 @@ fn channel_source(def: &InMemDicomObject) -> Source {
     Source {
         scheme: item
             .and_then(|i| text(i, tags::CODING_SCHEME_DESIGNATOR))
+            .unwrap_or_default(),
+        code: item
+            .and_then(|i| text(i, tags::CODE_VALUE))
             .unwrap_or_default(),
         meaning: item
             .and_then(|i| text(i, tags::CODE_MEANING))
