@@ -42,7 +42,7 @@
 //! 12 leads (MIT-BIH 100 gets QT ≈ 517 ms, likely too long); no HL7 aECG / SCP-ECG readers.
 //!
 //! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts, ECG leads
-//! only. A [`Recording`] ([`wfdb::Record::to_recording`], [`dicom::read_recording`]) adds the
+//! only. A [`Recording`] ([`wfdb::Record::to_recording`], [`read_recording`]) adds the
 //! channels that are not ECG leads (blood pressure, respiration, …), kept in their own units
 //! to be stored and shown, never measured.
 
@@ -62,7 +62,7 @@ pub mod units;
 pub mod wfdb;
 
 pub use analysis::{Analysis, Flag, analyse, analyse_many};
-pub use dicom::read_dicom;
+pub use dicom::{read_dicom, read_recording};
 pub use error::EcgError;
 pub use render::{render_png, render_svg};
 pub use units::Unit;
