@@ -40,6 +40,12 @@ fn identity() -> Identity {
 /// Encodes the record at `rel` (under the corpus) into `dir/out.dcm`.
 fn encode(rel: &str, dir: &Path) -> (Record, PathBuf) {
     let r = read_wfdb(&common::corpus().join(rel)).unwrap();
+    let path = encode_record(rel, &r, dir);
+    (r, path)
+}
+
+/// Encodes `r` into `dir/out.dcm`.
+fn encode_record(rel: &str, r: &Record, dir: &Path) -> PathBuf {
     let groups = from_wfdb(&r).unwrap();
     let class = sop_class_of(&groups).unwrap().1;
     let shape: Vec<String> = groups
@@ -49,7 +55,7 @@ fn encode(rel: &str, dir: &Path) -> (Record, PathBuf) {
     println!("{rel}: {} → {class}", shape.join(" + "));
     let path = dir.join("out.dcm");
     std::fs::write(&path, part10_groups(&groups, &identity()).unwrap()).unwrap();
-    (r, path)
+    path
 }
 
 /// worker-ecg's reading of every channel of every group, voltages in µV.
@@ -184,15 +190,53 @@ fn check_samples(
 }
 
 fn round_trip(rel: &str) {
-    let dir = std::env::temp_dir().join(format!(
-        "wfdb-dicom-{}-{}",
-        std::process::id(),
-        rel.replace('/', "_")
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(rel);
     let (r, path) = encode(rel, &dir);
     compare(rel, "worker-ecg", &r, &ours(&path), true);
     compare(rel, "pydicom", &r, &pydicom(&path, &dir), false);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn scratch(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wfdb-dicom-{}-{}",
+        std::process::id(),
+        what.replace('/', "_")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The formats no corpus record uses — 61 (big-endian 16 bit), 80 (offset 8 bit) and 160
+/// (offset 16 bit) — with a baseline, a byte offset and units other than mV, round-trip too.
+#[test]
+fn formats_61_80_160_round_trip() {
+    let header = "f 3 250 4\n\
+                  f.61 61 100(-3)/mV 16 0 -3 32758 0 II\n\
+                  f.80 80+2 2.5(10)/mmHg 8 0 10 9 0 ABP\n\
+                  f.160 160 40/NU 16 0 0 39 0 PLETH\n";
+    let file = |name: &str| -> Vec<u8> {
+        match name {
+            "f.61" => [-3i16, 97, -103, 32767]
+                .iter()
+                .flat_map(|v| v.to_be_bytes())
+                .collect(),
+            "f.80" => vec![0xAA, 0xBB, 138, 0, 255, 128],
+            _ => [32768u16, 0, 65535, 32808]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        }
+    };
+    let r =
+        worker_ecg::wfdb::record_from_parts(header, Path::new("f.hea"), |n| Ok(file(n))).unwrap();
+    assert_eq!(r.digital[0], [-3, 97, -103, 32767]);
+    assert_eq!(r.digital[1], [10, -128, 127, 0]);
+    assert_eq!(r.digital[2], [0, -32768, 32767, 40]);
+    let dir = scratch("formats");
+    let path = encode_record("formats", &r, &dir);
+    compare("formats", "worker-ecg", &r, &ours(&path), true);
+    compare("formats", "pydicom", &r, &pydicom(&path, &dir), false);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
