@@ -46,7 +46,7 @@ fn encode(rel: &str, dir: &Path) -> (Record, PathBuf) {
 
 /// Encodes `r` into `dir/out.dcm`.
 fn encode_record(rel: &str, r: &Record, dir: &Path) -> PathBuf {
-    let groups = from_wfdb(&r).unwrap();
+    let groups = from_wfdb(r).unwrap();
     let class = sop_class_of(&groups).unwrap().1;
     let shape: Vec<String> = groups
         .iter()
