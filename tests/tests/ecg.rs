@@ -208,3 +208,101 @@ async fn a_wfdb_record_uploads_as_its_files() {
     // PTB s0010_re is a sinus rhythm near 70 bpm (its header: myocardial infarction patient).
     assert!((50.0..=100.0).contains(&hr), "heart rate {hr}");
 }
+
+/// Every file under `dir` that parses as DICOM and carries SOP Instance UID `sop`.
+fn stored_instance(dir: &Path, sop: &str) -> Option<dicom_object::DefaultDicomObject> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = stored_instance(&path, sop) {
+                return Some(found);
+            }
+        } else if let Ok(obj) = dicom_object::open_file(&path) {
+            let uid = obj
+                .element(dicom_dictionary_std::tags::SOP_INSTANCE_UID)
+                .ok()
+                .and_then(|e| e.to_str().ok().map(|s| s.trim_end_matches('\0').to_owned()));
+            if uid.as_deref() == Some(sop) {
+                return Some(obj);
+            }
+        }
+    }
+    None
+}
+
+/// Issue 19 item 1: MIMIC 03700181 (MCL1 at 500 Hz, ABP in mmHg and RESP at 125 Hz) was stored
+/// as one channel, "RESP" in µV, and measured as if it were an ECG lead. Stored now with every
+/// channel in its own unit; measured on MCL1 only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mimic_record_keeps_its_channels_and_is_measured_on_its_ecg_lead() {
+    use dicom_dictionary_std::tags;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = demo_hub_without_samples(dir.path());
+    let header = corpus().join("ecg/wfdb/mimicdb/03700181.hea");
+    let up = cli(
+        &hub,
+        "demo-clinic-a",
+        &[
+            "upload",
+            header.to_str().unwrap(),
+            "--patient-id",
+            "990321195803040173",
+        ],
+    );
+    let stored = ok(&up)["files"].as_array().unwrap().clone();
+    assert_eq!(stored.len(), 2, "header and .dat: {stored:?}");
+    let sop = stored[0]["sop_instance_uid"].as_str().unwrap().to_owned();
+    let case = up.json["summary"]["cases"][0]["case_id"].as_i64().unwrap();
+
+    let obj = stored_instance(dir.path(), &sop).expect("the stored object in the blob store");
+    let groups = obj
+        .element(tags::WAVEFORM_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap();
+    let text = |o: &dicom_object::InMemDicomObject, t| {
+        o.element(t)
+            .map(|e| e.to_str().unwrap().trim_end_matches(['\0', ' ']).to_owned())
+            .unwrap_or_default()
+    };
+    let channels: Vec<(String, String, String)> = groups
+        .iter()
+        .flat_map(|g| {
+            let fs = text(g, tags::SAMPLING_FREQUENCY);
+            let defs = g.element(tags::CHANNEL_DEFINITION_SEQUENCE).unwrap();
+            defs.items()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    let units = d.element(tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE).unwrap();
+                    let unit = text(&units.items().unwrap()[0], tags::CODE_VALUE);
+                    (text(d, tags::CHANNEL_LABEL), unit, fs.clone())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let want = [
+        ("MCL1", "mV", "500"),
+        ("ABP", "mm[Hg]", "125"),
+        ("RESP", "mV", "125"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| ((*a).into(), (*b).into(), (*c).into()))
+        .collect();
+    assert_eq!(channels, want);
+
+    let detail = shown_when_ready(&hub, case);
+    assert_eq!(detail["case"]["state"], "ready", "{detail}");
+    let leads: Vec<&str> = detail["measurements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["lead"].as_str())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(
+        leads.iter().all(|l| *l == "MCL1"),
+        "measured on {leads:?}: {detail}"
+    );
+}

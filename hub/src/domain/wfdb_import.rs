@@ -4,7 +4,9 @@
 //! Parts wait, durable in the staging directory, until every signal file the header names (by path
 //! relative to the header, as the uploader named them) is in; then the record is read,
 //! written as a DICOM ECG object by [`worker_ecg::encode`] (lossless: WFDB formats hold at most
-//! 16 bits) and stored through [`IngestSession::ingest`] like any other instance. Every part is
+//! 16 bits; every signal kept in its own unit and rate, ECG leads apart from other channels such
+//! as ABP or RESP, which are stored but never measured; a record with no ECG lead is refused,
+//! naming its channels) and stored through [`IngestSession::ingest`] like any other instance. Every part is
 //! answered then, with the record's SOP Instance UID and case. A WFDB record names no patient, so
 //! the uploader gives one ([`super::ingest::IngestOptions::patient_id`]). The UIDs are derived from
 //! the parts' SHA-256, the patient and the institution, so uploading the same record again is a
@@ -42,15 +44,28 @@ struct PendingHeader {
     staged: StagedFile,
     text: String,
     parsed: Header,
+    /// The upload names of the signal files it names, in header order (computed once: an
+    /// upload asks for them at every file).
+    wanted: Vec<String>,
 }
 
 impl PendingHeader {
-    /// The upload names of the signal files it names, in header order.
-    fn wanted(&self) -> Vec<String> {
-        wfdb::signal_files(&self.parsed)
+    fn new(staged: StagedFile, text: String, parsed: Header) -> Self {
+        let wanted = wfdb::signal_files(&parsed)
             .iter()
-            .map(|f| sibling(&self.staged.file_name, f))
-            .collect()
+            .map(|f| sibling(&staged.file_name, f))
+            .collect();
+        PendingHeader {
+            staged,
+            text,
+            parsed,
+            wanted,
+        }
+    }
+
+    /// The upload names of the signal files it names, in header order.
+    fn wanted(&self) -> &[String] {
+        &self.wanted
     }
 }
 
@@ -124,11 +139,10 @@ impl IngestSession {
         }
         if is_header_name(&name) {
             match read_header(&staged).await {
-                Ok((text, parsed)) => self.pending_wfdb.headers.push(PendingHeader {
-                    staged,
-                    text,
-                    parsed,
-                }),
+                Ok((text, parsed)) => self
+                    .pending_wfdb
+                    .headers
+                    .push(PendingHeader::new(staged, text, parsed)),
                 Err(r) => return vec![(name, Err(r))],
             }
         } else if self.pending_wfdb.claims(&name) {
@@ -178,7 +192,7 @@ impl IngestSession {
                 )
             };
             due.push(refuse(&h.file_name));
-            for f in &wanted {
+            for f in wanted {
                 if let Some(part) = others.remove(f) {
                     due.push(refuse(&part.file_name));
                 }
@@ -378,8 +392,8 @@ fn encode_record(
         })
     })
     .map_err(malformed)?;
-    let channels = encode::from_wfdb(&parsed).map_err(malformed)?;
-    let n = channels.first().map_or(0, |c| c.samples.len());
+    let groups = encode::from_wfdb(&parsed).map_err(malformed)?;
+    let seconds = groups.first().map_or(0.0, |g| g.len() as f64 / g.fs);
     let h = &parsed.header;
     let (date, time) = match (&h.base_date, &h.base_time) {
         (Some(d), t) => (d.clone(), t.clone().unwrap_or_else(|| "000000".into())),
@@ -389,7 +403,11 @@ fn encode_record(
             (digits[..8].to_owned(), format!("{}00", &digits[8..12]))
         }
     };
-    let labels: Vec<&str> = channels.iter().map(|c| c.label.as_str()).collect();
+    let labels: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| &g.channels)
+        .map(|c| c.label.as_str())
+        .collect();
     let who = Identity {
         patient_id: patient_id.trim().to_owned(),
         series_uid: format!("{study_uid}.1"),
@@ -404,7 +422,7 @@ fn encode_record(
             h.record,
             labels.join(" "),
             h.fs,
-            n as f64 / h.fs
+            seconds
         )
         .chars()
         .take(64)
@@ -412,7 +430,7 @@ fn encode_record(
         manufacturer: "WFDB record (converted by remotedx)".into(),
         ..Identity::default()
     };
-    encode::part10(h.fs, &channels, &who).map_err(|e| {
+    encode::part10_groups(&groups, &who).map_err(|e| {
         Rejection::new(
             RejectReason::Malformed,
             format!("{header_name}: cannot be stored as a DICOM ECG: {e}"),

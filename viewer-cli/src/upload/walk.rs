@@ -88,7 +88,9 @@ fn wfdb_records(walk: &mut Walk, seen: &mut HashSet<PathBuf>) {
             .ok()
             .and_then(|text| worker_ecg::wfdb::parse_header(&text, &hea).ok())
         else {
-            continue; // The hub says what is wrong with it.
+            // The hub says what is wrong with it (a signal file outside the header's folder
+            // among others: such a header brings no file along).
+            continue;
         };
         let dir = hea.parent().unwrap_or(Path::new("")).to_owned();
         let signals: Vec<PathBuf> = worker_ecg::wfdb::signal_files(&header)
@@ -262,6 +264,30 @@ mod tests {
             "{:?}",
             folder.skipped
         );
+    }
+
+    /// Issue 13 item 9: a header naming `../secret.dat` or `/etc/passwd` brought those files
+    /// along. The header goes alone (the hub refuses it, naming the line).
+    #[test]
+    fn wfdb_signal_files_outside_the_header_folder_are_not_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("secret.dat"), 8);
+        touch(&d.join("rec/x.dat"), 8);
+        for named in [
+            "../secret.dat",
+            d.join("secret.dat").to_str().unwrap(),
+            "/etc/passwd",
+        ] {
+            std::fs::write(
+                d.join("rec/x.hea"),
+                format!("x 2 360 2\nx.dat 16 200 12 0 0 0 0 II\n{named} 16 200 12 0 0 0 0 V\n"),
+            )
+            .unwrap();
+            let w = walk(&[d.join("rec/x.hea")]).unwrap();
+            let names: Vec<&Path> = w.files.iter().map(|f| f.path.as_path()).collect();
+            assert_eq!(names, [d.join("rec/x.hea")], "{named}");
+        }
     }
 
     #[test]

@@ -4,8 +4,13 @@
 //!
 //! Scaling (PS3.3 C.10.9.1.4): a channel's value is `sample × Channel Sensitivity × Channel
 //! Sensitivity Correction Factor + Channel Baseline`, in the units of the Channel Sensitivity
-//! Units Sequence (UCUM `uV`, `mV`, `V`, `nV` are converted to µV; channels in other units,
-//! such as mmHg on a hemodynamic object, are not ECG leads and are left out of [`Ecg`]).
+//! Units Sequence (UCUM `uV`, `mV`, `V`, `nV` are converted to µV; other units are kept).
+//!
+//! Which channels are ECG leads: a voltage channel coded with an SCP-ECG or MDC lead code, or
+//! one whose name is not that of another signal ([`crate::leads::is_ecg`]); channels in other
+//! units (mmHg on a hemodynamic object) or named as other signals (`RESP`, coded in
+//! [`crate::encode::LOCAL_SCHEME`] by our encoder) are not, and never enter an [`Ecg`]: they come
+//! back as [`OtherChannel`]s from [`read_recording`].
 //! Samples equal to Waveform Padding Value read as 0 µV. 8-bit µ-law (`MB`) and A-law (`AB`)
 //! samples are expanded with ITU-T G.711 to 14-bit and 13-bit linear values before scaling.
 
@@ -15,19 +20,27 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 
 use crate::error::EcgError;
-use crate::{DeviceMeasurements, Ecg, Lead};
+use crate::leads::{display_name, is_ecg, standard_name};
+use crate::units::Unit;
+use crate::{DeviceMeasurements, Ecg, Lead, OtherChannel, Recording};
 
 /// One channel of a multiplex group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Channel {
-    /// Lead or channel name (Channel Source code meaning, else Channel Label).
+    /// Lead or channel name: for ECG leads [`display_name`] of the label (or of the lead
+    /// code's meaning), for other channels the label as stated (the Channel Derivation
+    /// Description where it holds the whole of a cut label).
     pub name: String,
     /// Samples in the channel's units scaled to µV when the units are a voltage.
     pub samples: Vec<f32>,
     /// Whether the units were a voltage (samples are µV).
     pub voltage: bool,
-    /// Units code value as stated (`uV`, `mV`, `mmHg`, …).
+    /// Units code value as stated (`uV`, `mV`, `mm[Hg]`, …).
     pub units: String,
+    /// The unit of the samples: [`Unit::Microvolt`] for any voltage, else the stated unit.
+    pub unit: Unit,
+    /// Whether the channel is an ECG lead (see the module doc).
+    pub ecg: bool,
 }
 
 /// One item of the Waveform Sequence.
@@ -72,35 +85,66 @@ pub fn read_waveforms(path: &Path) -> Result<(Vec<MultiplexGroup>, DeviceMeasure
     Ok((groups, device))
 }
 
-/// Reads a DICOM ECG: the first original (non-derived) group with voltage channels, usually
-/// `RHYTHM`, becomes the [`Ecg`]; the device's measurements come along.
+/// Reads a DICOM ECG: the ECG leads of the original (non-derived) group with the most ECG
+/// leads, the longest on a tie (usually `RHYTHM`), become the [`Ecg`]; the device's
+/// measurements come along. Channels that are not ECG leads are never in it.
 pub fn read_dicom(path: &Path) -> Result<Ecg, EcgError> {
+    read_recording(path).map(|r| r.ecg)
+}
+
+/// Reads a DICOM ECG as [`read_dicom`] does, with every original channel that is not in the
+/// [`Ecg`] (other signals, ECG leads of other groups) as an [`OtherChannel`], in file order.
+/// Derived groups (median beats) are left out.
+pub fn read_recording(path: &Path) -> Result<Recording, EcgError> {
     let (groups, device) = read_waveforms(path)?;
     let pick = groups
         .iter()
-        .filter(|g| g.channels.iter().any(|c| c.voltage))
-        .max_by_key(|g| {
+        .enumerate()
+        .filter(|(_, g)| g.channels.iter().any(|c| c.ecg))
+        .max_by_key(|(_, g)| {
             (
                 g.originality != "DERIVED",
+                g.channels.iter().filter(|c| c.ecg).count(),
                 g.channels.first().map_or(0, |c| c.samples.len()),
             )
         })
+        .map(|(i, _)| i)
         .ok_or_else(|| EcgError::Dicom {
             path: path.to_path_buf(),
-            why: "no multiplex group has a channel in voltage units".into(),
+            why: "no multiplex group has an ECG lead (a channel in voltage units that names no \
+                  other signal)"
+                .into(),
         })?;
-    Ok(Ecg {
-        fs: pick.fs,
-        leads: pick
-            .channels
-            .iter()
-            .filter(|c| c.voltage)
-            .map(|c| Lead {
-                name: c.name.clone(),
-                samples_uv: c.samples.clone(),
-            })
-            .collect(),
-        device: Some(device),
+    let fs = groups[pick].fs;
+    let mut others = Vec::new();
+    let mut leads = Vec::new();
+    for (i, g) in groups.into_iter().enumerate() {
+        if i != pick && g.originality == "DERIVED" {
+            continue;
+        }
+        for c in g.channels {
+            if i == pick && c.ecg {
+                leads.push(Lead {
+                    name: c.name,
+                    samples_uv: c.samples,
+                });
+            } else {
+                others.push(OtherChannel {
+                    name: c.name,
+                    unit: c.unit,
+                    fs: g.fs,
+                    samples: c.samples,
+                });
+            }
+        }
+    }
+    Ok(Recording {
+        ecg: Ecg {
+            fs,
+            leads,
+            device: Some(device),
+        },
+        others,
     })
 }
 
@@ -282,18 +326,8 @@ fn channel(
     dec: SampleDecoder,
     padding: Option<i32>,
 ) -> Result<Channel, FieldError> {
-    // The lead code's meaning when it names a standard lead, else the label ("MLII", "V5"
-    // under "Unspecified lead"), else whatever the code says.
-    let meaning = code_meaning(def, tags::CHANNEL_SOURCE_SEQUENCE)
-        .map(|(_, m)| m)
-        .filter(|m| !m.is_empty());
-    let label = text(def, tags::CHANNEL_LABEL).filter(|l| !l.is_empty());
-    let name = match (meaning, label) {
-        (Some(m), _) if crate::leads::standard_name(&m).is_some() => m,
-        (_, Some(l)) => l,
-        (Some(m), None) => m,
-        (None, None) => format!("channel {}", c + 1),
-    };
+    let source = channel_source(def);
+    let name = channel_name(def, &source, c);
     let sens = num(def, tags::CHANNEL_SENSITIVITY, "ChannelSensitivity")?.unwrap_or(1.0);
     let cf = num(
         def,
@@ -305,13 +339,14 @@ fn channel(
     let units = code_meaning(def, tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE)
         .map(|(v, _)| v)
         .unwrap_or_else(|| "uV".into());
-    let to_uv = match units.as_str() {
-        "uV" | "µV" => Some(1.0),
-        "mV" => Some(1e3),
-        "V" => Some(1e6),
-        "nV" => Some(1e-3),
-        _ => None,
-    };
+    let stated = Unit::from_ucum(&units);
+    let to_uv = stated.microvolts();
+    // A specific lead code settles it; "Unspecified lead" (which objects written before the
+    // channels were told apart carry on RESP) leaves it to the name.
+    let lead_coded =
+        matches!(source.scheme.as_str(), "SCPECG" | "MDC") && source.code != "5.6.3-9-0";
+    let ecg = to_uv.is_some() && (lead_coded || is_ecg(&name, &stated));
+    let name = if ecg { display_name(&name) } else { name };
     let k = sens * cf * to_uv.unwrap_or(1.0);
     let b = base * to_uv.unwrap_or(1.0);
     let stride = n_ch * width;
@@ -330,8 +365,64 @@ fn channel(
         name,
         samples,
         voltage: to_uv.is_some(),
+        unit: if to_uv.is_some() {
+            Unit::Microvolt
+        } else {
+            stated
+        },
         units,
+        ecg,
     })
+}
+
+/// A channel's Channel Source code.
+struct Source {
+    scheme: String,
+    code: String,
+    meaning: Option<String>,
+}
+
+fn channel_source(def: &InMemDicomObject) -> Source {
+    let item = def
+        .get(tags::CHANNEL_SOURCE_SEQUENCE)
+        .and_then(|e| e.items())
+        .and_then(|i| i.first());
+    Source {
+        scheme: item
+            .and_then(|i| text(i, tags::CODING_SCHEME_DESIGNATOR))
+            .unwrap_or_default(),
+        code: item
+            .and_then(|i| text(i, tags::CODE_VALUE))
+            .unwrap_or_default(),
+        meaning: item
+            .and_then(|i| text(i, tags::CODE_MEANING))
+            .filter(|m| !m.is_empty()),
+    }
+}
+
+/// The label ("MLII", "V5" under "Unspecified lead"; the Channel Derivation Description when
+/// it holds the whole of a cut label), else the lead code's meaning when it names a standard
+/// lead the label does not, else whatever the code says.
+fn channel_name(def: &InMemDicomObject, source: &Source, c: usize) -> String {
+    let label = text(def, tags::CHANNEL_LABEL).filter(|l| !l.is_empty());
+    let label = match (label, text(def, tags::CHANNEL_DERIVATION_DESCRIPTION)) {
+        (Some(l), Some(full)) if full.len() > l.len() && full.starts_with(&l) => Some(full),
+        (l, _) => l,
+    };
+    let coded = source
+        .meaning
+        .as_deref()
+        .and_then(standard_name)
+        .filter(|_| source.scheme != crate::encode::LOCAL_SCHEME);
+    match (label, coded) {
+        (Some(l), Some(std)) if standard_name(&l) != Some(std) => std.to_owned(),
+        (Some(l), _) => l,
+        (None, Some(std)) => std.to_owned(),
+        (None, None) => source
+            .meaning
+            .clone()
+            .unwrap_or_else(|| format!("channel {}", c + 1)),
+    }
 }
 
 /// The device's interval measurements, statements and per-beat QRS fiducials.
@@ -508,7 +599,7 @@ mod tests {
             .flat_map(|v| v.to_le_bytes())
             .collect();
         let g = group(&group_obj(2, 2, "500", "SS", 16, data)).unwrap();
-        assert_eq!(g.channels[0].name, "Lead I");
+        assert_eq!(g.channels[0].name, "I");
         assert_eq!(g.channels[0].samples, vec![15.0, 35.0]);
         assert_eq!(g.channels[1].samples, vec![-15.0, -35.0]);
     }

@@ -1,16 +1,24 @@
 //! Writing ECGs as DICOM waveform objects: the one encoder behind the hub's WFDB import and the
 //! synthetic sample ECGs.
 //!
-//! Channels are 16-bit signed samples (`SS`) in one ORIGINAL `RHYTHM` multiplex group, each with
-//! its SCP-ECG lead code (CID 3001), its label, and a sensitivity in µV per sample unit (UCUM
-//! `uV`), so [`crate::read_dicom`] — and any DICOM reader — gets back exactly the microvolts that
-//! went in. WFDB records convert without loss: formats 16, 61, 80, 160 and 212 hold at most 16
-//! bits, the header's baseline is subtracted from the samples when the result still fits in 16
-//! bits and written as Channel Baseline otherwise, and the gain becomes the sensitivity.
+//! Channels are 16-bit signed samples (`SS`) in ORIGINAL multiplex groups, one group per
+//! sampling rate and kind: the ECG leads first (`RHYTHM`), then the channels that are not ECG
+//! leads (`OTHER SIGNALS`: blood pressure, respiration, …). An ECG lead carries its SCP-ECG lead
+//! code (CID 3001); another channel a code of the local scheme `99REMOTEDX` naming it, so no
+//! reader takes it for a lead. Every channel has its label (the full name in Channel Derivation
+//! Description when longer than the label's 16 characters) and a sensitivity in its own unit
+//! (UCUM: `mV`, `uV`, `mm[Hg]`, `{NU}` …), so [`crate::dicom::read_recording`] — and any DICOM
+//! reader — gets back exactly the values that went in. WFDB records convert without loss: every
+//! signal is kept; formats 16, 61, 80, 160 and 212 hold at most 16 bits, the header's baseline
+//! is subtracted from the samples when the result still fits in 16 bits and written as Channel
+//! Baseline otherwise, and `1 / gain` becomes the sensitivity. A record with no ECG lead is
+//! refused ([`from_wfdb`]), naming its channels: the hub files ECGs, not other recordings.
 //!
 //! The storage SOP class follows the IOD limits of PS3.3 A.34: 12-Lead ECG (≤ 13 channels,
 //! 200–1000 Hz, ≤ 16,384 samples), else General ECG (≤ 24 channels, 200–1000 Hz), else
-//! Ambulatory ECG (≤ 12 channels, 50–1000 Hz).
+//! Ambulatory ECG (≤ 12 channels, 50–1000 Hz), per group. A record whose groups fit no one
+//! class (MIMIC's MCL1 at 500 Hz beside ABP and RESP at 125 Hz) is written as General ECG all the
+//! same: keeping every channel comes before the IOD's 200 Hz floor.
 
 use dicom_core::value::{DataSetSequence, PrimitiveValue};
 use dicom_core::{DataElement, Tag, VR};
@@ -19,8 +27,13 @@ use dicom_object::InMemDicomObject;
 use dicom_object::meta::FileMetaTableBuilder;
 
 use crate::leads::standard_name;
+use crate::units::Unit;
 use crate::wfdb::Record;
 use crate::{Ecg, EcgError};
+
+/// Coding scheme of the Channel Source of channels that are not ECG leads (a private scheme,
+/// PS3.3 8.2: designators beginning with `99`).
+pub const LOCAL_SCHEME: &str = "99REMOTEDX";
 
 /// Implementation Class UID written into the file meta of objects this crate makes.
 pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.207136158418470437163936306112334081741";
@@ -28,14 +41,50 @@ pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.2071361584184704371639363061123
 /// One channel to encode.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutChannel {
-    /// Lead label as the source names it (`II`, `MLII`, `V5`, …).
+    /// Label as the source names it (`II`, `MLII`, `V5`, `ABP`, …).
     pub label: String,
     /// The samples.
     pub samples: Vec<i16>,
-    /// Microvolts per sample unit.
-    pub uv_per_unit: f64,
-    /// Microvolts added after scaling (Channel Baseline); 0 when the samples are centred.
-    pub baseline_uv: f64,
+    /// [`OutChannel::unit`]s per sample unit (Channel Sensitivity).
+    pub sensitivity: f64,
+    /// Added after scaling, in [`OutChannel::unit`] (Channel Baseline); 0 when the samples
+    /// are centred.
+    pub baseline: f64,
+    /// The unit of the channel's values.
+    pub unit: Unit,
+    /// Whether the channel is an ECG lead (coded with its SCP-ECG lead code) or another
+    /// signal (coded in [`LOCAL_SCHEME`]).
+    pub ecg: bool,
+}
+
+/// One multiplex group to encode: channels sharing a sampling rate and length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutGroup {
+    /// Sampling rate, Hz.
+    pub fs: f64,
+    /// The channels.
+    pub channels: Vec<OutChannel>,
+}
+
+impl OutGroup {
+    /// Samples per channel.
+    pub fn len(&self) -> usize {
+        self.channels.first().map_or(0, |c| c.samples.len())
+    }
+
+    /// Whether the group has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The Multiplex Group Label: `RHYTHM` for ECG leads, `OTHER SIGNALS` otherwise.
+    pub fn label(&self) -> &'static str {
+        if self.channels.iter().all(|c| c.ecg) {
+            "RHYTHM"
+        } else {
+            "OTHER SIGNALS"
+        }
+    }
 }
 
 /// Who and what the object describes: the Patient, Study, Series, Equipment and SOP identities.
@@ -94,62 +143,104 @@ pub fn sop_class(
     }
 }
 
-/// The ECG channels of a WFDB record, without loss: every signal in voltage units sampled at the
-/// frame rate (as [`Record::to_ecg`] chooses them).
-pub fn from_wfdb(record: &Record) -> Result<Vec<OutChannel>, EcgError> {
-    let path = record.header_path.clone();
-    let mut out = Vec::new();
-    for (i, s) in record.header.signals.iter().enumerate() {
-        let to_uv = match s.units.to_ascii_lowercase().as_str() {
-            "mv" => 1e3,
-            "uv" | "µv" => 1.0,
-            "v" => 1e6,
-            _ => continue,
-        };
-        if s.samples_per_frame != 1 {
-            continue;
-        }
-        if !(s.gain.is_finite() && s.gain > 0.0) {
-            return Err(EcgError::Header {
-                path: path.clone(),
-                line: i + 2,
-                why: format!("signal {} has gain {}, which cannot be scaled", i, s.gain),
-            });
-        }
-        let uv_per_unit = to_uv / s.gain;
-        let digital = &record.digital[i];
-        let centred: Option<Vec<i16>> = digital
-            .iter()
-            .map(|&d| i16::try_from(d - s.baseline).ok())
-            .collect();
-        let (samples, baseline_uv) = match centred {
-            Some(v) => (v, 0.0),
-            None => (
-                digital
-                    .iter()
-                    .map(|&d| i16::try_from(d))
-                    .collect::<Result<Vec<i16>, _>>()
-                    .map_err(|_| EcgError::Signal {
-                        path: path.clone(),
-                        why: format!("signal {i} ({}) has samples beyond 16 bits", s.description),
-                    })?,
-                -f64::from(s.baseline) * uv_per_unit,
-            ),
-        };
-        out.push(OutChannel {
-            label: s.description.clone(),
-            samples,
-            uv_per_unit,
-            baseline_uv,
-        });
+/// The storage SOP class whose IOD admits every group (at most 5 groups for 12-Lead ECG, 4 for
+/// General ECG, 1 for Ambulatory ECG), as (UID, name); General ECG when none does (see the
+/// module doc), and why not when there is nothing to store.
+pub fn sop_class_of(groups: &[OutGroup]) -> Result<(&'static str, &'static str), String> {
+    let first = groups.first().ok_or("no multiplex group to store")?;
+    if groups.len() == 1 {
+        return sop_class(first.fs, first.channels.len(), first.len());
     }
-    if out.is_empty() {
+    let classes: Vec<_> = groups
+        .iter()
+        .map(|g| sop_class(g.fs, g.channels.len(), g.len()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    let all = |name: &str| classes.len() == groups.len() && classes.iter().all(|c| c.1 == name);
+    if all("12-Lead ECG") && groups.len() <= 5 {
+        return Ok(classes[0]);
+    }
+    Ok((uids::GENERAL_ECG_WAVEFORM_STORAGE, "General ECG"))
+}
+
+/// Every signal of a WFDB record, without loss, in multiplex groups: the ECG leads at the rate
+/// most of them share first ([`Record::ecg_signals`]), then one group per rate for the rest,
+/// ECG leads apart from other signals; header order within a group. Refused, naming the
+/// channels, when no signal is an ECG lead.
+pub fn from_wfdb(record: &Record) -> Result<Vec<OutGroup>, EcgError> {
+    let signals = &record.header.signals;
+    if !signals.iter().any(|s| s.is_ecg()) {
+        let names: Vec<String> = signals
+            .iter()
+            .map(|s| format!("{} [{}]", s.description.trim(), s.unit()))
+            .collect();
         return Err(EcgError::Unusable(format!(
-            "{}: no signal is in voltage units (mV, uV or V) at the frame rate",
-            path.display()
+            "{}: no signal is an ECG lead (channels: {}); only ECG recordings are accepted",
+            record.header_path.display(),
+            names.join(", ")
         )));
     }
-    Ok(out)
+    let ecg = record.ecg_signals();
+    let mut keys: Vec<(bool, usize)> = vec![(true, signals[ecg[0]].samples_per_frame)];
+    for s in signals {
+        let key = (s.is_ecg(), s.samples_per_frame);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.iter()
+        .map(|&(is_ecg, spf)| {
+            let idx = (0..signals.len())
+                .filter(|&i| signals[i].is_ecg() == is_ecg && signals[i].samples_per_frame == spf);
+            Ok(OutGroup {
+                fs: record.header.fs * spf as f64,
+                channels: idx
+                    .map(|i| wfdb_channel(record, i))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
+/// Signal `i` of a record as a channel in its own unit, 16-bit samples.
+fn wfdb_channel(record: &Record, i: usize) -> Result<OutChannel, EcgError> {
+    let path = &record.header_path;
+    let s = &record.header.signals[i];
+    if !(s.gain.is_finite() && s.gain > 0.0) {
+        return Err(EcgError::Header {
+            path: path.clone(),
+            line: i + 2,
+            why: format!("signal {} has gain {}, which cannot be scaled", i, s.gain),
+        });
+    }
+    let sensitivity = 1.0 / s.gain;
+    let digital = &record.digital[i];
+    let centred: Option<Vec<i16>> = digital
+        .iter()
+        .map(|&d| i16::try_from(i64::from(d) - i64::from(s.baseline)).ok())
+        .collect();
+    let (samples, baseline) = match centred {
+        Some(v) => (v, 0.0),
+        None => (
+            digital
+                .iter()
+                .map(|&d| i16::try_from(d))
+                .collect::<Result<Vec<i16>, _>>()
+                .map_err(|_| EcgError::Signal {
+                    path: path.clone(),
+                    why: format!("signal {i} ({}) has samples beyond 16 bits", s.description),
+                })?,
+            -f64::from(s.baseline) * sensitivity,
+        ),
+    };
+    Ok(OutChannel {
+        label: s.description.trim().to_owned(),
+        samples,
+        sensitivity,
+        baseline,
+        unit: s.unit(),
+        ecg: s.is_ecg(),
+    })
 }
 
 /// An [`Ecg`] quantised to `uv_per_unit` microvolts per sample unit (values beyond 16 bits are
@@ -168,8 +259,10 @@ pub fn quantise(ecg: &Ecg, uv_per_unit: f64) -> Vec<OutChannel> {
                         .clamp(-32768.0, 32767.0) as i16
                 })
                 .collect(),
-            uv_per_unit,
-            baseline_uv: 0.0,
+            sensitivity: uv_per_unit,
+            baseline: 0.0,
+            unit: Unit::Microvolt,
+            ecg: true,
         })
         .collect()
 }
@@ -180,6 +273,38 @@ pub fn waveform_sequence(
     fs: f64,
     channels: &[OutChannel],
 ) -> Result<DataElement<InMemDicomObject>, EcgError> {
+    let label = if channels.iter().all(|c| c.ecg) {
+        "RHYTHM"
+    } else {
+        "OTHER SIGNALS"
+    };
+    sequence(vec![group_item(fs, channels, label)?])
+}
+
+/// The Waveform Sequence (5400,0100) with one ORIGINAL multiplex group per item of `groups`.
+pub fn waveform_sequence_of(
+    groups: &[OutGroup],
+) -> Result<DataElement<InMemDicomObject>, EcgError> {
+    let items = groups
+        .iter()
+        .map(|g| group_item(g.fs, &g.channels, g.label()))
+        .collect::<Result<Vec<_>, _>>()?;
+    sequence(items)
+}
+
+fn sequence(items: Vec<InMemDicomObject>) -> Result<DataElement<InMemDicomObject>, EcgError> {
+    if items.is_empty() {
+        return Err(EcgError::Unusable("no multiplex group to encode".into()));
+    }
+    Ok(DataElement::new(
+        tags::WAVEFORM_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::from(items),
+    ))
+}
+
+/// One multiplex group item: `channels` at `fs` Hz under `label`.
+fn group_item(fs: f64, channels: &[OutChannel], label: &str) -> Result<InMemDicomObject, EcgError> {
     let n = channels.first().map_or(0, |c| c.samples.len());
     if channels.is_empty() || n == 0 {
         return Err(EcgError::Unusable("no samples to encode".into()));
@@ -222,7 +347,7 @@ pub fn waveform_sequence(
         PrimitiveValue::from(n as u32),
     ));
     put_text(&mut group, tags::SAMPLING_FREQUENCY, VR::DS, &ds(fs));
-    put_text(&mut group, tags::MULTIPLEX_GROUP_LABEL, VR::SH, "RHYTHM");
+    put_text(&mut group, tags::MULTIPLEX_GROUP_LABEL, VR::SH, label);
     group.put(DataElement::new(
         tags::CHANNEL_DEFINITION_SEQUENCE,
         VR::SQ,
@@ -244,18 +369,23 @@ pub fn waveform_sequence(
         VR::OW,
         PrimitiveValue::I16(interleaved.into()),
     ));
-    Ok(DataElement::new(
-        tags::WAVEFORM_SEQUENCE,
-        VR::SQ,
-        DataSetSequence::from(vec![group]),
-    ))
+    Ok(group)
 }
 
 /// A whole DICOM Part 10 file (Explicit VR Little Endian, UTF-8) holding `channels` at `fs` Hz
 /// for `who`, in the SOP class [`sop_class`] picks.
 pub fn part10(fs: f64, channels: &[OutChannel], who: &Identity) -> Result<Vec<u8>, EcgError> {
-    let n = channels.first().map_or(0, |c| c.samples.len());
-    let (class, _) = sop_class(fs, channels.len(), n).map_err(EcgError::Unusable)?;
+    let group = OutGroup {
+        fs,
+        channels: channels.to_vec(),
+    };
+    part10_groups(std::slice::from_ref(&group), who)
+}
+
+/// A whole DICOM Part 10 file (Explicit VR Little Endian, UTF-8) holding `groups` for `who`,
+/// in the SOP class [`sop_class_of`] picks.
+pub fn part10_groups(groups: &[OutGroup], who: &Identity) -> Result<Vec<u8>, EcgError> {
+    let (class, _) = sop_class_of(groups).map_err(EcgError::Unusable)?;
     if who.date.len() != 8 || who.time.len() < 6 {
         return Err(EcgError::Unusable(format!(
             "acquisition date {:?} / time {:?}: the ECG IODs need YYYYMMDD and HHMMSS",
@@ -298,7 +428,7 @@ pub fn part10(fs: f64, channels: &[OutChannel], who: &Identity) -> Result<Vec<u8
         VR::SQ,
         DataSetSequence::from(Vec::<InMemDicomObject>::new()),
     ));
-    o.put(waveform_sequence(fs, channels)?);
+    o.put(waveform_sequence_of(groups)?);
     let meta = FileMetaTableBuilder::new()
         .transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
         .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
@@ -330,22 +460,56 @@ pub fn lead_code(label: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn channel_definition(index: usize, c: &OutChannel) -> InMemDicomObject {
-    let (code, meaning) = lead_code(&c.label);
+/// The Channel Source Sequence item: the SCP-ECG lead code of an ECG lead, a
+/// [`LOCAL_SCHEME`] code naming any other signal.
+fn channel_source(c: &OutChannel) -> InMemDicomObject {
     let mut source = InMemDicomObject::new_empty();
-    put_text(&mut source, tags::CODE_VALUE, VR::SH, code);
-    put_text(
-        &mut source,
-        tags::CODING_SCHEME_DESIGNATOR,
-        VR::SH,
-        "SCPECG",
-    );
-    put_text(&mut source, tags::CODING_SCHEME_VERSION, VR::SH, "1.3");
-    put_text(&mut source, tags::CODE_MEANING, VR::LO, meaning);
+    if c.ecg {
+        let (code, meaning) = lead_code(&c.label);
+        put_text(&mut source, tags::CODE_VALUE, VR::SH, code);
+        put_text(
+            &mut source,
+            tags::CODING_SCHEME_DESIGNATOR,
+            VR::SH,
+            "SCPECG",
+        );
+        put_text(&mut source, tags::CODING_SCHEME_VERSION, VR::SH, "1.3");
+        put_text(&mut source, tags::CODE_MEANING, VR::LO, meaning);
+    } else {
+        let code: String = c
+            .label
+            .to_ascii_uppercase()
+            .chars()
+            .filter(|ch| ch.is_ascii_graphic() && *ch != '\\')
+            .take(16)
+            .collect();
+        let code = if code.is_empty() {
+            "SIGNAL".into()
+        } else {
+            code
+        };
+        put_text(&mut source, tags::CODE_VALUE, VR::SH, &code);
+        put_text(
+            &mut source,
+            tags::CODING_SCHEME_DESIGNATOR,
+            VR::SH,
+            LOCAL_SCHEME,
+        );
+        let meaning: String = format!("{} (not an ECG lead)", c.label)
+            .chars()
+            .take(64)
+            .collect();
+        put_text(&mut source, tags::CODE_MEANING, VR::LO, &meaning);
+    }
+    source
+}
+
+fn channel_definition(index: usize, c: &OutChannel) -> InMemDicomObject {
+    let source = channel_source(c);
     let mut units = InMemDicomObject::new_empty();
-    put_text(&mut units, tags::CODE_VALUE, VR::SH, "uV");
+    put_text(&mut units, tags::CODE_VALUE, VR::SH, &c.unit.ucum());
     put_text(&mut units, tags::CODING_SCHEME_DESIGNATOR, VR::SH, "UCUM");
-    put_text(&mut units, tags::CODE_MEANING, VR::LO, "microvolt");
+    put_text(&mut units, tags::CODE_MEANING, VR::LO, &c.unit.meaning());
     let mut d = InMemDicomObject::new_empty();
     put_text(
         &mut d,
@@ -355,6 +519,11 @@ fn channel_definition(index: usize, c: &OutChannel) -> InMemDicomObject {
     );
     let label: String = c.label.chars().take(16).collect();
     put_text(&mut d, tags::CHANNEL_LABEL, VR::SH, &label);
+    if label != c.label {
+        // The whole name, where the 16-character label cuts it.
+        let full: String = c.label.chars().take(64).collect();
+        put_text(&mut d, tags::CHANNEL_DERIVATION_DESCRIPTION, VR::LO, &full);
+    }
     d.put(DataElement::new(
         tags::CHANNEL_SOURCE_SEQUENCE,
         VR::SQ,
@@ -364,7 +533,7 @@ fn channel_definition(index: usize, c: &OutChannel) -> InMemDicomObject {
         &mut d,
         tags::CHANNEL_SENSITIVITY,
         VR::DS,
-        &ds(c.uv_per_unit),
+        &ds(c.sensitivity),
     );
     d.put(DataElement::new(
         tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE,
@@ -377,7 +546,7 @@ fn channel_definition(index: usize, c: &OutChannel) -> InMemDicomObject {
         VR::DS,
         "1",
     );
-    put_text(&mut d, tags::CHANNEL_BASELINE, VR::DS, &ds(c.baseline_uv));
+    put_text(&mut d, tags::CHANNEL_BASELINE, VR::DS, &ds(c.baseline));
     put_text(&mut d, tags::CHANNEL_TIME_SKEW, VR::DS, "0");
     d.put(DataElement::new(
         tags::WAVEFORM_BITS_STORED,

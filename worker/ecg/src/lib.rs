@@ -33,7 +33,8 @@
 //! - [`page_info`]: who, when, where and with which device and filters, read from the DICOM
 //!   object for the pages; the ID masking rule the hub's index shares ([`page_info::mask_id`], from `patient-id`).
 //! - [`synth`]: synthetic 12-lead ECGs with known truth.
-//! - [`leads`]: lead-name normalisation. [`error`]: the crate's error type.
+//! - [`leads`]: lead-name normalisation, and which channels are ECG leads at all.
+//! - [`units`]: channel units (WFDB spellings, UCUM codes). [`error`]: the crate's error type.
 //!
 //! Accuracy, as tested: QRS detection Se 100 % / +P 100 % on MIT-BIH 100 (1902 beats from
 //! 5 min, `tests/mitbih.rs`, bar 99.5 %); Mortara ELI 250 intervals within IEC 60601-2-25
@@ -44,7 +45,10 @@
 //! Known limits: P onset and T end on 2-lead ambulatory records are less reliable than on
 //! 12 leads (MIT-BIH 100 gets QT ≈ 517 ms, likely too long); no HL7 aECG / SCP-ECG readers.
 //!
-//! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts.
+//! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts, ECG leads
+//! only. A [`Recording`] ([`wfdb::Record::to_recording`], [`read_recording`]) adds the
+//! channels that are not ECG leads (blood pressure, respiration, …), kept in their own units
+//! to be stored and shown, never measured.
 
 pub mod analysis;
 pub mod dicom;
@@ -59,13 +63,15 @@ pub mod qrs;
 pub mod quality;
 pub mod render;
 pub mod synth;
+pub mod units;
 pub mod wfdb;
 
 pub use analysis::{Analysis, Flag, analyse, analyse_many};
-pub use dicom::read_dicom;
+pub use dicom::{read_dicom, read_recording};
 pub use error::EcgError;
 pub use page_info::{PageInfo, read_page_info};
 pub use render::{render_png, render_svg};
+pub use units::Unit;
 pub use wfdb::{Record, read_wfdb};
 
 use serde::Serialize;
@@ -73,10 +79,37 @@ use serde::Serialize;
 /// One lead of an ECG.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Lead {
-    /// Lead name as the source states it (`II`, `V1`, `MLII`, …).
+    /// Lead name for display, [`leads::display_name`] of the source's label: `II`, `V1`,
+    /// `aVR` for the twelve standard leads however the source spells them, else as stated
+    /// (`MLII`, `MCL1`, `V`, `vx`). (Synthetic ECGs name theirs directly.)
     pub name: String,
     /// Samples in microvolts.
     pub samples_uv: Vec<f32>,
+}
+
+/// A channel of a recording that is not an ECG lead (arterial pressure, respiration,
+/// plethysmogram, …), in its own units and at its own rate: stored and shown, never measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtherChannel {
+    /// The channel's name as the source states it (`ABP`, `RESP`, `PLETH`).
+    pub name: String,
+    /// The unit of [`OtherChannel::samples`].
+    pub unit: Unit,
+    /// Sampling rate in Hz.
+    pub fs: f64,
+    /// Samples in [`OtherChannel::unit`].
+    pub samples: Vec<f32>,
+}
+
+/// Everything a recording holds: the ECG leads, ready for analysis and the 12-lead page, and
+/// the other channels beside them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recording {
+    /// The ECG leads (only these are measured and drawn as leads).
+    pub ecg: Ecg,
+    /// The channels that are not ECG leads, or ECG leads at another sampling rate than
+    /// [`Recording::ecg`]'s, in source order.
+    pub others: Vec<OtherChannel>,
 }
 
 /// Measurements the recording device stored with the ECG (DICOM annotations), kept to show

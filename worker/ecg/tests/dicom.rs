@@ -153,3 +153,45 @@ fn non_waveform_dicom_is_a_clear_error() {
         "{e}"
     );
 }
+
+/// Issue 19 item 1: objects the hub stored before channels were told apart hold MIMIC's
+/// respiration as one "RESP" channel in µV under the SCP-ECG code "Unspecified lead". Read
+/// again, it is no ECG lead: there is nothing to measure, and the error says why.
+#[test]
+fn resp_stored_as_an_unspecified_lead_is_not_measured() {
+    use worker_ecg::encode::{Identity, OutChannel, part10};
+    let resp = OutChannel {
+        label: "RESP".into(),
+        samples: [0, 10, 20, 10, 0, -10, -20, -10].repeat(500),
+        sensitivity: 0.5,
+        baseline: 0.0,
+        unit: worker_ecg::Unit::Microvolt,
+        ecg: true, // as written then: coded 5.6.3-9-0, "Unspecified lead"
+    };
+    let who = Identity {
+        patient_id: "T1".into(),
+        study_uid: "2.25.7".into(),
+        series_uid: "2.25.7.1".into(),
+        sop_uid: "2.25.7.1.1".into(),
+        date: "20261130".into(),
+        time: "101500".into(),
+        ..Identity::default()
+    };
+    let dir = tempfile_dir("resp-unspecified");
+    let path = dir.join("old.dcm");
+    std::fs::write(&path, part10(500.0, &[resp], &who).unwrap()).unwrap();
+    let e = read_dicom(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("old.dcm") && e.contains("no multiplex group has an ECG lead"),
+        "{e}"
+    );
+    let rec = worker_ecg::dicom::read_waveforms(&path).unwrap().0;
+    assert_eq!(rec[0].channels[0].name, "RESP");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn tempfile_dir(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ecg-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

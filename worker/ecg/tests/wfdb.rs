@@ -17,7 +17,8 @@ fn mitbih_100_signals() {
     // SOURCES.md reports from an independent decoder.
     assert_eq!((r.digital[0][0], r.digital[1][0]), (995, 1011));
     let ecg = r.to_ecg();
-    assert_eq!(ecg.leads.len(), 2);
+    let names: Vec<_> = ecg.leads.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["MLII", "V5"]);
     // (995 - 1024) / 200 mV = -145 µV.
     assert!((ecg.leads[0].samples_uv[0] + 145.0).abs() < 1e-3);
 }
@@ -46,27 +47,58 @@ fn ptb_format_16_fifteen_leads() {
         (r.digital[0][0], r.digital[1][0], r.digital[2][0]),
         (-489, -458, 31)
     );
-    assert_eq!(r.to_ecg().leads.len(), 15);
+    let names: Vec<String> = r.to_ecg().leads.into_iter().map(|l| l.name).collect();
+    // One naming: the standard names for the twelve, the Frank leads as stated.
+    let mut want: Vec<&str> = worker_ecg::leads::STANDARD.to_vec();
+    want.extend(["vx", "vy", "vz"]);
+    assert_eq!(names, want);
 }
 
+/// Issue 19 item 1: MIMIC 03700181 became one "RESP" lead (RESP states no unit, so WFDB's
+/// default millivolt made it look like a lead; MCL1 at 4 samples per frame was dropped), and
+/// the hub measured the respiration wave.
 #[test]
-fn mimic_multi_sample_frames() {
+fn mimic_ecg_is_mcl1_at_500_hz_and_resp_is_not_a_lead() {
     let r = read_wfdb(&common::ecg("wfdb/mimicdb/03700181.hea")).unwrap();
     assert_eq!(r.digital[0].len(), 75000 * 4);
     assert_eq!(r.digital[1].len(), 75000);
     assert_eq!(r.fs_of(0), 500.0);
-    // MCL1 runs at 4x the frame rate, ABP is not a voltage: no lead at the frame rate.
-    let ecg = r.to_ecg();
-    assert!(ecg.leads.iter().all(|l| l.name != "ABP"));
+    let rec = r.to_recording();
+    let names: Vec<_> = rec.ecg.leads.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["MCL1"]);
+    assert_eq!((rec.ecg.fs, rec.ecg.len()), (500.0, 300_000));
+    let others: Vec<_> = rec
+        .others
+        .iter()
+        .map(|c| (c.name.as_str(), c.unit.symbol(), c.fs, c.samples.len()))
+        .collect();
+    assert_eq!(
+        others,
+        [
+            ("ABP", "mmHg".to_string(), 125.0, 75000),
+            ("RESP", "mV".to_string(), 125.0, 75000)
+        ]
+    );
+    // ABP: (-943 - -1605) / 12.84 mmHg.
+    assert!((rec.others[0].samples[0] - 51.5576).abs() < 1e-3);
 }
 
 #[test]
 fn challenge_2015_ecg_and_other_channels() {
     let r = read_wfdb(&common::ecg("wfdb/challenge2015/v102s.hea")).unwrap();
-    let ecg = r.to_ecg();
-    let names: Vec<_> = ecg.leads.iter().map(|l| l.name.as_str()).collect();
+    let rec = r.to_recording();
+    let names: Vec<_> = rec.ecg.leads.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, vec!["II", "V"]);
-    assert_eq!(ecg.len(), 75000);
+    assert_eq!(rec.ecg.len(), 75000);
+    let others: Vec<_> = rec
+        .others
+        .iter()
+        .map(|c| (c.name.as_str(), c.unit.symbol()))
+        .collect();
+    assert_eq!(
+        others,
+        [("PLETH", "NU".to_string()), ("RESP", "NU".to_string())]
+    );
 }
 
 #[test]
@@ -119,13 +151,14 @@ fn ptb_twelve_lead_measurements_are_plausible() {
 /// stores uploaded WFDB records this way).
 #[test]
 fn wfdb_records_convert_to_dicom_without_loss() {
-    use worker_ecg::encode::{Identity, from_wfdb, part10, sop_class};
+    use worker_ecg::encode::{Identity, from_wfdb, part10_groups, sop_class_of};
     let dir = std::env::temp_dir().join(format!("wfdb-dicom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for rec in ["wfdb/mitdb/100.hea", "wfdb/ptbdb/s0010_re.hea"] {
         let r = read_wfdb(&common::ecg(rec)).unwrap();
-        let channels = from_wfdb(&r).unwrap();
-        let n = channels[0].samples.len();
+        let groups = from_wfdb(&r).unwrap();
+        assert_eq!(groups.len(), 1, "{rec}: ECG leads only");
+        let n = groups[0].len();
         let who = Identity {
             patient_id: "T1".into(),
             study_uid: "2.25.9".into(),
@@ -137,7 +170,7 @@ fn wfdb_records_convert_to_dicom_without_loss() {
             ..Identity::default()
         };
         let path = dir.join("out.dcm");
-        std::fs::write(&path, part10(r.header.fs, &channels, &who).unwrap()).unwrap();
+        std::fs::write(&path, part10_groups(&groups, &who).unwrap()).unwrap();
         // dicom3tools' validator (installed by scripts/ci-deps/cli.sh) checks the IOD.
         let out = std::process::Command::new("dciodvfy")
             .arg(&path)
@@ -155,14 +188,8 @@ fn wfdb_records_convert_to_dicom_without_loss() {
         assert_eq!(back.fs, want.fs, "{rec}");
         assert_eq!(back.leads.len(), want.leads.len(), "{rec}");
         for (a, b) in back.leads.iter().zip(&want.leads) {
-            // "MLII" comes back as the code's "Lead II"; labels of no standard lead stay.
-            let std = worker_ecg::leads::standard_name;
-            assert!(
-                a.name == b.name || std(&a.name).is_some_and(|s| std(&b.name) == Some(s)),
-                "{rec}: {} read back as {}",
-                b.name,
-                a.name
-            );
+            // One naming on both ways: "MLII" stays "MLII", PTB's "avr" is "aVR" on both.
+            assert_eq!(a.name, b.name, "{rec}");
             assert_eq!(a.samples_uv.len(), n, "{rec}");
             let worst = a
                 .samples_uv
@@ -172,12 +199,39 @@ fn wfdb_records_convert_to_dicom_without_loss() {
                 .fold(0.0f32, f32::max);
             assert!(worst < 1e-2, "{rec} lead {}: off by {worst} µV", a.name);
         }
-        let class = sop_class(r.header.fs, channels.len(), n).unwrap().1;
+        let class = sop_class_of(&groups).unwrap().1;
         println!(
             "{rec}: {} leads × {n} samples → {class}; dciodvfy: {}",
-            channels.len(),
+            groups[0].channels.len(),
             report.lines().next().unwrap_or_default()
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 19 item 1: the hub measured MIMIC 03700181's respiration wave. Measured on MCL1,
+/// the beats are the ones WFDB's gqrs detector finds in the record (its `.gqrsh`, at 500 Hz:
+/// MCL1's rate): a respiration wave could not match them.
+#[test]
+fn mimic_beats_are_found_on_mcl1() {
+    let r = read_wfdb(&common::ecg("wfdb/mimicdb/03700181.hea")).unwrap();
+    let gqrs: Vec<usize> = read_annotations(&common::ecg("wfdb/mimicdb/03700181.gqrsh"))
+        .unwrap()
+        .iter()
+        .filter(|a| a.is_beat())
+        .map(|a| a.sample as usize)
+        .collect();
+    let a = worker_ecg::analyse(&r.to_ecg()).unwrap();
+    assert_eq!(a.fs, 500.0);
+    // bxb's 150 ms window at 500 Hz.
+    let s = worker_ecg::eval::compare(&gqrs, &a.beats, 0, 75);
+    println!(
+        "MIMIC 03700181 on MCL1: {} beats, HR {:.1}; gqrs {}: {s:?}",
+        a.beats.len(),
+        a.rhythm.as_ref().unwrap().hr_bpm,
+        gqrs.len()
+    );
+    // Detectors disagree on this record (gqrs 1150, gqrsl 1117, sqrs 1195 beats in 10 min):
+    // nearly all of gqrs's beats must be among ours.
+    assert!(s.tp as f64 >= 0.97 * gqrs.len() as f64, "{s:?}");
 }

@@ -6,12 +6,30 @@
 //! signal `file format[xspf][:skew][+offset] [gain[(baseline)][/units] [adcres [adczero
 //! [initval [checksum [blocksize [description]]]]]]]`. Comment lines (`#`) and blank lines may
 //! appear anywhere.
+//!
+//! Headers come from uploads, so every count and size in one is checked before use: at most
+//! [`MAX_SIGNALS`] signals, [`MAX_LINE_BYTES`] per line and [`MAX_SAMPLES_PER_FRAME`] samples per
+//! frame, products computed with checked arithmetic, and nothing allocated beyond what the
+//! signal file's bytes hold. Signal file names may not leave the header's folder. Parsing is
+//! linear in the header's size.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::EcgError;
-use crate::{Ecg, Lead};
+use crate::leads::{display_name, is_ecg};
+use crate::units::Unit;
+use crate::{Ecg, Lead, OtherChannel, Recording};
+
+mod annotations;
+pub use annotations::{Annotation, is_beat_code, mnemonic, parse_annotations, read_annotations};
+
+/// Most signals a header may declare (real records have up to a few dozen).
+pub const MAX_SIGNALS: usize = 1024;
+/// Longest header line accepted, in bytes.
+pub const MAX_LINE_BYTES: usize = 4096;
+/// Most samples of one signal per frame (the `x` suffix; real records use up to 16 or so).
+pub const MAX_SAMPLES_PER_FRAME: usize = 1024;
 
 /// One signal line of a WFDB header.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +48,8 @@ pub struct SignalSpec {
     pub gain: f64,
     /// Digital value that corresponds to 0 physical units.
     pub baseline: i32,
-    /// Physical units (`mV` by default).
+    /// Physical units as the header writes them (`mV` when it writes none); see
+    /// [`SignalSpec::unit`].
     pub units: String,
     /// ADC resolution in bits.
     pub adc_resolution: u32,
@@ -42,6 +61,18 @@ pub struct SignalSpec {
     pub checksum: Option<i32>,
     /// Signal name (e.g. `MLII`, `V5`, `ii`).
     pub description: String,
+}
+
+impl SignalSpec {
+    /// The signal's unit.
+    pub fn unit(&self) -> Unit {
+        Unit::from_wfdb(&self.units)
+    }
+
+    /// Whether the signal is an ECG lead (by its name and unit, [`is_ecg`]).
+    pub fn is_ecg(&self) -> bool {
+        is_ecg(&self.description, &self.unit())
+    }
 }
 
 /// A parsed WFDB header.
@@ -81,42 +112,82 @@ impl Record {
         self.header.fs * self.header.signals[i].samples_per_frame as f64
     }
 
-    /// Signal `i` in microvolts (assuming its units are volts, millivolts or microvolts;
-    /// other units are returned in their own unit × 1000).
-    pub fn microvolts(&self, i: usize) -> Vec<f32> {
+    /// Signal `i` in its own unit (`(digital - baseline) / gain`).
+    pub fn physical(&self, i: usize) -> Vec<f64> {
         let s = &self.header.signals[i];
-        let scale = match s.units.to_ascii_lowercase().as_str() {
-            "uv" | "µv" => 1.0,
-            "v" => 1e6,
-            _ => 1e3,
-        } / s.gain;
         self.digital[i]
             .iter()
-            .map(|&d| ((d - s.baseline) as f64 * scale) as f32)
+            .map(|&d| (i64::from(d) - i64::from(s.baseline)) as f64 / s.gain)
             .collect()
     }
 
-    /// The record as an [`Ecg`]: every signal whose units are voltages and whose sampling
-    /// rate equals the frame rate (non-ECG channels such as ABP or PLETH are left out).
-    pub fn to_ecg(&self) -> Ecg {
-        let leads = (0..self.header.signals.len())
+    /// Signal `i` in microvolts when its unit is a voltage, else in its own unit.
+    pub fn microvolts(&self, i: usize) -> Vec<f32> {
+        let k = self.header.signals[i].unit().microvolts().unwrap_or(1.0);
+        self.physical(i).iter().map(|&v| (v * k) as f32).collect()
+    }
+
+    /// Samples per frame of the ECG leads that make up [`Record::to_ecg`]: the rate most ECG
+    /// leads share (the faster one on a tie); `None` when no signal is an ECG lead.
+    fn ecg_samples_per_frame(&self) -> Option<usize> {
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for s in self.header.signals.iter().filter(|s| s.is_ecg()) {
+            *counts.entry(s.samples_per_frame).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .max_by_key(|&(spf, n)| (n, spf))
+            .map(|(spf, _)| spf)
+    }
+
+    /// Indices of the signals in [`Record::to_ecg`], in header order.
+    pub fn ecg_signals(&self) -> Vec<usize> {
+        let spf = self.ecg_samples_per_frame();
+        (0..self.header.signals.len())
             .filter(|&i| {
                 let s = &self.header.signals[i];
-                s.samples_per_frame == 1
-                    && matches!(
-                        s.units.to_ascii_lowercase().as_str(),
-                        "mv" | "uv" | "µv" | "v"
-                    )
+                s.is_ecg() && Some(s.samples_per_frame) == spf
             })
-            .map(|i| Lead {
-                name: self.header.signals[i].description.clone(),
-                samples_uv: self.microvolts(i),
+            .collect()
+    }
+
+    /// The record's ECG leads as an [`Ecg`] (named by [`display_name`], in µV, at their own
+    /// rate: MIMIC's MCL1 at 4 samples per frame is at 500 Hz). Channels that are not ECG
+    /// leads (ABP, RESP, PLETH) are never in it; see [`Record::to_recording`]. Empty when
+    /// the record holds no ECG lead.
+    pub fn to_ecg(&self) -> Ecg {
+        let idx = self.ecg_signals();
+        Ecg {
+            fs: idx.first().map_or(self.header.fs, |&i| self.fs_of(i)),
+            leads: idx
+                .iter()
+                .map(|&i| Lead {
+                    name: display_name(&self.header.signals[i].description),
+                    samples_uv: self.microvolts(i),
+                })
+                .collect(),
+            device: None,
+        }
+    }
+
+    /// The whole record: [`Record::to_ecg`] and every other signal, in its own unit.
+    pub fn to_recording(&self) -> Recording {
+        let ecg_idx = self.ecg_signals();
+        let others = (0..self.header.signals.len())
+            .filter(|i| !ecg_idx.contains(i))
+            .map(|i| {
+                let s = &self.header.signals[i];
+                OtherChannel {
+                    name: s.description.trim().to_owned(),
+                    unit: s.unit(),
+                    fs: self.fs_of(i),
+                    samples: self.microvolts(i),
+                }
             })
             .collect();
-        Ecg {
-            fs: self.header.fs,
-            leads,
-            device: None,
+        Recording {
+            ecg: self.to_ecg(),
+            others,
         }
     }
 }
@@ -131,6 +202,12 @@ pub fn parse_header(text: &str, path: &Path) -> Result<Header, EcgError> {
     let mut comments = Vec::new();
     let mut lines = Vec::new();
     for (i, l) in text.lines().enumerate() {
+        if l.len() > MAX_LINE_BYTES {
+            return Err(err(
+                i + 1,
+                format!("{} bytes on one line (at most {MAX_LINE_BYTES})", l.len()),
+            ));
+        }
         let t = l.trim();
         if let Some(c) = t.strip_prefix('#') {
             comments.push(c.trim().to_string());
@@ -154,6 +231,12 @@ pub fn parse_header(text: &str, path: &Path) -> Result<Header, EcgError> {
         .ok_or_else(|| err(rec_line, "number of signals missing".into()))?
         .parse()
         .map_err(|e| err(rec_line, format!("number of signals: {e}")))?;
+    if nsig > MAX_SIGNALS {
+        return Err(err(
+            rec_line,
+            format!("{nsig} signals (at most {MAX_SIGNALS} are accepted)"),
+        ));
+    }
     let fs = match f.get(2) {
         Some(s) => {
             let num = s.split(['/', '(']).next().unwrap_or(s);
@@ -230,11 +313,18 @@ fn dicom_date(d: &str) -> Option<String> {
 fn parse_signal_line(line: &str) -> Result<SignalSpec, String> {
     let f: Vec<&str> = line.split_whitespace().collect();
     let file_name = f[0].to_string();
+    check_file_name(&file_name)?;
     let fmt = f.get(1).ok_or("format missing")?;
     let (fmt, byte_offset) = split_num(fmt, '+')?;
     let (fmt, skew) = split_num(fmt, ':')?;
     let (fmt, spf) = split_num(fmt, 'x')?;
     let format: u16 = fmt.parse().map_err(|e| format!("format {fmt:?}: {e}"))?;
+    let samples_per_frame = usize::try_from(spf.unwrap_or(1).max(1)).unwrap_or(usize::MAX);
+    if samples_per_frame > MAX_SAMPLES_PER_FRAME {
+        return Err(format!(
+            "{samples_per_frame} samples per frame (at most {MAX_SAMPLES_PER_FRAME})"
+        ));
+    }
     let num = |i: usize, what: &str| -> Result<Option<i64>, String> {
         f.get(i)
             .map(|s| s.parse::<i64>().map_err(|e| format!("{what} {s:?}: {e}")))
@@ -246,8 +336,8 @@ fn parse_signal_line(line: &str) -> Result<SignalSpec, String> {
     Ok(SignalSpec {
         file_name,
         format,
-        samples_per_frame: spf.unwrap_or(1).max(1) as usize,
-        skew: skew.unwrap_or(0) as usize,
+        samples_per_frame,
+        skew: usize::try_from(skew.unwrap_or(0)).unwrap_or(usize::MAX),
         byte_offset: byte_offset.unwrap_or(0),
         gain,
         baseline,
@@ -258,6 +348,20 @@ fn parse_signal_line(line: &str) -> Result<SignalSpec, String> {
         checksum: num(6, "checksum")?.map(|v| v as i32),
         description: f.get(8..).map(|d| d.join(" ")).unwrap_or_default(),
     })
+}
+
+/// Refuses a signal file name that leaves the header's folder: absolute (`/etc/passwd`,
+/// `C:\\x`), or with a `..` component.
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    let n = name.replace('\\', "/");
+    let drive = n.len() >= 2 && n.as_bytes()[1] == b':';
+    if n.starts_with('/') || drive || n.split('/').any(|c| c == "..") || n.contains('\0') {
+        return Err(format!(
+            "signal file {name:?} is outside the header's folder (absolute or with ..): \
+             a record's signal files must sit beside its header"
+        ));
+    }
+    Ok(())
 }
 
 /// Splits `212x4` at `x` into (`212`, Some(4)).
@@ -335,13 +439,13 @@ pub fn record_from_parts(
 /// The signal file names a header refers to, in header order without repeats (what an upload
 /// must bring along with the header).
 pub fn signal_files(header: &Header) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for s in &header.signals {
-        if !names.contains(&s.file_name) {
-            names.push(s.file_name.clone());
-        }
-    }
-    names
+    let mut seen = HashSet::new();
+    header
+        .signals
+        .iter()
+        .filter(|s| seen.insert(s.file_name.as_str()))
+        .map(|s| s.file_name.clone())
+        .collect()
 }
 
 fn decode_signal_file(
@@ -358,21 +462,29 @@ fn decode_signal_file(
     if idx.iter().any(|&i| h.signals[i].format != first.format) {
         return Err(err("signals sharing one file have different formats".into()));
     }
-    let start = (first.byte_offset as usize).min(bytes.len());
+    let start = usize::try_from(first.byte_offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
     let flat = decode(&bytes[start..], first.format).map_err(err)?;
+    // At most MAX_SIGNALS × MAX_SAMPLES_PER_FRAME: no overflow.
     let frame: usize = idx.iter().map(|&i| h.signals[i].samples_per_frame).sum();
     let n_frames = h.n_frames.unwrap_or(flat.len() / frame);
-    if flat.len() < n_frames * frame {
-        return Err(err(format!(
-            "header announces {n_frames} frames of {frame} samples but the file holds {} samples",
-            flat.len()
-        )));
-    }
+    // Checked before anything is allocated: every buffer below is at most `flat`'s size.
+    let needed = n_frames
+        .checked_mul(frame)
+        .filter(|&n| n <= flat.len())
+        .ok_or_else(|| {
+            err(format!(
+                "header announces {n_frames} frames of {frame} samples but the file holds {} \
+                 samples",
+                flat.len()
+            ))
+        })?;
     let mut out: Vec<Vec<i32>> = idx
         .iter()
         .map(|&i| Vec::with_capacity(n_frames * h.signals[i].samples_per_frame))
         .collect();
-    for fr in flat[..n_frames * frame].chunks_exact(frame) {
+    for fr in flat[..needed].chunks_exact(frame) {
         let mut k = 0;
         for (o, &i) in out.iter_mut().zip(idx) {
             let spf = h.signals[i].samples_per_frame;
@@ -382,7 +494,7 @@ fn decode_signal_file(
     }
     for (o, &i) in out.iter_mut().zip(idx) {
         let s = &h.signals[i];
-        let skew = s.skew * s.samples_per_frame;
+        let skew = s.skew.saturating_mul(s.samples_per_frame);
         if skew > 0 && skew < o.len() {
             // The sample for time t is stored `skew` samples later; keep the length.
             let last = *o.last().unwrap_or(&0);
@@ -452,126 +564,6 @@ fn decode(b: &[u8], format: u16) -> Result<Vec<i32>, String> {
 
 fn sign12(v: i32) -> i32 {
     if v & 0x800 != 0 { v - 0x1000 } else { v }
-}
-
-/// One annotation of an MIT-format annotation file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Annotation {
-    /// Sample number (in frames of the record).
-    pub sample: u64,
-    /// Annotation code (1 = N, 5 = V, …; see [`mnemonic`]).
-    pub code: u8,
-    /// Subtype.
-    pub sub: i16,
-    /// Channel.
-    pub chan: i16,
-    /// Number field.
-    pub num: i16,
-    /// Auxiliary text (rhythm labels such as `(N`).
-    pub aux: Option<String>,
-}
-
-impl Annotation {
-    /// Whether this annotation labels a beat (QRS complex), as WFDB's `isqrs` table says.
-    pub fn is_beat(&self) -> bool {
-        is_beat_code(self.code)
-    }
-}
-
-/// WFDB's `isqrs`: codes 1–13, 25, 30, 34, 35, 37, 38 and 41 are beats.
-pub fn is_beat_code(code: u8) -> bool {
-    matches!(code, 1..=13 | 25 | 30 | 34 | 35 | 37 | 38 | 41)
-}
-
-/// The WFDB mnemonic of an annotation code (`N`, `V`, `A`, `+`, …), `"?"` when unknown.
-pub fn mnemonic(code: u8) -> &'static str {
-    const M: [&str; 42] = [
-        " ", "N", "L", "R", "a", "V", "F", "J", "A", "S", "E", "j", "/", "Q", "~", "", "|", "",
-        "s", "T", "*", "D", "\"", "=", "p", "B", "^", "t", "+", "u", "?", "!", "[", "]", "e", "n",
-        "@", "x", "f", "(", ")", "r",
-    ];
-    M.get(code as usize).copied().unwrap_or("?")
-}
-
-/// Reads an MIT-format annotation file (`.atr`, `.qrs`, …).
-pub fn read_annotations(path: &Path) -> Result<Vec<Annotation>, EcgError> {
-    let b = std::fs::read(path).map_err(|source| EcgError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_annotations(&b).map_err(|why| EcgError::Annotation {
-        path: path.to_path_buf(),
-        why,
-    })
-}
-
-/// Parses the bytes of an MIT-format annotation file. Each 16-bit little-endian word holds a
-/// 6-bit code and a 10-bit interval; codes 59–63 are SKIP, NUM, SUB, CHAN and AUX pseudo-codes.
-pub fn parse_annotations(b: &[u8]) -> Result<Vec<Annotation>, String> {
-    let mut out: Vec<Annotation> = Vec::new();
-    let (mut t, mut chan, mut num) = (0u64, 0i16, 0i16);
-    let mut i = 0;
-    let word = |i: usize| -> Result<u16, String> {
-        b.get(i..i + 2)
-            .map(|w| u16::from_le_bytes([w[0], w[1]]))
-            .ok_or_else(|| format!("truncated at byte {i}"))
-    };
-    while i + 1 < b.len() {
-        let w = word(i)?;
-        i += 2;
-        let (code, interval) = ((w >> 10) as u8, w & 0x3ff);
-        match code {
-            0 if interval == 0 => break,
-            59 => {
-                let hi = word(i)? as u64;
-                let lo = word(i + 2)? as u64;
-                i += 4;
-                let skip = ((hi << 16) | lo) as u32 as i32;
-                t = t
-                    .checked_add_signed(skip as i64)
-                    .ok_or_else(|| format!("SKIP to a negative time at byte {i}"))?;
-            }
-            60 => num = sign10(interval),
-            61 => last(&mut out, i)?.sub = sign10(interval),
-            62 => chan = sign10(interval),
-            63 => {
-                let n = interval as usize;
-                let text = b
-                    .get(i..i + n)
-                    .ok_or_else(|| format!("AUX of {n} bytes truncated at byte {i}"))?;
-                let s = String::from_utf8_lossy(text)
-                    .trim_end_matches('\0')
-                    .to_string();
-                last(&mut out, i)?.aux = Some(s);
-                i += n + (n & 1);
-            }
-            _ => {
-                t += interval as u64;
-                out.push(Annotation {
-                    sample: t,
-                    code,
-                    sub: 0,
-                    chan,
-                    num,
-                    aux: None,
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn last(out: &mut [Annotation], at: usize) -> Result<&mut Annotation, String> {
-    out.last_mut()
-        .ok_or_else(|| format!("modifier before any annotation at byte {at}"))
-}
-
-fn sign10(v: u16) -> i16 {
-    if v & 0x200 != 0 {
-        v as i16 - 0x400
-    } else {
-        v as i16
-    }
 }
 
 #[cfg(test)]
