@@ -181,10 +181,10 @@ fn png(name: String, data: Vec<u8>) -> ArtifactOut {
 fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
     let mut out = JobOutput::default();
     for input in inputs {
-        let analysed = worker_ecg::read_dicom(&input.path)
-            .and_then(|ecg| worker_ecg::analyse(&ecg).map(|a| (ecg, a)));
+        let analysed = worker_ecg::read_recording(&input.path)
+            .and_then(|recording| worker_ecg::analyse(&recording.ecg).map(|a| (recording, a)));
         match analysed {
-            Ok((ecg, analysis)) => {
+            Ok((recording, analysis)) => {
                 out.measurements.extend(ecg_measurements(&analysis));
                 out.flags.extend(analysis.flags.iter().map(|f| FlagOut {
                     code: f.code.clone(),
@@ -192,7 +192,18 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
                     urgent: f.urgent,
                     message: f.message.clone(),
                 }));
-                ecg_pages(&mut out, input, &ecg, &analysis);
+                if !recording.others.is_empty() {
+                    out.flags.push(FlagOut {
+                        code: "ecg_other_channels".into(),
+                        critical: false,
+                        urgent: false,
+                        message: format!(
+                            "also recorded, not ECG (stored, not measured): {}",
+                            other_channels(&recording).join(", ")
+                        ),
+                    });
+                }
+                ecg_pages(&mut out, input, &recording, &analysis);
                 out.instances.push(InstanceOutcome {
                     sop_instance_uid: input.name.clone(),
                     ..InstanceOutcome::default()
@@ -223,13 +234,23 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
 /// the rhythm pages of the whole recording as `ecg/<name>/rhythm-NN.svg|png`. The pages
 /// identify the patient from the stored object; should that fail, they say what is missing and
 /// a note says why.
+/// The channels of a recording that are not its ECG leads, as `name (unit, rate)`.
+fn other_channels(recording: &worker_ecg::Recording) -> Vec<String> {
+    recording
+        .others
+        .iter()
+        .map(|c| format!("{} ({}, {} Hz)", c.name, c.unit, c.fs))
+        .collect()
+}
+
 fn ecg_pages(
     out: &mut JobOutput,
     input: &JobInput,
-    ecg: &worker_ecg::Ecg,
+    recording: &worker_ecg::Recording,
     analysis: &worker_ecg::Analysis,
 ) {
-    let info = worker_ecg::read_page_info(&input.path).unwrap_or_else(|e| {
+    let ecg = &recording.ecg;
+    let mut info = worker_ecg::read_page_info(&input.path).unwrap_or_else(|e| {
         out.flags.push(FlagOut {
             code: "ecg_page_unidentified".into(),
             critical: false,
@@ -241,6 +262,7 @@ fn ecg_pages(
         });
         worker_ecg::PageInfo::default()
     });
+    info.other_channels = other_channels(recording);
     let pages = worker_ecg::render::pages(ecg, analysis, &info);
     for (k, page) in pages.iter().enumerate() {
         let stem = match k {

@@ -39,6 +39,9 @@ pub struct PageInfo {
     pub device: Option<String>,
     /// The device's filters, over the channels of the displayed group.
     pub filters: Option<Filters>,
+    /// Channels stored beside the ECG that are not leads (or are leads at another rate), as
+    /// `name (unit, rate)`, e.g. `ABP (mmHg, 125 Hz)`; filled by the caller from the recording.
+    pub other_channels: Vec<String>,
 }
 
 /// Patient's Sex (0010,0040).
@@ -157,6 +160,7 @@ pub fn page_info(o: &InMemDicomObject) -> PageInfo {
         ]),
         device,
         filters: filters(o),
+        other_channels: Vec::new(),
     }
 }
 

@@ -19,7 +19,11 @@ pub(super) fn twelve_lead_header(ecg: &Ecg, a: &Analysis, info: &PageInfo) -> (V
     let bottom = |t: &[Text]| t.iter().map(|t| t.y_mm).fold(0.0, f64::max);
     let mut y = bottom(&texts).max(bottom(&table)) + 1.0;
     texts.extend(table);
-    let lines = [filters_line(ecg, a, info), statements(a.device.as_ref())];
+    let lines = [
+        filters_line(ecg, a, info),
+        other_channels(info),
+        statements(a.device.as_ref()),
+    ];
     for line in lines.into_iter().flatten().chain([st_line(a)]) {
         for part in wrap(&line, 3.0) {
             y += 4.6;
@@ -87,6 +91,17 @@ fn filters_line(ecg: &Ecg, a: &Analysis, info: &PageInfo) -> Option<String> {
     Some(format!(
         "Filters: device {device}; drawn 0.5–{low_pass:.0} Hz, {notch}"
     ))
+}
+
+/// The channels stored beside the ECG that are not leads: named, so a reader knows they exist
+/// and that nothing on the page was measured on them.
+fn other_channels(info: &PageInfo) -> Option<String> {
+    (!info.other_channels.is_empty()).then(|| {
+        format!(
+            "Also recorded, not ECG (stored, not drawn or measured): {}",
+            info.other_channels.join(", ")
+        )
+    })
 }
 
 fn statements(d: Option<&DeviceMeasurements>) -> Option<String> {
