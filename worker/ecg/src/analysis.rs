@@ -46,8 +46,12 @@ pub struct Rhythm {
     pub rr_sd_ms: f64,
     /// RMSSD / mean RR (beat-to-beat irregularity).
     pub irregularity: f64,
-    /// Irregular enough to suggest atrial fibrillation (see [`IRREGULAR`]).
+    /// RMSSD and SD over the mean RR both above [`IRREGULAR`] (at least
+    /// [`MIN_RR_IRREGULAR`] intervals): irregular, from AF or from ectopic beats.
     pub irregular: bool,
+    /// Still irregular once premature beats, the pauses after them and missed beats are set
+    /// aside (see [`irregularly_irregular`]): what AF does and isolated ectopics do not.
+    pub irregular_without_ectopics: bool,
     /// Number of RR intervals the statistics come from.
     pub intervals: usize,
     /// The leads the beats were detected on (all of them passed the quality check).
@@ -73,7 +77,8 @@ pub struct Analysis {
     pub jt_ms: Option<f64>,
     /// QTc adjusted for a wide QRS (QRS ≥ [`WIDE_QRS_MS`]), ms: Bogossian's modified QT,
     /// QT − 48.5 % of the QRS duration (Bogossian et al., Heart Rhythm 2014;11:2273–2277),
-    /// Bazett-corrected; comparable with the usual QTc limits. `None` for a narrow QRS.
+    /// Fridericia-corrected like the long-QT flag; comparable with the usual QTc limits.
+    /// `None` for a narrow QRS.
     pub qtc_wide_qrs_ms: Option<f64>,
     /// Mains frequency notched, Hz.
     pub mains_hz: Option<f64>,
@@ -235,7 +240,7 @@ fn corrected_qt(a: &mut Analysis) {
     a.qtc_bazett_ms = Some(qt / rr.sqrt());
     a.qtc_fridericia_ms = Some(qt / rr.cbrt());
     if m.qrs_ms >= WIDE_QRS_MS {
-        a.qtc_wide_qrs_ms = Some((qt - 0.485 * m.qrs_ms) / rr.sqrt());
+        a.qtc_wide_qrs_ms = Some((qt - 0.485 * m.qrs_ms) / rr.cbrt());
     }
 }
 
@@ -252,14 +257,7 @@ fn rhythm(beats: &[usize], fs: f64, leads: &[String]) -> Option<Rhythm> {
     if rr.is_empty() {
         return None;
     }
-    let n = rr.len() as f64;
-    let mean = rr.iter().sum::<f64>() / n;
-    let sd = (rr.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let rmssd = if rr.len() > 1 {
-        (rr.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
+    let (mean, sd, rmssd) = rr_stats(&rr);
     let irregularity = rmssd / mean;
     Some(Rhythm {
         rr_ms: mean,
@@ -269,7 +267,43 @@ fn rhythm(beats: &[usize], fs: f64, leads: &[String]) -> Option<Rhythm> {
         irregular: rr.len() >= MIN_RR_IRREGULAR
             && irregularity > IRREGULAR
             && sd / mean > IRREGULAR,
+        irregular_without_ectopics: irregularly_irregular(&rr),
         intervals: rr.len(),
         leads: leads.to_vec(),
     })
+}
+
+/// Mean, standard deviation and RMSSD of RR intervals.
+fn rr_stats(rr: &[f64]) -> (f64, f64, f64) {
+    let n = rr.len() as f64;
+    let mean = rr.iter().sum::<f64>() / n;
+    let sd = (rr.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let rmssd = if rr.len() > 1 {
+        (rr.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (mean, sd, rmssd)
+}
+
+/// AF-like irregularity that survives ectopic beats (RR intervals in ms): a premature beat (an RR under 85 % of the
+/// median), the pause after it, and a gap over 160 % of the median (a missed or blocked beat)
+/// are set aside, and the remaining intervals must still vary by more than [`IRREGULAR`]
+/// (RMSSD and SD over the mean), with at least [`MIN_RR_IRREGULAR`] of them left. In sinus
+/// rhythm with isolated ectopics the remaining intervals are regular; in atrial fibrillation
+/// they are not, since there is no underlying regular rhythm to return to.
+pub fn irregularly_irregular(rr: &[f64]) -> bool {
+    let mut sorted = rr.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let premature = |i: usize| rr[i] < 0.85 * median;
+    let kept: Vec<f64> = (0..rr.len())
+        .filter(|&i| !premature(i) && !(i > 0 && premature(i - 1)) && rr[i] <= 1.6 * median)
+        .map(|i| rr[i])
+        .collect();
+    if kept.len() < MIN_RR_IRREGULAR {
+        return false;
+    }
+    let (mean, sd, rmssd) = rr_stats(&kept);
+    rmssd / mean > IRREGULAR && sd / mean > IRREGULAR
 }

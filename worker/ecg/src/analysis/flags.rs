@@ -102,13 +102,13 @@ fn rhythm_flags(a: &Analysis, f: &mut Vec<Flag>) {
             &r.leads,
         ));
     }
-    if r.irregular {
+    if let Some(why) = af_like(a, r) {
         f.push(flag(
             "IRREGULAR_RHYTHM",
             false,
             true,
             format!(
-                "irregular RR (RMSSD {:.0} % of mean RR; {from}): possible atrial fibrillation",
+                "irregular RR (RMSSD {:.0} % of mean RR; {from}){why}: possible atrial fibrillation",
                 100.0 * r.irregularity
             ),
             &r.leads,
@@ -116,21 +116,46 @@ fn rhythm_flags(a: &Analysis, f: &mut Vec<Flag>) {
     }
 }
 
-/// Long QTc: Bazett above [`QTC_CRITICAL_MS`] is critical for a narrow QRS. For a wide QRS
-/// the QRS-adjusted QTc decides, and the message says so; when only the unadjusted QTc is
-/// long, a non-urgent note says the QT is prolonged by the wide QRS.
+/// Whether an irregular rhythm looks like atrial fibrillation, and why: it stays irregular
+/// once ectopic beats are set aside, or it is irregular and the median beat has no P wave.
+/// Irregularity with P waves and a regular underlying rhythm is ectopy, not AF.
+fn af_like(a: &Analysis, r: &super::Rhythm) -> Option<&'static str> {
+    let no_p = a.measurements.as_ref().is_some_and(|m| m.pr_ms.is_none());
+    if r.irregular && r.irregular_without_ectopics {
+        Some(", also without the ectopic beats")
+    } else if r.irregular && no_p {
+        Some(" with no P wave")
+    } else {
+        None
+    }
+}
+
+/// Long QTc: Fridericia above [`QTC_CRITICAL_MS`] is critical for a narrow QRS. Bazett, the
+/// formula most devices print, overcorrects above 60 bpm (at 90 bpm a normal QT of 420 ms
+/// becomes 514 ms), and a critical call from the formula alone is a false alarm; the
+/// AHA/ACCF/HRS recommendations for the standardization of the ECG (Part IV, Rautaharju et
+/// al., Circulation 2009;119:e241) advise against it for that reason. Bazett is still shown.
+/// For a wide QRS the QRS-adjusted QTc decides, and the message says so; when only the
+/// unadjusted QTc is long, a non-urgent note says the QT is lengthened by the wide QRS.
 fn qt_flags(a: &Analysis, f: &mut Vec<Flag>) {
-    let (Some(m), Some(bazett)) = (&a.measurements, a.qtc_bazett_ms) else {
+    let (Some(m), Some(bazett), Some(fridericia)) =
+        (&a.measurements, a.qtc_bazett_ms, a.qtc_fridericia_ms)
+    else {
         return;
     };
     let leads = measured_leads(a);
-    let jt = a.jt_ms.map_or(String::new(), |jt| format!(", JT {jt:.0} ms"));
+    let jt = a
+        .jt_ms
+        .map_or(String::new(), |jt| format!(", JT {jt:.0} ms"));
+    let qrs = m.qrs_ms;
     match a.qtc_wide_qrs_ms {
-        None if bazett > QTC_CRITICAL_MS => f.push(flag(
+        None if fridericia > QTC_CRITICAL_MS => f.push(flag(
             "QTC_PROLONGED",
             true,
             true,
-            format!("QTc (Bazett) {bazett:.0} ms (> {QTC_CRITICAL_MS:.0})"),
+            format!(
+                "QTc (Fridericia) {fridericia:.0} ms (> {QTC_CRITICAL_MS:.0}; Bazett {bazett:.0} ms)"
+            ),
             &leads,
         )),
         Some(adj) if adj > QTC_CRITICAL_MS => f.push(flag(
@@ -138,20 +163,18 @@ fn qt_flags(a: &Analysis, f: &mut Vec<Flag>) {
             true,
             true,
             format!(
-                "QTc adjusted for QRS {:.0} ms {adj:.0} ms (> {QTC_CRITICAL_MS:.0}; \
-                 QT − 48.5 % QRS, Bazett; unadjusted {bazett:.0} ms{jt})",
-                m.qrs_ms
+                "QTc adjusted for QRS {qrs:.0} ms {adj:.0} ms (> {QTC_CRITICAL_MS:.0}; \
+                 QT − 48.5 % QRS, Fridericia; unadjusted {fridericia:.0} ms{jt})"
             ),
             &leads,
         )),
-        Some(adj) if bazett > QTC_CRITICAL_MS => f.push(flag(
+        Some(adj) if fridericia > QTC_CRITICAL_MS || bazett > QTC_CRITICAL_MS => f.push(flag(
             "QTC_WIDE_QRS",
             false,
             false,
             format!(
-                "QTc (Bazett) {bazett:.0} ms is lengthened by the wide QRS ({:.0} ms): \
-                 adjusted QTc {adj:.0} ms (QT − 48.5 % QRS, Bazett){jt}",
-                m.qrs_ms
+                "QTc {fridericia:.0} ms (Fridericia; Bazett {bazett:.0}) is lengthened by the \
+                 wide QRS ({qrs:.0} ms): adjusted QTc {adj:.0} ms (QT − 48.5 % QRS){jt}"
             ),
             &leads,
         )),
