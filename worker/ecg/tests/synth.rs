@@ -209,3 +209,76 @@ fn hostile_samples_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn every_flag_names_the_leads_it_comes_from() {
+    for spec in [
+        Spec::tachy(),
+        Spec::long_qt(),
+        Spec::st_elevation(),
+        Spec::af(),
+    ] {
+        let (_, a) = run(spec);
+        for f in &a.flags {
+            assert!(!f.leads.is_empty(), "{f:?}");
+            assert!(
+                f.leads
+                    .iter()
+                    .all(|l| a.quality.iter().any(|q| &q.lead == l && q.usable()))
+            );
+        }
+    }
+    let (_, a) = run(Spec::tachy());
+    assert!(a.flags[0].message.contains("leads I, II"), "{:?}", a.flags);
+}
+
+/// Issue 19: v102s said "too noisy to measure: lead II, V" and "possible atrial
+/// fibrillation" at once. A rhythm read from leads judged unreadable is not called.
+#[test]
+fn regression_no_rhythm_call_from_leads_too_noisy_to_measure() {
+    let s = generate(&Spec {
+        noise_uv: 300.0,
+        ..Spec::af()
+    });
+    let a = analyse(&s.ecg).unwrap();
+    assert!(a.quality.iter().all(|q| q.noisy), "{:?}", a.quality);
+    assert!(a.rhythm.is_none() && a.measurements.is_none());
+    assert_eq!(codes(&a), vec!["NOISE"], "{:?}", a.flags);
+    assert!(a.flags[0].message.contains("no readable lead"));
+}
+
+#[test]
+fn isolated_premature_beats_are_not_irregularly_irregular() {
+    use worker_ecg::analysis::irregularly_irregular;
+    // Sinus at 800 ms with two premature beats and their compensatory pauses.
+    let mut rr = vec![
+        800.0, 810.0, 560.0, 1040.0, 800.0, 790.0, 805.0, 570.0, 1030.0, 800.0,
+    ];
+    rr.extend([795.0, 800.0]);
+    assert!(!irregularly_irregular(&rr));
+    // AF-like: no underlying regular interval.
+    let af = [
+        620.0, 910.0, 700.0, 1050.0, 560.0, 840.0, 990.0, 650.0, 760.0, 1100.0, 600.0,
+    ];
+    assert!(irregularly_irregular(&af));
+}
+
+/// Issue 19: PTB s0010_re was flagged critical for QTc 509 ms with a 136 ms QRS. A QT
+/// lengthened by a wide QRS is judged on the QRS-adjusted QTc, and the note says so.
+#[test]
+fn regression_wide_qrs_long_qt_is_judged_on_the_adjusted_qtc() {
+    let (_, a) = run(Spec {
+        qrs_ms: 140.0,
+        qt_ms: 520.0,
+        ..Spec::normal()
+    });
+    let m = a.measurements.as_ref().unwrap();
+    assert!(m.qrs_ms >= 120.0, "QRS {}", m.qrs_ms);
+    let (qt, rr) = (m.qt_ms.unwrap(), a.rhythm.as_ref().unwrap().rr_ms / 1000.0);
+    let adjusted = a.qtc_wide_qrs_ms.unwrap();
+    assert!((adjusted - (qt - 0.485 * m.qrs_ms) / rr.cbrt()).abs() < 1e-9);
+    assert!((a.jt_ms.unwrap() - (qt - m.qrs_ms)).abs() < 1e-9);
+    assert!(!a.critical(), "{:?}", a.flags);
+    assert_eq!(codes(&a), vec!["QTC_WIDE_QRS"]);
+    assert!(a.flags[0].message.contains("wide QRS"));
+}
