@@ -59,6 +59,10 @@ pub fn window(ecg: &Ecg, from: usize, len: usize) -> Ecg {
     }
 }
 
+/// The cardiologists' QTc from which a long-QTc flag (critical above 500 ms) is tolerated: 30 ms
+/// below the limit, about the QT tolerance of IEC 60601-2-25.
+const QTC_TOLERATED_MS: f64 = 470.0;
+
 /// The reference for one analysed window.
 #[derive(Debug, Clone, Default)]
 pub struct Reference {
@@ -112,7 +116,8 @@ impl Reference {
                 self.rhythms
             ))
         };
-        if flag.critical && self.normal() {
+        let long_qt = self.qtc_ms.is_some_and(|q| q >= QTC_TOLERATED_MS);
+        if flag.critical && self.normal() && !(flag.code == "QTC_PROLONGED" && long_qt) {
             return why("critical flag on a normal sinus window");
         }
         match flag.code.as_str() {
@@ -128,7 +133,7 @@ impl Reference {
             "IRREGULAR_RHYTHM" if !self.rhythm_is(&["AFIB", "AFL", "FIBRILLATION", "FLUTTER"]) => {
                 why("AF-like flag without AF/AFL in the reference rhythm")
             }
-            "QTC_PROLONGED" if self.qtc_ms.is_some_and(|q| q < 470.0) => Some(format!(
+            "QTC_PROLONGED" if self.qtc_ms.is_some_and(|q| q < QTC_TOLERATED_MS) => Some(format!(
                 "QTc against the reference: the cardiologists' QTc is {:.0} ms",
                 self.qtc_ms.unwrap_or_default()
             )),
@@ -232,6 +237,15 @@ pub fn ludb_boundaries(header: &Path, fs: f64) -> Vec<(usize, usize, usize)> {
     }
     beats.sort();
     beats
+}
+
+/// The sampling rate a WFDB header gives.
+pub fn header_fs(header: &Path) -> f64 {
+    let text =
+        std::fs::read_to_string(header).unwrap_or_else(|e| panic!("{}: {e}", header.display()));
+    worker_ecg::wfdb::parse_header(&text, header)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .fs
 }
 
 /// LUDB reference beats: the QRS peaks annotated in lead II.
