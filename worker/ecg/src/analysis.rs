@@ -297,8 +297,9 @@ pub fn irregularly_irregular(rr: &[f64]) -> bool {
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
     let premature = |i: usize| rr[i] < 0.85 * median;
+    let after_premature = |i: usize| i > 0 && premature(i - 1);
     let kept: Vec<f64> = (0..rr.len())
-        .filter(|&i| !premature(i) && !(i > 0 && premature(i - 1)) && rr[i] <= 1.6 * median)
+        .filter(|&i| !premature(i) && !after_premature(i) && rr[i] <= 1.6 * median)
         .map(|i| rr[i])
         .collect();
     if kept.len() < MIN_RR_IRREGULAR {

@@ -159,9 +159,9 @@ pub fn from_atr(ann: &[Annotation], from: usize, to: usize, fs: f64) -> Referenc
     };
     let mut rhythms: Vec<String> = ann
         .iter()
+        .rev()
         .filter(|a| (a.sample as usize) <= from)
-        .filter_map(rhythm_of)
-        .last()
+        .find_map(rhythm_of)
         .into_iter()
         .collect();
     let inside = |a: &&Annotation| (from..to).contains(&(a.sample as usize));
