@@ -7,6 +7,7 @@
 //! readable lead gets quality flags and no rhythm or interval (see [`flags`] for the rules).
 
 mod flags;
+mod rhythm;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -18,6 +19,7 @@ use crate::quality::{LeadQuality, assess, flat_or_saturated};
 use crate::{DeviceMeasurements, Ecg, qrs};
 
 pub use flags::{IRREGULAR, MIN_RR_IRREGULAR, MIN_RR_RATE, WIDE_QRS_MS};
+pub use rhythm::{ODD_BEAT_CORRELATION, irregularly_irregular};
 
 /// A finding that sets the case's priority.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,9 +51,18 @@ pub struct Rhythm {
     /// RMSSD and SD over the mean RR both above [`IRREGULAR`] (at least
     /// [`MIN_RR_IRREGULAR`] intervals): irregular, from AF or from ectopic beats.
     pub irregular: bool,
-    /// Still irregular once premature beats, the pauses after them and missed beats are set
-    /// aside (see [`irregularly_irregular`]): what AF does and isolated ectopics do not.
+    /// Still irregular once beats unlike the median beat, premature beats, the pauses after
+    /// them and missed beats are set aside (see [`irregularly_irregular`]): what AF does and
+    /// isolated ectopics do not.
     pub irregular_without_ectopics: bool,
+    /// The RR intervals between beats that look like the median beat vary by more than
+    /// [`IRREGULAR`] (RMSSD and SD over the mean).
+    pub irregular_normal_beats: bool,
+    /// Number of RR intervals between two beats that look like the median beat.
+    pub normal_intervals: usize,
+    /// Beats whose QRS does not look like the median beat's (correlation under
+    /// [`ODD_BEAT_CORRELATION`]): ventricular ectopics, artefacts or mis-detections.
+    pub odd_beats: usize,
     /// Number of RR intervals the statistics come from.
     pub intervals: usize,
     /// The leads the beats were detected on (all of them passed the quality check).
@@ -199,14 +210,19 @@ fn analyse_finite(ecg: &Ecg) -> Result<Analysis, EcgError> {
     let (cond, mains) = conditioned(ecg);
     let (beats, quality, usable) = beats_and_quality(ecg, &cond);
     let names: Vec<String> = usable.iter().map(|&i| ecg.leads[i].name.clone()).collect();
+    let sigs: Vec<&[f32]> = usable.iter().map(|&i| cond[i].as_slice()).collect();
+    let mb = median_beats(&names, &sigs, fs, &beats);
+    let odd = match &mb {
+        Some(mb) => rhythm::odd_beats(mb, &sigs, &beats),
+        None => vec![false; beats.len()],
+    };
     let rhythm = if usable.is_empty() {
         None
     } else {
-        rhythm(&beats, fs, &names)
+        rhythm::rhythm(&beats, fs, &names, &odd)
     };
-    let sigs: Vec<&[f32]> = usable.iter().map(|&i| cond[i].as_slice()).collect();
     let rr_s = rhythm.as_ref().map(|r| r.rr_ms / 1000.0);
-    let measurements = median_beats(&names, &sigs, fs, &beats).map(|mb| measure(&mb, rr_s));
+    let measurements = mb.map(|mb| measure(&mb, rr_s));
     let mut a = Analysis {
         fs,
         beats,
@@ -247,64 +263,4 @@ fn corrected_qt(a: &mut Analysis) {
 /// Analyses many ECGs in parallel; one bad ECG does not stop the others.
 pub fn analyse_many(ecgs: &[Ecg]) -> Vec<Result<Analysis, EcgError>> {
     ecgs.par_iter().map(analyse).collect()
-}
-
-fn rhythm(beats: &[usize], fs: f64, leads: &[String]) -> Option<Rhythm> {
-    let rr: Vec<f64> = beats
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as f64 * 1000.0 / fs)
-        .collect();
-    if rr.is_empty() {
-        return None;
-    }
-    let (mean, sd, rmssd) = rr_stats(&rr);
-    let irregularity = rmssd / mean;
-    Some(Rhythm {
-        rr_ms: mean,
-        hr_bpm: 60_000.0 / mean,
-        rr_sd_ms: sd,
-        irregularity,
-        irregular: rr.len() >= MIN_RR_IRREGULAR
-            && irregularity > IRREGULAR
-            && sd / mean > IRREGULAR,
-        irregular_without_ectopics: irregularly_irregular(&rr),
-        intervals: rr.len(),
-        leads: leads.to_vec(),
-    })
-}
-
-/// Mean, standard deviation and RMSSD of RR intervals.
-fn rr_stats(rr: &[f64]) -> (f64, f64, f64) {
-    let n = rr.len() as f64;
-    let mean = rr.iter().sum::<f64>() / n;
-    let sd = (rr.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let rmssd = if rr.len() > 1 {
-        (rr.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    (mean, sd, rmssd)
-}
-
-/// AF-like irregularity that survives ectopic beats (RR intervals in ms): a premature beat (an RR under 85 % of the
-/// median), the pause after it, and a gap over 160 % of the median (a missed or blocked beat)
-/// are set aside, and the remaining intervals must still vary by more than [`IRREGULAR`]
-/// (RMSSD and SD over the mean), with at least [`MIN_RR_IRREGULAR`] of them left. In sinus
-/// rhythm with isolated ectopics the remaining intervals are regular; in atrial fibrillation
-/// they are not, since there is no underlying regular rhythm to return to.
-pub fn irregularly_irregular(rr: &[f64]) -> bool {
-    let mut sorted = rr.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    let premature = |i: usize| rr[i] < 0.85 * median;
-    let after_premature = |i: usize| i > 0 && premature(i - 1);
-    let kept: Vec<f64> = (0..rr.len())
-        .filter(|&i| !premature(i) && !after_premature(i) && rr[i] <= 1.6 * median)
-        .map(|i| rr[i])
-        .collect();
-    if kept.len() < MIN_RR_IRREGULAR {
-        return false;
-    }
-    let (mean, sd, rmssd) = rr_stats(&kept);
-    rmssd / mean > IRREGULAR && sd / mean > IRREGULAR
 }

@@ -255,12 +255,15 @@ fn isolated_premature_beats_are_not_irregularly_irregular() {
         800.0, 810.0, 560.0, 1040.0, 800.0, 790.0, 805.0, 570.0, 1030.0, 800.0,
     ];
     rr.extend([795.0, 800.0]);
-    assert!(!irregularly_irregular(&rr));
+    assert!(!irregularly_irregular(&rr, &vec![false; rr.len() + 1]));
     // AF-like: no underlying regular interval.
     let af = [
         620.0, 910.0, 700.0, 1050.0, 560.0, 840.0, 990.0, 650.0, 760.0, 1100.0, 600.0,
     ];
-    assert!(irregularly_irregular(&af));
+    assert!(irregularly_irregular(&af, &[false; 12]));
+    // The same with every other beat unlike the median beat: nothing left to call AF on.
+    let odd: Vec<bool> = (0..12).map(|i| i % 2 == 1).collect();
+    assert!(!irregularly_irregular(&af, &odd));
 }
 
 /// Issue 19: PTB s0010_re was flagged critical for QTc 509 ms with a 136 ms QRS. A QT

@@ -117,13 +117,18 @@ fn rhythm_flags(a: &Analysis, f: &mut Vec<Flag>) {
 }
 
 /// Whether an irregular rhythm looks like atrial fibrillation, and why: it stays irregular
-/// once ectopic beats are set aside, or it is irregular and the median beat has no P wave.
-/// Irregularity with P waves and a regular underlying rhythm is ectopy, not AF.
+/// once odd and premature beats are set aside; or the median beat has no P wave and the
+/// intervals between beats that look like the median beat are irregular, or too few to judge
+/// (most beats odd: aberrant conduction or ectopy, where absent P waves are the evidence
+/// left). Irregularity from ectopic beats over a regular rhythm with P waves is not AF.
 fn af_like(a: &Analysis, r: &super::Rhythm) -> Option<&'static str> {
     let no_p = a.measurements.as_ref().is_some_and(|m| m.pr_ms.is_none());
-    if r.irregular && r.irregular_without_ectopics {
+    let normal_irregular = r.irregular_normal_beats || r.normal_intervals < MIN_RR_IRREGULAR;
+    if !r.irregular {
+        None
+    } else if r.irregular_without_ectopics {
         Some(", also without the ectopic beats")
-    } else if r.irregular && no_p {
+    } else if no_p && normal_irregular {
         Some(" with no P wave")
     } else {
         None

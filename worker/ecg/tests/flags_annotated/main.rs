@@ -197,17 +197,22 @@ fn report(all: &[Checked]) -> Vec<String> {
 /// analysis improves, never raise them). On these 1261 windows the code before issue 19 item 3
 /// had 294 (252 AF-like flags without AF, 31 critical flags on normal sinus windows, 10 rate
 /// flags the reference beats do not bear out, 1 QTc against the cardiologists' QT). What is
-/// left: AF-like flags on ectopy-heavy or mis-detected windows (208, 207, 223, 101, paced
+/// left: AF-like flags on ectopy-heavy or mis-detected windows (208, 207, 223, paced
 /// records); critical long-QTc calls on 2-lead records with no reference QT (112, 122, 205,
 /// 108) and two windows of MIT-BIH 100 whose T end is taken at the end of the wave that
 /// follows the T; ST elevation on LUDB 97; rate flags after missed or extra QRS detections
 /// (101, 201, 207, 208).
 const BARS: [(&str, usize); 4] = [
-    ("AF-like", 56),
+    ("AF-like", 19),
     ("critical flag on a normal", 11),
     ("rate", 8),
     ("QTc against the reference", 1),
 ];
+
+/// Windows with atrial fibrillation or flutter in the reference that must get the AF-like
+/// flag, at least (a ratchet, like [`BARS`]): 34 of the 59. The code before issue 19 item 3
+/// flagged 54, at the price of the 252 false ones above.
+const AF_FOUND: usize = 34;
 
 fn kind(violation: &str) -> &'static str {
     BARS.iter()
@@ -243,6 +248,25 @@ fn flags_on_annotated_development_records_are_allowed_by_the_reference() {
     for v in &violations {
         println!("NOT ALLOWED {v}");
     }
+    let af: Vec<&Checked> = all
+        .iter()
+        .filter(|c| c.reference.atrial_fibrillation())
+        .collect();
+    let found = af
+        .iter()
+        .filter(|c| {
+            c.analysis
+                .flags
+                .iter()
+                .any(|f| f.code == "IRREGULAR_RHYTHM")
+        })
+        .count();
+    println!("AF/AFL windows flagged AF-like: {found} of {}", af.len());
+    assert!(
+        found >= AF_FOUND,
+        "only {found} of {} AF windows flagged",
+        af.len()
+    );
     for (k, bar) in BARS {
         let n = violations.iter().filter(|v| kind(v) == k).count();
         println!("{k}: {n} (bar {bar})");

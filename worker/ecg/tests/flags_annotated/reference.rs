@@ -59,6 +59,9 @@ pub fn window(ecg: &Ecg, from: usize, len: usize) -> Ecg {
     }
 }
 
+/// Rhythm labels of atrial fibrillation and flutter (MIT-BIH `(AFIB`, `(AFL`; LUDB words).
+const AF: &[&str] = &["AFIB", "AFL", "FIBRILLATION", "FLUTTER"];
+
 /// The cardiologists' QTc from which a long-QTc flag (critical above 500 ms) is tolerated: 30 ms
 /// below the limit, about the QT tolerance of IEC 60601-2-25.
 const QTC_TOLERATED_MS: f64 = 470.0;
@@ -92,6 +95,11 @@ impl Reference {
         self.rhythms
             .iter()
             .any(|r| words.iter().any(|w| r.to_ascii_uppercase().contains(w)))
+    }
+
+    /// Whether atrial fibrillation or flutter is in effect during the window.
+    pub fn atrial_fibrillation(&self) -> bool {
+        self.rhythm_is(AF)
     }
 
     /// Sinus rhythm throughout and at least 95 % of the beats labelled normal (a few isolated
@@ -130,7 +138,7 @@ impl Reference {
             {
                 why("rate: tachycardia not in the reference beats")
             }
-            "IRREGULAR_RHYTHM" if !self.rhythm_is(&["AFIB", "AFL", "FIBRILLATION", "FLUTTER"]) => {
+            "IRREGULAR_RHYTHM" if !self.atrial_fibrillation() => {
                 why("AF-like flag without AF/AFL in the reference rhythm")
             }
             "QTC_PROLONGED" if self.qtc_ms.is_some_and(|q| q < QTC_TOLERATED_MS) => Some(format!(
