@@ -42,7 +42,9 @@
 //! QT 386 ms (400 ms in the QT Database). Flags are checked against what the reference
 //! annotations of every development record allow (same test, with the bars still left).
 //!
-//! Known limits: P onset on 2-lead ambulatory records is less reliable than on 12 leads;
+//! Known limits: P onset on 2-lead ambulatory records is less reliable than on 12 leads, and
+//! so is the T end: a long QTc from fewer than three leads with a clear T wave is a
+//! non-critical note, not a critical flag;
 //! AF-like flags on windows with frequent ectopy; no HL7 aECG / SCP-ECG readers.
 //!
 //! The common currency is [`Ecg`]: a sampling rate and named leads in microvolts.

@@ -15,7 +15,9 @@
 //!   to 5 % of the peak above the floor before it;
 //! - **T end**: in each lead with a clear T wave, where the area between the wave and its
 //!   current level over the preceding 128 ms is largest (Zhang's area method, searched in an
-//!   interval set by the RR interval, see [`t_end`]); the global T end is the latest of these;
+//!   interval set by the RR interval, see [`t_ends`]); the global T end is the latest of these;
+//!   each lead's end by the tangent method is kept beside it ([`LeadTEnd`]) so that the flags
+//!   can judge whether the T end is confident enough for a critical long-QT call;
 //! - **axis**: the angle of the net QRS areas of leads I and aVF (derived from II and III when
 //!   missing); **ST**: the level at J + 60 ms minus the isoelectric level, per lead.
 
@@ -107,6 +109,24 @@ pub struct Measurements {
     pub axis_deg: Option<f64>,
     /// ST deviation at J + 60 ms per lead, µV (lead name, value).
     pub st_uv: Vec<(String, f32)>,
+    /// The T end of each lead with a clear T wave, by two methods, for judging how far the
+    /// global T end (the latest area-method end) can be trusted.
+    pub t_ends: Vec<LeadTEnd>,
+}
+
+/// The T end of one lead's median beat (indices into it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTEnd {
+    /// Lead name.
+    pub lead: String,
+    /// End by the area method (see [`t_ends`]).
+    pub area: usize,
+    /// End by the tangent method: where the tangent at the steepest point of the T wave's
+    /// last limb (between its peak and the area end) crosses the level at the area end.
+    /// `None` when no limb falls towards that level.
+    pub tangent: Option<usize>,
+    /// Mean height of the wave over the area window before the end, µV.
+    pub height_uv: f32,
 }
 
 /// Delineates the median beats; `rr_s` (mean RR, seconds) bounds the T-wave search.
@@ -121,7 +141,8 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
         .iter()
         .map(|b| mean(&b[qrs_on.saturating_sub(ms(16.0))..qrs_on.saturating_sub(ms(4.0)).max(1)]))
         .collect();
-    let t_end = t_end(mb, qrs_off, rr_s, fs);
+    let t_ends = t_ends(mb, qrs_off, rr_s, fs);
+    let t_end = t_ends.iter().map(|t| t.area).max();
     // At fast rates the previous beat's T wave falls in the P search window: start the
     // window after it.
     let prev_t_end = match (t_end, rr_s) {
@@ -150,6 +171,7 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
             .zip(&iso)
             .map(|((n, b), i)| (n.clone(), b[j60] - i))
             .collect(),
+        t_ends,
     }
 }
 
@@ -276,7 +298,7 @@ fn argmax(x: &[f32]) -> usize {
     j
 }
 
-/// Width of the area window of [`t_end`] (Zhang et al.: 32 samples at 250 Hz).
+/// Width of the area window of [`t_ends`] (Zhang et al.: 32 samples at 250 Hz).
 const T_AREA_MS: f64 = 128.0;
 
 /// How much larger the earlier of the two polarities' areas must be to be taken over the
@@ -300,7 +322,7 @@ const T_EARLIER_RATIO: f64 = 4.0;
 /// the RR interval as Zhang's: `[0.15 RR + 148 ms, 0.7 RR − 36 ms]` below RR = 880 ms,
 /// `[280 ms, 0.2 RR + 404 ms]` above (800 ms when the RR is unknown). Leads whose mean T height
 /// over the window is under 30 µV or a third of the largest are left out.
-fn t_end(mb: &MedianBeats, qrs_off: usize, rr_s: Option<f64>, fs: f64) -> Option<usize> {
+fn t_ends(mb: &MedianBeats, qrs_off: usize, rr_s: Option<f64>, fs: f64) -> Vec<LeadTEnd> {
     let ms = |t: f64| (t * fs / 1000.0).round() as usize;
     let w = ms(T_AREA_MS).max(2);
     let half = ms(16.0);
@@ -310,11 +332,13 @@ fn t_end(mb: &MedianBeats, qrs_off: usize, rr_s: Option<f64>, fs: f64) -> Option
     } else {
         (280.0, 0.2 * rr + 404.0)
     };
-    let len = mb.beats.iter().map(|b| b.len()).min()?;
+    let len = mb.beats.iter().map(|b| b.len()).min().unwrap_or(0);
     let from = (mb.r + ms(lo)).max(qrs_off + w);
-    let to = (mb.r + ms(hi)).min(len.checked_sub(half + 1)?);
+    let Some(to) = len.checked_sub(half + 1).map(|l| (mb.r + ms(hi)).min(l)) else {
+        return Vec::new();
+    };
     if from + 2 >= to {
-        return None;
+        return Vec::new();
     }
     let per_lead: Vec<(usize, f32)> = mb
         .beats
@@ -324,13 +348,50 @@ fn t_end(mb: &MedianBeats, qrs_off: usize, rr_s: Option<f64>, fs: f64) -> Option
     let biggest = per_lead.iter().map(|p| p.1).fold(0f32, f32::max);
     per_lead
         .into_iter()
-        .filter(|&(_, h)| h >= 30.0 && h >= biggest / 3.0)
-        .map(|(t, _)| t)
-        .max()
+        .zip(mb.beats.iter().zip(&mb.names))
+        .filter(|((_, h), _)| *h >= 30.0 && *h >= biggest / 3.0)
+        .map(|((t, h), (x, name))| LeadTEnd {
+            lead: name.clone(),
+            area: t,
+            tangent: tangent_end(x, qrs_off + ms(40.0), t, half),
+            height_uv: h,
+        })
+        .collect()
+}
+
+/// The tangent-method end of the T wave that the area method ends at `area` (see
+/// [`LeadTEnd::tangent`]): the T peak is the point farthest from the level at `area`
+/// (mean over ±`half`) between `from` and `area`, on the side the wave lies; the tangent is
+/// taken at the steepest slope towards the level between the peak and `area`.
+fn tangent_end(x: &[f32], from: usize, area: usize, half: usize) -> Option<usize> {
+    if from + 2 >= area || area + half >= x.len() || area < half {
+        return None;
+    }
+    let level = mean(&x[area - half..=area + half]);
+    let before = mean(&x[from..area]) - level;
+    let sign = if before >= 0.0 { 1.0 } else { -1.0 };
+    let peak = from
+        + argmax(
+            &x[from..area]
+                .iter()
+                .map(|v| sign * (v - level))
+                .collect::<Vec<_>>(),
+        );
+    // Steepest fall towards the level (central difference) between the peak and the end.
+    let (mut k, mut steepest) = (None, 0f32);
+    for i in peak.max(1)..area {
+        let d = sign * (x[i - 1] - x[i + 1]) / 2.0;
+        if d > steepest {
+            (k, steepest) = (Some(i), d);
+        }
+    }
+    let k = k?;
+    let dist = sign * (x[k] - level);
+    Some(k + (dist / steepest).round().max(0.0) as usize)
 }
 
 /// The area-method end of one lead in `[from, to)` and its mean height over the window, µV
-/// (see [`t_end`]).
+/// (see [`t_ends`]).
 fn area_end(x: &[f32], w: usize, half: usize, from: usize, to: usize) -> (usize, f32) {
     let mut c = vec![0f64; x.len() + 1];
     for (k, v) in x.iter().enumerate() {

@@ -285,3 +285,40 @@ fn regression_wide_qrs_long_qt_is_judged_on_the_adjusted_qtc() {
     assert_eq!(codes(&a), vec!["QTC_WIDE_QRS"]);
     assert!(a.flags[0].message.contains("wide QRS"));
 }
+
+/// The long-QT ECG cut to two leads (II and V5, as an ambulatory recorder gives): the long
+/// QTc is still reported, as a non-critical `QTC_UNCERTAIN` note that says why, because two
+/// leads cannot confirm the T end (MIT-BIH 100, 112, 122 and 205 were flagged critical from
+/// such a T end).
+#[test]
+fn regression_two_lead_long_qt_is_an_uncertain_note_not_critical() {
+    let mut s = generate(&Spec::long_qt());
+    s.ecg.leads.retain(|l| l.name == "II" || l.name == "V5");
+    let a = analyse(&s.ecg).unwrap();
+    assert_eq!(codes(&a), vec!["QTC_UNCERTAIN"], "{:?}", a.flags);
+    assert!(!a.critical() && !a.urgent());
+    let f = &a.flags[0];
+    assert!(f.message.contains("12-lead"), "{}", f.message);
+    assert!(a.qtc_fridericia_ms.unwrap() > 500.0);
+}
+
+/// Borderline inferior ST elevation (1.2 mm in II, III, aVF) with no reciprocal depression in
+/// I or aVL, as in a non-specific repolarisation change (LUDB 97): an urgent note, not a
+/// critical STEMI call; the same elevation with reciprocal depression stays critical.
+#[test]
+fn regression_borderline_st_elevation_needs_reciprocal_depression() {
+    let borderline = Spec {
+        st_uv: vec![("II", 120.0), ("III", 120.0), ("aVF", 120.0)],
+        ..Spec::normal()
+    };
+    let (_, a) = run(borderline.clone());
+    assert_eq!(codes(&a), vec!["ST_ELEVATION_UNCONFIRMED"], "{:?}", a.flags);
+    assert!(!a.critical() && a.urgent());
+    let reciprocal = Spec {
+        st_uv: [borderline.st_uv, vec![("aVL", -100.0), ("I", -60.0)]].concat(),
+        ..Spec::normal()
+    };
+    let (_, a) = run(reciprocal);
+    assert_eq!(codes(&a), vec!["ST_ELEVATION"], "{:?}", a.flags);
+    assert!(a.critical());
+}

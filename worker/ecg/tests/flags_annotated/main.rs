@@ -198,15 +198,15 @@ fn report(all: &[Checked]) -> Vec<String> {
 /// had 294 (252 AF-like flags without AF, 31 critical flags on normal sinus windows, 10 rate
 /// flags the reference beats do not bear out, 1 QTc against the cardiologists' QT). What is
 /// left: AF-like flags on ectopy-heavy or mis-detected windows (208, 207, 223, paced
-/// records); critical long-QTc calls on 2-lead records with no reference QT (112, 122, 205,
-/// 108) and two windows of MIT-BIH 100 whose T end is taken at the end of the wave that
-/// follows the T; ST elevation on LUDB 97; rate flags after missed or extra QRS detections
-/// (101, 201, 207, 208).
-const BARS: [(&str, usize); 4] = [
+/// records) and rate flags after missed or extra QRS detections (101, 201, 207, 208).
+/// Critical flags on normal sinus windows are not in the ratchet: there must be none (see
+/// [`critical_on_normal`]).
+const BARS: [(&str, usize); 5] = [
     ("AF-like", 19),
-    ("critical flag on a normal", 11),
     ("rate", 8),
-    ("QTc against the reference", 1),
+    ("QTc against the reference", 0),
+    ("ST elevation without STEMI", 0),
+    ("ST note", 0),
 ];
 
 /// Windows with atrial fibrillation or flutter in the reference that must get the AF-like
@@ -214,11 +214,38 @@ const BARS: [(&str, usize); 4] = [
 /// flagged 54, at the price of the 252 false ones above.
 const AF_FOUND: usize = 34;
 
-fn kind(violation: &str) -> &'static str {
-    BARS.iter()
-        .map(|b| b.0)
-        .find(|k| violation.contains(k))
-        .unwrap_or("rate")
+/// The violations that are a critical flag on a normal sinus window: sinus rhythm throughout
+/// and at least 95 % normal beats in the reference ([`Reference::normal`]), and no long QT in
+/// the cardiologists' own measurement. None is allowed: a normal record flagged critical puts
+/// a healthy patient at the top of the queue. What the reference allows there: long QTc only
+/// where the cardiologists' QTc of the recording is at least 470 ms; ST elevation only with a
+/// STEMI diagnosis (a non-specific repolarisation abnormality allows the non-critical
+/// `ST_ELEVATION_UNCONFIRMED` note, see [`Reference::st_change`]).
+fn critical_on_normal(violations: &[String]) -> Vec<&String> {
+    violations
+        .iter()
+        .filter(|v| v.contains("critical flag on a normal"))
+        .collect()
+}
+
+fn kind(violation: &str) -> Option<&'static str> {
+    BARS.iter().map(|b| b.0).find(|k| violation.contains(k))
+}
+
+/// Windows whose cardiologists' QTc is at least 500 ms and that get no QT flag at all, at most
+/// (a ratchet, like [`BARS`]): our QT is shorter than theirs there (QT Database 223 and 104,
+/// ten LUDB records). The T-end confidence rule only turns critical long-QT calls into
+/// `QTC_UNCERTAIN` notes, so it cannot raise this count; a better T end can lower it.
+const SILENT_LONG_QT: usize = 52;
+
+/// Windows whose cardiologists' QTc is at least 500 ms and that get no QT flag at all (neither
+/// the critical `QTC_PROLONGED` nor a `QTC_UNCERTAIN` or `QTC_WIDE_QRS` note).
+fn silent_long_qt(all: &[Checked]) -> Vec<&str> {
+    all.iter()
+        .filter(|c| c.reference.qtc_ms.is_some_and(|q| q >= 500.0))
+        .filter(|c| !c.analysis.flags.iter().any(|f| f.code.starts_with("QTC_")))
+        .map(|c| c.name.as_str())
+        .collect()
 }
 
 #[test]
@@ -267,8 +294,26 @@ fn flags_on_annotated_development_records_are_allowed_by_the_reference() {
         "only {found} of {} AF windows flagged",
         af.len()
     );
+    let silent = silent_long_qt(&all);
+    println!("windows with the cardiologists' QTc >= 500 ms and no QT flag: {silent:?}");
+    assert!(
+        silent.len() <= SILENT_LONG_QT,
+        "{} long-QT windows without a QT flag (bar {SILENT_LONG_QT})",
+        silent.len()
+    );
+    let critical = critical_on_normal(&violations);
+    assert!(
+        critical.is_empty(),
+        "{} critical flags on normal sinus windows: {critical:#?}",
+        critical.len()
+    );
+    let unknown: Vec<&String> = violations
+        .iter()
+        .filter(|v| !v.contains("critical flag on a normal") && kind(v).is_none())
+        .collect();
+    assert!(unknown.is_empty(), "violations of no kind: {unknown:#?}");
     for (k, bar) in BARS {
-        let n = violations.iter().filter(|v| kind(v) == k).count();
+        let n = violations.iter().filter(|v| kind(v) == Some(k)).count();
         println!("{k}: {n} (bar {bar})");
         assert!(
             n <= bar,

@@ -115,6 +115,21 @@ impl Reference {
         sinus && !self.beats.is_empty() && n * 100 >= 95 * self.beats.len()
     }
 
+    /// Whether the diagnoses name an ST-T change: an infarct (STEMI, or LUDB's "undefined
+    /// ischemia/scar/supp.NSTEMI") or a repolarisation abnormality. LUDB 97 ("non-specific
+    /// repolarization abnormalities: inferior wall", ST +1.1 mm in II and +1.0 mm in aVF with
+    /// no reciprocal depression) is the case in point: the elevation is real and worth a note,
+    /// but the cardiologists did not call an infarct, so a critical ST-elevation flag there is
+    /// a false alarm while the non-critical `ST_ELEVATION_UNCONFIRMED` note is allowed.
+    pub fn st_change(&self) -> bool {
+        self.diagnoses.iter().any(|d| {
+            let d = d.to_ascii_lowercase();
+            ["stemi", "ischemia", "repolarization"]
+                .iter()
+                .any(|w| d.contains(w))
+        })
+    }
+
     /// Why the reference does not allow `flag`, or `None` when it does.
     pub fn disallows(&self, flag: &Flag) -> Option<String> {
         let hr = self.hr_bpm();
@@ -145,8 +160,11 @@ impl Reference {
                 "QTc against the reference: the cardiologists' QTc is {:.0} ms",
                 self.qtc_ms.unwrap_or_default()
             )),
-            "ST_ELEVATION" if !self.diagnoses.iter().any(|d| d.contains("STEMI:")) => {
+            "ST_ELEVATION" if !self.diagnoses.iter().any(|d| d.starts_with("STEMI:")) => {
                 why("ST elevation without STEMI in the reference diagnoses")
+            }
+            "ST_ELEVATION_UNCONFIRMED" if !self.st_change() => {
+                why("ST note without an ST-T change in the reference diagnoses")
             }
             _ => None,
         }
