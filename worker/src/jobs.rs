@@ -190,7 +190,7 @@ fn ecg_analysis(inputs: &[JobInput]) -> JobOutput {
                     code: f.code.clone(),
                     critical: f.critical,
                     urgent: f.urgent,
-                    message: f.message.clone(),
+                    message: flag_message(f),
                 }));
                 if !recording.others.is_empty() {
                     out.flags.push(FlagOut {
@@ -314,6 +314,9 @@ fn ecg_measurements(a: &worker_ecg::Analysis) -> Vec<MeasurementOut> {
     }
     push("qtc_bazett", a.qtc_bazett_ms, "ms", "hub", "");
     push("qtc_fridericia", a.qtc_fridericia_ms, "ms", "hub", "");
+    // Repolarisation alone (QT − QRS), and the QTc adjusted for a wide QRS (only then).
+    push("jt", a.jt_ms, "ms", "hub", "");
+    push("qtc_wide_qrs", a.qtc_wide_qrs_ms, "ms", "hub", "");
     if let Some(d) = &a.device {
         push("heart_rate", d.hr_bpm, "bpm", "device", "");
         push("rr", d.rr_ms, "ms", "device", "");
@@ -323,4 +326,46 @@ fn ecg_measurements(a: &worker_ecg::Analysis) -> Vec<MeasurementOut> {
         push("qtc", d.qtc_ms, "ms", "device", "");
     }
     m
+}
+
+/// A flag's message for the hub, naming the leads the finding comes from when the message
+/// does not already name them all (the wire `FlagOut` has no field for them).
+fn flag_message(f: &worker_ecg::Flag) -> String {
+    let words: Vec<&str> = f
+        .message
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if f.leads.iter().all(|l| words.contains(&l.as_str())) {
+        return f.message.clone();
+    }
+    format!("{} (leads {})", f.message, f.leads.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flag_message;
+
+    fn flag(message: &str, leads: &[&str]) -> worker_ecg::Flag {
+        worker_ecg::Flag {
+            code: "QTC_UNCERTAIN".into(),
+            critical: false,
+            urgent: false,
+            message: message.into(),
+            leads: leads.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn flag_messages_name_their_leads_once() {
+        let qt = flag("QTc (Fridericia) 565 ms", &["MLII", "V5"]);
+        assert_eq!(
+            flag_message(&qt),
+            "QTc (Fridericia) 565 ms (leads MLII, V5)"
+        );
+        let noise = flag("too noisy to measure: II, V", &["II", "V"]);
+        assert_eq!(flag_message(&noise), noise.message);
+        let partly = flag("ST elevation: II 1.1 mm", &["II", "aVF"]);
+        assert!(flag_message(&partly).ends_with("(leads II, aVF)"));
+    }
 }

@@ -103,6 +103,15 @@ fn an_ecg_job_measures_renders_and_keeps_the_device_values_beside_ours() {
     let rr = value("rr", "hub").expect("our RR");
     assert!((rr - 982.0).abs() <= 10.0, "RR {rr}");
     assert!(value("qtc_bazett", "hub").is_some());
+    assert!(value("qtc_fridericia", "hub").is_some());
+    // JT beside QTc; the QRS-adjusted QTc only for a wide QRS.
+    let (qt, qrs) = (value("qt", "hub").unwrap(), value("qrs", "hub").unwrap());
+    let jt = value("jt", "hub").expect("JT");
+    assert!(
+        (jt - (qt - qrs)).abs() <= 0.2,
+        "JT {jt}, QT {qt}, QRS {qrs}"
+    );
+    assert_eq!(value("qtc_wide_qrs", "hub").is_some(), qrs >= 120.0);
     // The unreadable one is reported, named without the server's path, and flagged.
     let bad = &out.instances[1];
     assert!(bad.error.starts_with("SOP Instance 2.2: "), "{}", bad.error);

@@ -1,16 +1,25 @@
 //! The whole pipeline for one ECG: conditioning, quality, QRS detection, rhythm, median-beat
 //! measurements and triage flags. Leads are processed in parallel with rayon; many ECGs are
 //! analysed in parallel with [`analyse_many`].
+//!
+//! Only leads that pass the quality check ([`LeadQuality::usable`]) are measured: the beats
+//! behind the rhythm, the median beats behind the intervals and ST levels. A recording with no
+//! readable lead gets quality flags and no rhythm or interval (see [`flags`] for the rules).
+
+mod flags;
+mod rhythm;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::EcgError;
 use crate::filter::{condition, mains_frequency};
-use crate::leads::standard_name;
 use crate::measure::{Measurements, measure, median_beats};
 use crate::quality::{LeadQuality, assess, flat_or_saturated};
 use crate::{DeviceMeasurements, Ecg, qrs};
+
+pub use flags::{IRREGULAR, MIN_RR_IRREGULAR, MIN_RR_RATE, WIDE_QRS_MS};
+pub use rhythm::{ODD_BEAT_CORRELATION, irregularly_irregular};
 
 /// A finding that sets the case's priority.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,6 +32,9 @@ pub struct Flag {
     pub urgent: bool,
     /// What was found, with the numbers.
     pub message: String,
+    /// The leads the finding comes from, as the source names them: the leads the beats were
+    /// detected on (rhythm), measured on (QT, ST) or that failed the quality check.
+    pub leads: Vec<String>,
 }
 
 /// Rhythm statistics from the RR intervals.
@@ -36,14 +48,26 @@ pub struct Rhythm {
     pub rr_sd_ms: f64,
     /// RMSSD / mean RR (beat-to-beat irregularity).
     pub irregularity: f64,
-    /// Irregular enough to suggest atrial fibrillation (see [`IRREGULAR`]).
+    /// RMSSD and SD over the mean RR both above [`IRREGULAR`] (at least
+    /// [`MIN_RR_IRREGULAR`] intervals): irregular, from AF or from ectopic beats.
     pub irregular: bool,
+    /// Still irregular once beats unlike the median beat, premature beats, the pauses after
+    /// them and missed beats are set aside (see [`irregularly_irregular`]): what AF does and
+    /// isolated ectopics do not.
+    pub irregular_without_ectopics: bool,
+    /// The RR intervals between beats that look like the median beat vary by more than
+    /// [`IRREGULAR`] (RMSSD and SD over the mean).
+    pub irregular_normal_beats: bool,
+    /// Number of RR intervals between two beats that look like the median beat.
+    pub normal_intervals: usize,
+    /// Beats whose QRS does not look like the median beat's (correlation under
+    /// [`ODD_BEAT_CORRELATION`]): ventricular ectopics, artefacts or mis-detections.
+    pub odd_beats: usize,
+    /// Number of RR intervals the statistics come from.
+    pub intervals: usize,
+    /// The leads the beats were detected on (all of them passed the quality check).
+    pub leads: Vec<String>,
 }
-
-/// RMSSD/mean-RR and SD/mean-RR above which the rhythm is called irregular (AF-like): in
-/// sinus rhythm, even with sinus arrhythmia, beat-to-beat changes stay a few percent; AF gives
-/// 15–30 %. Both must exceed 0.10 and at least 6 RR intervals are needed.
-pub const IRREGULAR: f64 = 0.10;
 
 /// Everything measured on one ECG.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,7 +76,7 @@ pub struct Analysis {
     pub fs: f64,
     /// QRS fiducials, samples.
     pub beats: Vec<usize>,
-    /// Rhythm, when at least two beats were found.
+    /// Rhythm, when at least two beats were found on readable leads.
     pub rhythm: Option<Rhythm>,
     /// Median-beat measurements, when a beat could be averaged.
     pub measurements: Option<Measurements>,
@@ -60,6 +84,13 @@ pub struct Analysis {
     pub qtc_bazett_ms: Option<f64>,
     /// QTc Fridericia (QT / ∛RR), ms.
     pub qtc_fridericia_ms: Option<f64>,
+    /// JT interval (QT − QRS), ms: repolarisation alone, unaffected by a wide QRS.
+    pub jt_ms: Option<f64>,
+    /// QTc adjusted for a wide QRS (QRS ≥ [`WIDE_QRS_MS`]), ms: Bogossian's modified QT,
+    /// QT − 48.5 % of the QRS duration (Bogossian et al., Heart Rhythm 2014;11:2273–2277),
+    /// Fridericia-corrected like the long-QT flag; comparable with the usual QTc limits.
+    /// `None` for a narrow QRS.
+    pub qtc_wide_qrs_ms: Option<f64>,
     /// Mains frequency notched, Hz.
     pub mains_hz: Option<f64>,
     /// Quality per lead.
@@ -107,253 +138,129 @@ pub fn analyse(ecg: &Ecg) -> Result<Analysis, EcgError> {
     ecg.validate()?;
     // Non-finite samples (NaN, ±inf) would spread through every IIR filter: hold the last
     // finite value instead, and say so.
-    let bad: Vec<&str> = ecg
+    let bad: Vec<String> = ecg
         .leads
         .iter()
         .filter(|l| l.samples_uv.iter().any(|v| !v.is_finite()))
-        .map(|l| l.name.as_str())
+        .map(|l| l.name.clone())
         .collect();
-    if !bad.is_empty() {
-        let mut clean = ecg.clone();
-        for l in &mut clean.leads {
-            let mut last = 0f32;
-            for v in &mut l.samples_uv {
-                if v.is_finite() {
-                    last = *v;
-                } else {
-                    *v = last;
-                }
+    if bad.is_empty() {
+        return analyse_finite(ecg);
+    }
+    let mut clean = ecg.clone();
+    for l in &mut clean.leads {
+        let mut last = 0f32;
+        for v in &mut l.samples_uv {
+            if v.is_finite() {
+                last = *v;
+            } else {
+                *v = last;
             }
         }
-        let mut a = analyse_finite(&clean)?;
-        a.flags.push(flag(
-            "INVALID_SAMPLES",
-            false,
-            false,
-            format!("non-finite samples replaced in {}", bad.join(", ")),
-        ));
-        return Ok(a);
     }
-    analyse_finite(ecg)
+    let mut a = analyse_finite(&clean)?;
+    a.flags.push(Flag {
+        code: "INVALID_SAMPLES".into(),
+        critical: false,
+        urgent: false,
+        message: format!("non-finite samples replaced in {}", bad.join(", ")),
+        leads: bad,
+    });
+    Ok(a)
+}
+
+/// Beats and quality: the detector first runs on every lead that is neither flat nor
+/// saturated (the noise check needs beats to mask the QRS complexes); when the noise check
+/// then rejects some of those leads, it runs again on the readable leads alone, so that no
+/// rhythm comes from a lead the quality check rejects. Returns the beats, the quality per lead
+/// and the indices of the readable leads (empty when none is).
+fn beats_and_quality(ecg: &Ecg, cond: &[Vec<f32>]) -> (Vec<usize>, Vec<LeadQuality>, Vec<usize>) {
+    let fs = ecg.fs;
+    let pre: Vec<(bool, bool)> = ecg
+        .leads
+        .par_iter()
+        .zip(cond)
+        .map(|(l, c)| flat_or_saturated(&l.samples_uv, c, fs))
+        .collect();
+    let candidates: Vec<usize> = (0..cond.len())
+        .filter(|&i| !pre[i].0 && !pre[i].1)
+        .collect();
+    let detect = |idx: &[usize]| {
+        let sigs: Vec<&[f32]> = idx.iter().map(|&i| cond[i].as_slice()).collect();
+        qrs::detect(&sigs, fs).beats
+    };
+    let first = detect(&candidates);
+    let quality: Vec<LeadQuality> = ecg
+        .leads
+        .par_iter()
+        .zip(cond)
+        .map(|(l, c)| assess(&l.name, &l.samples_uv, c, fs, &first))
+        .collect();
+    let usable: Vec<usize> = (0..cond.len()).filter(|&i| quality[i].usable()).collect();
+    let beats = if usable == candidates || usable.is_empty() {
+        first
+    } else {
+        detect(&usable)
+    };
+    (beats, quality, usable)
 }
 
 fn analyse_finite(ecg: &Ecg) -> Result<Analysis, EcgError> {
     let fs = ecg.fs;
     let (cond, mains) = conditioned(ecg);
-    let pre: Vec<(bool, bool)> = ecg
-        .leads
-        .par_iter()
-        .zip(&cond)
-        .map(|(l, c)| flat_or_saturated(&l.samples_uv, c, fs))
-        .collect();
-    let detect_on: Vec<&[f32]> = cond
-        .iter()
-        .zip(&pre)
-        .filter(|(_, (f, s))| !f && !s)
-        .map(|(c, _)| c.as_slice())
-        .collect();
-    let beats = qrs::detect(&detect_on, fs).beats;
-    let quality: Vec<LeadQuality> = ecg
-        .leads
-        .par_iter()
-        .zip(&cond)
-        .map(|(l, c)| assess(&l.name, &l.samples_uv, c, fs, &beats))
-        .collect();
-    let rhythm = rhythm(&beats, fs);
-    let usable: Vec<usize> = (0..cond.len()).filter(|&i| quality[i].usable()).collect();
+    let (beats, quality, usable) = beats_and_quality(ecg, &cond);
     let names: Vec<String> = usable.iter().map(|&i| ecg.leads[i].name.clone()).collect();
     let sigs: Vec<&[f32]> = usable.iter().map(|&i| cond[i].as_slice()).collect();
-    let measurements = median_beats(&names, &sigs, fs, &beats)
-        .map(|mb| measure(&mb, rhythm.as_ref().map(|r| r.rr_ms / 1000.0)));
-    let qt = measurements.as_ref().and_then(|m| m.qt_ms);
-    let rr_s = rhythm.as_ref().map(|r| r.rr_ms / 1000.0);
-    let (qtc_b, qtc_f) = match (qt, rr_s) {
-        (Some(qt), Some(rr)) if rr > 0.0 => (Some(qt / rr.sqrt()), Some(qt / rr.cbrt())),
-        _ => (None, None),
+    let mb = median_beats(&names, &sigs, fs, &beats);
+    let odd = match &mb {
+        Some(mb) => rhythm::odd_beats(mb, &sigs, &beats),
+        None => vec![false; beats.len()],
     };
+    let rhythm = if usable.is_empty() {
+        None
+    } else {
+        rhythm::rhythm(&beats, fs, &names, &odd)
+    };
+    let rr_s = rhythm.as_ref().map(|r| r.rr_ms / 1000.0);
+    let measurements = mb.map(|mb| measure(&mb, rr_s));
     let mut a = Analysis {
         fs,
         beats,
         rhythm,
         measurements,
-        qtc_bazett_ms: qtc_b,
-        qtc_fridericia_ms: qtc_f,
+        qtc_bazett_ms: None,
+        qtc_fridericia_ms: None,
+        jt_ms: None,
+        qtc_wide_qrs_ms: None,
         mains_hz: mains,
         quality,
         flags: Vec::new(),
         device: ecg.device.clone(),
     };
-    a.flags = flags(&a, ecg.len() as f64 / fs);
+    corrected_qt(&mut a);
+    a.flags = flags::flags(&a, ecg.len() as f64 / fs);
     Ok(a)
+}
+
+/// Fills the rate-corrected QT values from the measured QT, QRS and mean RR.
+fn corrected_qt(a: &mut Analysis) {
+    let Some(m) = &a.measurements else { return };
+    let Some(qt) = m.qt_ms else { return };
+    a.jt_ms = Some(qt - m.qrs_ms);
+    let Some(rr) = a.rhythm.as_ref().map(|r| r.rr_ms / 1000.0) else {
+        return;
+    };
+    if rr <= 0.0 {
+        return;
+    }
+    a.qtc_bazett_ms = Some(qt / rr.sqrt());
+    a.qtc_fridericia_ms = Some(qt / rr.cbrt());
+    if m.qrs_ms >= WIDE_QRS_MS {
+        a.qtc_wide_qrs_ms = Some((qt - 0.485 * m.qrs_ms) / rr.cbrt());
+    }
 }
 
 /// Analyses many ECGs in parallel; one bad ECG does not stop the others.
 pub fn analyse_many(ecgs: &[Ecg]) -> Vec<Result<Analysis, EcgError>> {
     ecgs.par_iter().map(analyse).collect()
-}
-
-fn rhythm(beats: &[usize], fs: f64) -> Option<Rhythm> {
-    let rr: Vec<f64> = beats
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as f64 * 1000.0 / fs)
-        .collect();
-    if rr.is_empty() {
-        return None;
-    }
-    let n = rr.len() as f64;
-    let mean = rr.iter().sum::<f64>() / n;
-    let sd = (rr.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let rmssd = if rr.len() > 1 {
-        (rr.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    let irregularity = rmssd / mean;
-    Some(Rhythm {
-        rr_ms: mean,
-        hr_bpm: 60_000.0 / mean,
-        rr_sd_ms: sd,
-        irregularity,
-        irregular: rr.len() >= 6 && irregularity > IRREGULAR && sd / mean > IRREGULAR,
-    })
-}
-
-fn flag(code: &str, critical: bool, urgent: bool, message: String) -> Flag {
-    Flag {
-        code: code.to_string(),
-        critical,
-        urgent,
-        message,
-    }
-}
-
-/// ST elevation thresholds at J + 60 ms (µV): 200 in V2–V3 (the higher limit of the fourth
-/// universal definition of MI, sex unknown), 100 elsewhere.
-fn st_threshold(lead: &str) -> f32 {
-    if matches!(lead, "V2" | "V3") {
-        200.0
-    } else {
-        100.0
-    }
-}
-
-/// Contiguous lead pairs: neighbouring precordial leads, the inferior leads, and the high
-/// lateral leads.
-const CONTIGUOUS: [(&str, &str); 10] = [
-    ("V1", "V2"),
-    ("V2", "V3"),
-    ("V3", "V4"),
-    ("V4", "V5"),
-    ("V5", "V6"),
-    ("II", "III"),
-    ("II", "aVF"),
-    ("III", "aVF"),
-    ("I", "aVL"),
-    ("V6", "I"),
-];
-
-fn flags(a: &Analysis, duration_s: f64) -> Vec<Flag> {
-    let mut f = Vec::new();
-    quality_flags(a, duration_s, &mut f);
-    if let Some(r) = &a.rhythm {
-        if r.hr_bpm < 50.0 {
-            f.push(flag(
-                "BRADYCARDIA",
-                r.hr_bpm < 40.0,
-                true,
-                format!("heart rate {:.0} bpm (< 50)", r.hr_bpm),
-            ));
-        }
-        if r.hr_bpm > 120.0 {
-            f.push(flag(
-                "TACHYCARDIA",
-                r.hr_bpm > 150.0,
-                true,
-                format!("heart rate {:.0} bpm (> 120)", r.hr_bpm),
-            ));
-        }
-        if r.irregular {
-            f.push(flag(
-                "IRREGULAR_RHYTHM",
-                false,
-                true,
-                format!(
-                    "irregular RR (RMSSD {:.0} % of mean RR): possible atrial fibrillation",
-                    100.0 * r.irregularity
-                ),
-            ));
-        }
-    }
-    if let Some(q) = a.qtc_bazett_ms.filter(|&q| q > 500.0) {
-        f.push(flag(
-            "QTC_PROLONGED",
-            true,
-            true,
-            format!("QTc (Bazett) {q:.0} ms (> 500)"),
-        ));
-    }
-    if let Some(m) = &a.measurements {
-        let elevated: Vec<(&str, f32)> = m
-            .st_uv
-            .iter()
-            .filter_map(|(n, v)| standard_name(n).map(|s| (s, *v)))
-            .filter(|(s, v)| *v >= st_threshold(s))
-            .collect();
-        let has = |n: &str| elevated.iter().any(|(s, _)| *s == n);
-        let pairs: Vec<String> = CONTIGUOUS
-            .iter()
-            .filter(|(x, y)| has(x) && has(y))
-            .map(|(x, y)| format!("{x}+{y}"))
-            .collect();
-        if !pairs.is_empty() {
-            let list: Vec<String> = elevated
-                .iter()
-                .map(|(s, v)| format!("{s} {:.1} mm", v / 100.0))
-                .collect();
-            f.push(flag(
-                "ST_ELEVATION",
-                true,
-                true,
-                format!(
-                    "ST elevation at J+60 ms in contiguous leads ({}): {}",
-                    pairs.join(", "),
-                    list.join(", ")
-                ),
-            ));
-        }
-    }
-    f
-}
-
-fn quality_flags(a: &Analysis, duration_s: f64, f: &mut Vec<Flag>) {
-    let names = |p: &dyn Fn(&LeadQuality) -> bool| -> Vec<String> {
-        a.quality
-            .iter()
-            .filter(|q| p(q))
-            .map(|q| q.lead.clone())
-            .collect()
-    };
-    for (code, list, what) in [
-        ("LEAD_OFF", names(&|q| q.flat), "flat (lead off?)"),
-        ("SATURATION", names(&|q| q.saturated), "saturated"),
-        ("NOISE", names(&|q| q.noisy), "too noisy to measure"),
-    ] {
-        if !list.is_empty() {
-            f.push(flag(
-                code,
-                false,
-                false,
-                format!("{what}: {}", list.join(", ")),
-            ));
-        }
-    }
-    let expected = duration_s >= 4.0;
-    if expected && a.beats.len() < 2 {
-        f.push(flag(
-            "NO_QRS",
-            false,
-            true,
-            format!("no QRS complexes found in {duration_s:.1} s: check the recording"),
-        ));
-    }
 }

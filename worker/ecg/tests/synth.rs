@@ -209,3 +209,116 @@ fn hostile_samples_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn every_flag_names_the_leads_it_comes_from() {
+    for spec in [
+        Spec::tachy(),
+        Spec::long_qt(),
+        Spec::st_elevation(),
+        Spec::af(),
+    ] {
+        let (_, a) = run(spec);
+        for f in &a.flags {
+            assert!(!f.leads.is_empty(), "{f:?}");
+            assert!(
+                f.leads
+                    .iter()
+                    .all(|l| a.quality.iter().any(|q| &q.lead == l && q.usable()))
+            );
+        }
+    }
+    let (_, a) = run(Spec::tachy());
+    assert!(a.flags[0].message.contains("leads I, II"), "{:?}", a.flags);
+}
+
+/// Issue 19: v102s said "too noisy to measure: lead II, V" and "possible atrial
+/// fibrillation" at once. A rhythm read from leads judged unreadable is not called.
+#[test]
+fn regression_no_rhythm_call_from_leads_too_noisy_to_measure() {
+    let s = generate(&Spec {
+        noise_uv: 300.0,
+        ..Spec::af()
+    });
+    let a = analyse(&s.ecg).unwrap();
+    assert!(a.quality.iter().all(|q| q.noisy), "{:?}", a.quality);
+    assert!(a.rhythm.is_none() && a.measurements.is_none());
+    assert_eq!(codes(&a), vec!["NOISE"], "{:?}", a.flags);
+    assert!(a.flags[0].message.contains("no readable lead"));
+}
+
+#[test]
+fn isolated_premature_beats_are_not_irregularly_irregular() {
+    use worker_ecg::analysis::irregularly_irregular;
+    // Sinus at 800 ms with two premature beats and their compensatory pauses.
+    let mut rr = vec![
+        800.0, 810.0, 560.0, 1040.0, 800.0, 790.0, 805.0, 570.0, 1030.0, 800.0,
+    ];
+    rr.extend([795.0, 800.0]);
+    assert!(!irregularly_irregular(&rr, &vec![false; rr.len() + 1]));
+    // AF-like: no underlying regular interval.
+    let af = [
+        620.0, 910.0, 700.0, 1050.0, 560.0, 840.0, 990.0, 650.0, 760.0, 1100.0, 600.0,
+    ];
+    assert!(irregularly_irregular(&af, &[false; 12]));
+    // The same with every other beat unlike the median beat: nothing left to call AF on.
+    let odd: Vec<bool> = (0..12).map(|i| i % 2 == 1).collect();
+    assert!(!irregularly_irregular(&af, &odd));
+}
+
+/// Issue 19: PTB s0010_re was flagged critical for QTc 509 ms with a 136 ms QRS. A QT
+/// lengthened by a wide QRS is judged on the QRS-adjusted QTc, and the note says so.
+#[test]
+fn regression_wide_qrs_long_qt_is_judged_on_the_adjusted_qtc() {
+    let (_, a) = run(Spec {
+        qrs_ms: 140.0,
+        qt_ms: 520.0,
+        ..Spec::normal()
+    });
+    let m = a.measurements.as_ref().unwrap();
+    assert!(m.qrs_ms >= 120.0, "QRS {}", m.qrs_ms);
+    let (qt, rr) = (m.qt_ms.unwrap(), a.rhythm.as_ref().unwrap().rr_ms / 1000.0);
+    let adjusted = a.qtc_wide_qrs_ms.unwrap();
+    assert!((adjusted - (qt - 0.485 * m.qrs_ms) / rr.cbrt()).abs() < 1e-9);
+    assert!((a.jt_ms.unwrap() - (qt - m.qrs_ms)).abs() < 1e-9);
+    assert!(!a.critical(), "{:?}", a.flags);
+    assert_eq!(codes(&a), vec!["QTC_WIDE_QRS"]);
+    assert!(a.flags[0].message.contains("wide QRS"));
+}
+
+/// The long-QT ECG cut to two leads (II and V5, as an ambulatory recorder gives): the long
+/// QTc is still reported, as a non-critical `QTC_UNCERTAIN` note that says why, because two
+/// leads cannot confirm the T end (MIT-BIH 100, 112, 122 and 205 were flagged critical from
+/// such a T end).
+#[test]
+fn regression_two_lead_long_qt_is_an_uncertain_note_not_critical() {
+    let mut s = generate(&Spec::long_qt());
+    s.ecg.leads.retain(|l| l.name == "II" || l.name == "V5");
+    let a = analyse(&s.ecg).unwrap();
+    assert_eq!(codes(&a), vec!["QTC_UNCERTAIN"], "{:?}", a.flags);
+    assert!(!a.critical() && !a.urgent());
+    let f = &a.flags[0];
+    assert!(f.message.contains("12-lead"), "{}", f.message);
+    assert!(a.qtc_fridericia_ms.unwrap() > 500.0);
+}
+
+/// Borderline inferior ST elevation (1.2 mm in II, III, aVF) with no reciprocal depression in
+/// I or aVL, as in a non-specific repolarisation change (LUDB 97): an urgent note, not a
+/// critical STEMI call; the same elevation with reciprocal depression stays critical.
+#[test]
+fn regression_borderline_st_elevation_needs_reciprocal_depression() {
+    let borderline = Spec {
+        st_uv: vec![("II", 120.0), ("III", 120.0), ("aVF", 120.0)],
+        ..Spec::normal()
+    };
+    let (_, a) = run(borderline.clone());
+    assert_eq!(codes(&a), vec!["ST_ELEVATION_UNCONFIRMED"], "{:?}", a.flags);
+    assert!(!a.critical() && a.urgent());
+    let reciprocal = Spec {
+        st_uv: [borderline.st_uv, vec![("aVL", -100.0), ("I", -60.0)]].concat(),
+        ..Spec::normal()
+    };
+    let (_, a) = run(reciprocal);
+    assert_eq!(codes(&a), vec!["ST_ELEVATION"], "{:?}", a.flags);
+    assert!(a.critical());
+}
