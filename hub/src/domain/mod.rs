@@ -4,6 +4,7 @@
 //! - [`auth`]: users, tokens and the role/institution checks every operation makes.
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
+//! - [`mixup`]: content already on file under another patient, held for a person to resolve.
 //! - [`reading`]: the priority queue, claims and case views.
 //! - [`reports`]: preliminary, final and amended reports.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
@@ -21,6 +22,7 @@ mod error;
 pub mod events;
 pub mod ingest;
 pub mod jobs;
+pub mod mixup;
 pub mod pseudonym;
 pub mod reading;
 pub mod recognition;

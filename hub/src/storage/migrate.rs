@@ -11,6 +11,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recognition",
         include_str!("migrations/0002_recognition.sql"),
     ),
+    (
+        4,
+        "content_identity",
+        include_str!("migrations/0004_content_identity.sql"),
+    ),
 ];
 
 /// Fills the dialect-specific placeholders of a migration.

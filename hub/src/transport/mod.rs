@@ -1,7 +1,7 @@
 //! gRPC transport: thin adapters over the domain (authenticate → convert → call → convert back).
 //!
 //! - [`status`]: the one mapping from domain errors to gRPC statuses.
-//! - [`convert`]: domain types to and from the contract.
+//! - [`convert`]: domain types to and from the contract; [`mixup`]: possible patient mix-ups.
 //! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`],
 //!   [`recognition`].
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
@@ -12,6 +12,7 @@ pub mod cases;
 pub mod convert;
 pub mod dimse;
 pub mod jobs;
+pub mod mixup;
 pub mod reading;
 pub mod recognition;
 pub mod status;
