@@ -131,11 +131,12 @@ impl ContentHasher {
     fn update(&mut self, bytes: &[u8]) {
         use sha2::Digest;
         self.sha.update(bytes);
-        if !self.varied {
-            if let Some(&b) = self.first.as_ref().or(bytes.first()) {
-                self.first = Some(b);
-                self.varied = bytes.iter().any(|&x| x != b);
-            }
+        if self.varied {
+            return;
+        }
+        if let Some(&b) = self.first.as_ref().or(bytes.first()) {
+            self.first = Some(b);
+            self.varied = bytes.iter().any(|&x| x != b);
         }
     }
 

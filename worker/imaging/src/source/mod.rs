@@ -309,10 +309,13 @@ pub fn read_checked_with_content(
     read_checked_inner(path, wanted, Some(content))
 }
 
+/// Where the content bytes go, if anywhere.
+type ContentSink<'a> = Option<&'a mut dyn FnMut(&[u8])>;
+
 fn read_checked_inner(
     path: &Path,
     wanted: &dyn Fn((u16, u16)) -> bool,
-    content: Option<&mut dyn FnMut(&[u8])>,
+    content: ContentSink<'_>,
 ) -> Result<CheckedHeader, ImagingError> {
     let (src, id) = open_file(path)?;
     let data_set = DataSet::read(src, &id)?;
