@@ -106,6 +106,12 @@ text_enum! {
         Reported => "reported",
         /// Signed final.
         Signed => "signed",
+        /// Out of the queue until a person resolves it: its content is already on file under a
+        /// different patient (a possible patient mix-up).
+        MixupHold => "mixup_hold",
+        /// Taken out of the workflow by a person (a copy filed under the wrong patient); kept,
+        /// with its audit trail, but never read.
+        Withdrawn => "withdrawn",
     }
 }
 
@@ -244,6 +250,7 @@ pub struct Case {
     pub claimed_by_name: String,
     pub claim_expires_at_ms: i64,
     pub report_status: String,
+    pub hold_reason: String,
 }
 
 impl Case {
@@ -261,6 +268,36 @@ impl Case {
     pub fn claim_active(&self, now_ms: i64) -> bool {
         self.claimed_by.is_some() && self.claim_expires_at_ms > now_ms
     }
+}
+
+text_enum! {
+    /// Where a possible patient mix-up stands.
+    MixupState {
+        /// Waiting for a person; the later case is held out of the queue.
+        Open => "open",
+        /// A person confirmed the two cases are different patients; the later case was queued.
+        DifferentPatient => "different_patient",
+        /// A person withdrew the later case (the copy under the wrong patient).
+        Withdrawn => "withdrawn",
+    }
+}
+
+/// A possible patient mix-up: the content of `sop_instance_uid` (in `case_id`) is already on file
+/// as `other_sop_instance_uid` (in `other_case_id`) under a different patient (table `mixups`).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mixup {
+    pub id: i64,
+    pub case_id: i64,
+    pub other_case_id: i64,
+    pub sop_instance_uid: String,
+    pub other_sop_instance_uid: String,
+    pub state: String,
+    pub created_at_ms: i64,
+    pub resolved_by: Option<i64>,
+    pub resolved_by_name: String,
+    pub resolution_note: String,
+    pub resolved_at_ms: i64,
 }
 
 /// A stored DICOM instance (or ECG record file).

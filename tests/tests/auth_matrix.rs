@@ -93,6 +93,28 @@ fn rpcs() -> Vec<(&'static str, &'static [&'static str], Call)> {
             call!(stream CaseServiceClient, render_frame, pb::RenderFrameRequest { case_id: 1, sop_instance_uid: "none".into(), ..Default::default() }),
         ),
         (
+            "ListMixups",
+            &["clinic_a", "admin"],
+            call!(
+                CaseServiceClient,
+                list_mixups,
+                pb::ListMixupsRequest::default()
+            ),
+        ),
+        (
+            "ResolveMixup",
+            &["clinic_a", "admin"],
+            call!(
+                CaseServiceClient,
+                resolve_mixup,
+                pb::ResolveMixupRequest {
+                    case_id: 999,
+                    outcome: pb::MixupState::Withdrawn as i32,
+                    note: "checked".into()
+                }
+            ),
+        ),
+        (
             "Queue",
             SPECIALISTS,
             call!(ReadingServiceClient, queue, pb::QueueRequest::default()),

@@ -33,9 +33,11 @@ fn recognition_from_signed_report_to_savings_statistics() {
     let old = upload(
         &r,
         clinic_a,
+        // Another slice: the same image under another patient would be held as a possible
+        // patient mix-up.
         &study(
             files.path(),
-            "zhang-san-ct-head/CT0001.dcm",
+            "zhang-san-ct-head/CT0002.dcm",
             2,
             OTHER_PATIENT,
             40,

@@ -92,6 +92,47 @@ pub enum Command {
     Recognition(RecognitionCommand),
     /// Recognition, savings and reading statistics (administrators); --chart for a bar chart.
     Stats(StatsArgs),
+    /// Possible patient mix-ups: content already on file under a different patient, held until
+    /// the clinic or an administrator resolves it.
+    #[command(subcommand)]
+    Mixup(MixupCommand),
+}
+
+/// `mixup ...` (clinics: their own cases; administrators: all).
+#[derive(Debug, Subcommand)]
+pub enum MixupCommand {
+    /// Held cases whose content is already on file under a different patient.
+    List(MixupListArgs),
+    /// Resolve a held case: --different-patient (it joins the reading queue) or --withdraw.
+    Resolve(MixupResolveArgs),
+}
+
+/// `mixup list`.
+#[derive(Debug, Args)]
+pub struct MixupListArgs {
+    /// Resolved ones too.
+    #[arg(long)]
+    pub all: bool,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+/// `mixup resolve`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("outcome").required(true).args(["different_patient", "withdraw"])))]
+pub struct MixupResolveArgs {
+    /// The held case.
+    pub case: i64,
+    /// You checked: the two cases are different patients; the case joins the reading queue.
+    #[arg(long)]
+    pub different_patient: bool,
+    /// The case is a copy under the wrong patient: take it out of the workflow (kept, never read).
+    #[arg(long)]
+    pub withdraw: bool,
+    /// How you checked (required), e.g. "phoned the clinic: twins, same recording device".
+    #[arg(long)]
+    pub note: String,
 }
 
 /// `recognition ...` (clinics and specialists, for their own institution).
@@ -490,6 +531,10 @@ pub enum StateArg {
     Reported,
     /// Final report signed.
     Signed,
+    /// Held: possible patient mix-up.
+    MixupHold,
+    /// Withdrawn after a possible patient mix-up.
+    Withdrawn,
 }
 
 /// A display window for renders.

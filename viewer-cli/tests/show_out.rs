@@ -122,6 +122,20 @@ impl CaseService for FakeCases {
             r.sop_instance_uid, r.frame, r.window_preset
         ))))
     }
+
+    async fn list_mixups(
+        &self,
+        _: Request<pb::ListMixupsRequest>,
+    ) -> Result<Response<pb::ListMixupsResponse>, Status> {
+        Err(Status::unimplemented("not used by show"))
+    }
+
+    async fn resolve_mixup(
+        &self,
+        _: Request<pb::ResolveMixupRequest>,
+    ) -> Result<Response<pb::ResolveMixupResponse>, Status> {
+        Err(Status::unimplemented("not used by show"))
+    }
 }
 
 #[tokio::test]

@@ -89,6 +89,62 @@ pub struct InstanceMeta {
     pub columns: i64,
     /// Number of Frames (1 for single-frame images, 0 for non-images).
     pub frames: i64,
+    /// What the object holds (pixels or waveform samples), independent of whose it says it is;
+    /// `None` when it holds neither, or nothing but one repeated byte (a blank image identifies
+    /// no one).
+    pub content_key: Option<ContentKey>,
+}
+
+/// The SHA-256 (lower-case hex) of an object's pixel or waveform content, as
+/// [`worker_imaging::read_checked_with_content`] delimits it: the same image or signal has the
+/// same key whatever patient attributes and UIDs are sent with it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContentKey(String);
+
+impl ContentKey {
+    /// A key as stored in the index.
+    pub fn from_stored(hex: String) -> Self {
+        ContentKey(hex)
+    }
+
+    /// The stored form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ContentKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Hashes content as the walk hands it over, noting whether it is all one byte value.
+#[derive(Default)]
+struct ContentHasher {
+    sha: sha2::Sha256,
+    first: Option<u8>,
+    varied: bool,
+}
+
+impl ContentHasher {
+    fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        self.sha.update(bytes);
+        if self.varied {
+            return;
+        }
+        if let Some(&b) = self.first.as_ref().or(bytes.first()) {
+            self.first = Some(b);
+            self.varied = bytes.iter().any(|&x| x != b);
+        }
+    }
+
+    fn finish(self) -> Option<ContentKey> {
+        use sha2::Digest;
+        self.varied
+            .then(|| ContentKey(hex::encode(self.sha.finalize())))
+    }
 }
 
 /// Why a file was not accepted as DICOM.
@@ -139,11 +195,16 @@ pub fn read(path: &Path, file_name: &str) -> Result<InstanceMeta, MetaError> {
         file: file_name.to_owned(),
         reason,
     };
-    let header = worker_imaging::read_checked(path, &wanted).map_err(|e| match e {
-        ImagingError::Parse { reason, .. } => malformed(reason),
-        other => malformed(other.to_string()),
-    })?;
-    extract(&header, file_name)
+    let mut content = ContentHasher::default();
+    let header =
+        worker_imaging::read_checked_with_content(path, &wanted, &mut |b| content.update(b))
+            .map_err(|e| match e {
+                ImagingError::Parse { reason, .. } => malformed(reason),
+                other => malformed(other.to_string()),
+            })?;
+    let mut meta = extract(&header, file_name)?;
+    meta.content_key = content.finish();
+    Ok(meta)
 }
 
 /// An attribute's value as trimmed text ("" when absent or not text).
@@ -272,6 +333,7 @@ fn extract(header: &CheckedHeader, file: &str) -> Result<InstanceMeta, MetaError
         rows,
         columns: int(obj, tags::COLUMNS),
         frames,
+        content_key: None,
     })
 }
 

@@ -322,6 +322,11 @@ impl IngestSession {
         cases::add_instance(tx.as_mut(), case.id, instance.size, now)
             .await
             .map_err(|e| storage(e.into()))?;
+        if let Some(key) = &meta.content_key {
+            self.check_content(tx.as_mut(), &case, &meta.sop_instance_uid, key)
+                .await
+                .map_err(storage)?;
+        }
         if case.state() != CaseState::Receiving {
             self.late_instance(tx.as_mut(), &case, meta)
                 .await
@@ -562,9 +567,18 @@ impl Hub {
         if jobs == 0 {
             cases::add_pending_jobs(tx.as_mut(), case_id, 0, now).await?;
         }
+        // A possible patient mix-up found while it was receiving keeps it out of the queue.
+        let held = cases::finish_hold(tx.as_mut(), case_id).await?;
         let detail = format!(
-            "{} instances, {} bytes; {} jobs queued",
-            case.instance_count, case.total_bytes, jobs
+            "{} instances, {} bytes; {} jobs queued{}",
+            case.instance_count,
+            case.total_bytes,
+            jobs,
+            if held {
+                "; held: possible patient mix-up"
+            } else {
+                ""
+            }
         );
         audit::record(
             tx.as_mut(),

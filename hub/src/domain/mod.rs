@@ -4,6 +4,7 @@
 //! - [`auth`]: users, tokens and the role/institution checks every operation makes.
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
+//! - [`mixup`]: content already on file under another patient, held for a person to resolve.
 //! - [`reading`]: the priority queue, claims and case views.
 //! - [`reports`]: preliminary, final and amended reports; [`follow`]: watchers' report streams,
 //!   resumable from a cursor and ended on shutdown.
@@ -23,6 +24,7 @@ pub mod events;
 pub mod follow;
 pub mod ingest;
 pub mod jobs;
+pub mod mixup;
 pub mod pseudonym;
 pub mod reading;
 pub mod recognition;

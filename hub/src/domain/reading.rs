@@ -334,6 +334,12 @@ fn claim_refusal(case: &Case, now: i64) -> Error {
         CaseState::Signed => Error::FailedPrecondition(format!(
             "case {id} is already signed; use `amend` to correct it"
         )),
+        CaseState::MixupHold => {
+            Error::FailedPrecondition(format!("case {id} is held: {}", case.hold_reason))
+        }
+        CaseState::Withdrawn => {
+            Error::FailedPrecondition(format!("case {id} was {}", case.hold_reason))
+        }
         state => Error::FailedPrecondition(format!("case {id} cannot be claimed in state {state}")),
     }
 }

@@ -13,7 +13,8 @@ const SELECT: &str = "SELECT c.id, c.institution_code, i.name, c.study_instance_
     c.total_bytes, c.pending_jobs, c.created_at_ms, c.last_instance_at_ms, c.received_at_ms,
     c.processing_at_ms, c.ready_at_ms, c.claimed_at_ms, c.reported_at_ms, c.signed_at_ms,
     c.deadline_at_ms, c.claimed_by, COALESCE(u.name, ''), c.claim_expires_at_ms,
-    COALESCE((SELECT r.status FROM reports r WHERE r.case_id = c.id ORDER BY r.version DESC LIMIT 1), '')
+    COALESCE((SELECT r.status FROM reports r WHERE r.case_id = c.id ORDER BY r.version DESC LIMIT 1), ''),
+    c.hold_reason
   FROM cases c
   JOIN institutions i ON i.code = c.institution_code
   LEFT JOIN users u ON u.id = c.claimed_by";
@@ -57,6 +58,7 @@ fn case(r: &Row) -> Case {
         claimed_by_name: r.text(34),
         claim_expires_at_ms: r.int(35),
         report_status: r.text(36),
+        hold_reason: r.text(37),
     }
 }
 
@@ -418,4 +420,79 @@ pub async fn set_possible_repeat(
     )
     .await?;
     Ok(())
+}
+
+/// Holds a case for a person because of `reason`: a case in the reading queue (or claimed, the
+/// lease dropped) leaves it for state `mixup_hold`; a case still receiving keeps receiving and is
+/// held when it is queued ([`finish_hold`]); a case already reported keeps its state, the reason
+/// shown beside it. Returns true if the case left the queue now.
+pub async fn hold(tx: &mut dyn SqlTx, id: i64, reason: &str) -> Result<bool, StorageError> {
+    let before = tx
+        .query_opt("SELECT state FROM cases WHERE id = $1", params![id])
+        .await?
+        .map(|r| r.text(0));
+    tx.execute(
+        "UPDATE cases SET hold_reason = $2,
+            state = CASE WHEN state IN ('received', 'processing', 'ready', 'claimed')
+                         THEN 'mixup_hold' ELSE state END,
+            claimed_by = CASE WHEN state = 'claimed' THEN NULL ELSE claimed_by END,
+            claim_expires_at_ms = CASE WHEN state = 'claimed' THEN 0 ELSE claim_expires_at_ms END
+         WHERE id = $1",
+        params![id, reason],
+    )
+    .await?;
+    let queued = ["received", "processing", "ready", "claimed"];
+    Ok(before.is_some_and(|s| queued.contains(&s.as_str())))
+}
+
+/// Moves a case just queued (no longer `receiving`, not yet claimed) to `mixup_hold` if a hold
+/// reason was recorded while it was receiving. Returns true if it did.
+pub async fn finish_hold(tx: &mut dyn SqlTx, id: i64) -> Result<bool, StorageError> {
+    let n = tx
+        .execute(
+            "UPDATE cases SET state = 'mixup_hold'
+             WHERE id = $1 AND state IN ('received', 'processing', 'ready') AND hold_reason <> ''",
+            params![id],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Ends a hold: a held case joins the reading queue (`processing` while jobs are left, else
+/// `ready`) with a new deadline; any other case only loses its hold reason. Returns true if the
+/// case was held.
+pub async fn release_hold(
+    tx: &mut dyn SqlTx,
+    id: i64,
+    deadline_at_ms: i64,
+    now_ms: i64,
+) -> Result<bool, StorageError> {
+    let n = tx
+        .execute(
+            "UPDATE cases SET state = CASE WHEN pending_jobs > 0 THEN 'processing' ELSE 'ready' END,
+                ready_at_ms = CASE WHEN pending_jobs <= 0 AND ready_at_ms = 0 THEN $3 ELSE ready_at_ms END,
+                deadline_at_ms = $2, hold_reason = ''
+             WHERE id = $1 AND state = 'mixup_hold'",
+            params![id, deadline_at_ms, now_ms],
+        )
+        .await?;
+    tx.execute(
+        "UPDATE cases SET hold_reason = '' WHERE id = $1",
+        params![id],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// Withdraws a held case (state `withdrawn`, `reason` kept as its hold reason). Returns false if
+/// it was not held.
+pub async fn withdraw(tx: &mut dyn SqlTx, id: i64, reason: &str) -> Result<bool, StorageError> {
+    let n = tx
+        .execute(
+            "UPDATE cases SET state = 'withdrawn', hold_reason = $2, deadline_at_ms = 0
+             WHERE id = $1 AND state = 'mixup_hold'",
+            params![id, reason],
+        )
+        .await?;
+    Ok(n == 1)
 }

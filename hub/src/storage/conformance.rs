@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use super::blob::{BlobStore, sha256_hex};
-use super::{SqlTx, Store, cases, events, instances, jobs, recognition, reports, users};
+use super::{SqlTx, Store, cases, events, instances, jobs, mixups, recognition, reports, users};
 use crate::model::{
-    Case, Instance, Institution, JobKind, LedgerRow, RecognitionDecision, RecognitionDecline,
-    RecognitionEntry, Report,
+    Case, Instance, Institution, JobKind, LedgerRow, Mixup, MixupState, RecognitionDecision,
+    RecognitionDecline, RecognitionEntry, Report,
 };
 
 fn case(study: &str, priority: i64, critical: bool) -> Case {
@@ -70,6 +70,7 @@ pub async fn check(store: Store) {
     recognition_entries_and_ledger(&store, users[0]).await;
     reports_after_a_cursor(&store, users[0]).await;
     one_decision_per_entry_and_institution(&store).await;
+    content_identity_and_mixups(&store, users[0]).await;
     blobs(store.blobs.clone()).await;
 }
 
@@ -625,6 +626,170 @@ async fn one_decision_per_entry_and_institution(store: &Store) {
             .unwrap()
     );
     tx.commit().await.unwrap();
+/// A receiving case of `patient` holding one instance, `<study>.1`, whose content is `key`.
+async fn case_with_content(store: &Store, study: &str, patient: &str, key: &str) -> i64 {
+    let mut tx = store.write().await.unwrap();
+    let c = Case {
+        patient_key: patient.into(),
+        ..case(study, 1, false)
+    };
+    let id = cases::insert(tx.as_mut(), &c).await.unwrap().unwrap();
+    let sop = format!("{study}.1");
+    let inst = Instance {
+        sop_instance_uid: sop.clone(),
+        case_id: id,
+        series_instance_uid: format!("{study}.9"),
+        blob_key: key.into(),
+        source: "upload:u".into(),
+        ..Instance::default()
+    };
+    assert!(instances::insert(tx.as_mut(), &inst).await.unwrap());
+    mixups::record_content(tx.as_mut(), key, patient, &sop, id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn content_identity_and_mixups(store: &Store, admin: i64) {
+    let key = "c0".repeat(32);
+    let first = case_with_content(store, "7.1", "patient-a", &key).await;
+    let second = case_with_content(store, "7.2", "patient-b", &key).await;
+    let mut tx = store.write().await.unwrap();
+    // Recording the same instance again is a no-op.
+    mixups::record_content(tx.as_mut(), &key, "patient-a", "7.1.1", first)
+        .await
+        .unwrap();
+    let under = |p: &'static str| {
+        let key = key.clone();
+        async move {
+            let mut tx = store.read().await.unwrap();
+            mixups::under_other_patients(tx.as_mut(), &key, p, 20)
+                .await
+                .unwrap()
+                .iter()
+                .map(|m| (m.case_id, m.sop_instance_uid.clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    tx.commit().await.unwrap();
+    assert_eq!(under("patient-b").await, vec![(first, "7.1.1".to_owned())]);
+    assert_eq!(under("patient-a").await, vec![(second, "7.2.1".to_owned())]);
+    assert_eq!(under("patient-c").await.len(), 2, "one match per case");
+
+    let mut tx = store.write().await.unwrap();
+    let m = Mixup {
+        case_id: second,
+        other_case_id: first,
+        sop_instance_uid: "7.2.1".into(),
+        other_sop_instance_uid: "7.1.1".into(),
+        created_at_ms: 10,
+        ..Mixup::default()
+    };
+    assert!(mixups::insert(tx.as_mut(), &m).await.unwrap().is_some());
+    assert!(
+        mixups::insert(tx.as_mut(), &m).await.unwrap().is_none(),
+        "a pair is recorded once"
+    );
+    // Held while receiving: the hold takes effect when the case is queued.
+    assert!(!cases::hold(tx.as_mut(), second, "why").await.unwrap());
+    cases::mark_received(tx.as_mut(), second, 20, 99, 0)
+        .await
+        .unwrap();
+    cases::add_pending_jobs(tx.as_mut(), second, 0, 20)
+        .await
+        .unwrap();
+    assert!(cases::finish_hold(tx.as_mut(), second).await.unwrap());
+    // A queued case leaves the queue at once.
+    cases::mark_received(tx.as_mut(), first, 20, 99, 0)
+        .await
+        .unwrap();
+    cases::add_pending_jobs(tx.as_mut(), first, 0, 20)
+        .await
+        .unwrap();
+    assert!(cases::hold(tx.as_mut(), first, "why too").await.unwrap());
+    assert!(!cases::finish_hold(tx.as_mut(), first).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let mut tx = store.write().await.unwrap();
+    let held = cases::get(tx.as_mut(), second).await.unwrap().unwrap();
+    assert_eq!(
+        (held.state.as_str(), held.hold_reason.as_str()),
+        ("mixup_hold", "why")
+    );
+    let queue = cases::queue(tx.as_mut(), "", true, 30, 500).await.unwrap();
+    assert!(
+        queue.iter().all(|c| c.id != second && c.id != first),
+        "held cases are not queued"
+    );
+    assert!(
+        !cases::claim(tx.as_mut(), second, admin, 30, 99)
+            .await
+            .unwrap()
+    );
+    let open = mixups::list(tx.as_mut(), "TS-A", false, 10).await.unwrap();
+    assert_eq!(
+        open.iter().map(|m| m.case_id).collect::<Vec<_>>(),
+        vec![second]
+    );
+    assert!(
+        mixups::list(tx.as_mut(), "TS-B", true, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let r = mixups::Resolution {
+        state: MixupState::DifferentPatient,
+        user_id: admin,
+        user_name: "u",
+        note: "checked",
+        at_ms: 40,
+    };
+    assert_eq!(mixups::resolve(tx.as_mut(), second, &r).await.unwrap(), 1);
+    assert!(
+        cases::release_hold(tx.as_mut(), second, 500, 40)
+            .await
+            .unwrap()
+    );
+    assert!(
+        cases::withdraw(tx.as_mut(), first, "withdrawn: copy")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !cases::withdraw(tx.as_mut(), second, "no").await.unwrap(),
+        "not held"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let released = cases::get(tx.as_mut(), second).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            released.state.as_str(),
+            released.deadline_at_ms,
+            released.hold_reason.as_str()
+        ),
+        ("ready", 500, "")
+    );
+    let gone = cases::get(tx.as_mut(), first).await.unwrap().unwrap();
+    assert_eq!(gone.state, "withdrawn");
+    assert!(
+        mixups::list(tx.as_mut(), "", false, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = mixups::of_case(tx.as_mut(), second).await.unwrap();
+    assert_eq!(
+        (
+            all[0].state.as_str(),
+            all[0].resolved_by,
+            all[0].resolution_note.as_str()
+        ),
+        ("different_patient", Some(admin), "checked")
+    );
 }
 
 async fn blobs(store: Arc<dyn BlobStore>) {

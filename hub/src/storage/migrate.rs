@@ -16,6 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "recognition decisions, reason codes, report editors",
         include_str!("migrations/0003_recognition_decisions.sql"),
     ),
+    (
+        4,
+        "content_identity",
+        include_str!("migrations/0004_content_identity.sql"),
+    ),
 ];
 
 /// Fills the dialect-specific placeholders of a migration.

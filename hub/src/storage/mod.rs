@@ -16,6 +16,7 @@ pub mod events;
 pub mod instances;
 pub mod jobs;
 pub mod migrate;
+pub mod mixups;
 pub mod postgres;
 pub mod recognition;
 pub mod reports;

@@ -3,7 +3,7 @@
 use remotedx_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, caller, convert, status::to_status, stream_blob, stream_bytes};
+use super::{ResponseStream, caller, convert, mixup, status::to_status, stream_blob, stream_bytes};
 use crate::domain::Hub;
 use crate::storage::cases::CaseFilter;
 
@@ -127,6 +127,42 @@ impl pb::case_service_server::CaseService for Cases {
             .await
             .map_err(to_status)?;
         Ok(Response::new(stream_bytes(png, "image/png")))
+    }
+
+    async fn list_mixups(
+        &self,
+        req: Request<pb::ListMixupsRequest>,
+    ) -> Result<Response<pb::ListMixupsResponse>, Status> {
+        let who = caller(&self.hub, &req).await?;
+        let r = req.get_ref();
+        let list = self
+            .hub
+            .mixups(&who, r.include_resolved, r.limit)
+            .await
+            .map_err(to_status)?;
+        let mixups = list.iter().map(|v| mixup::mixup(v, who.role)).collect();
+        Ok(Response::new(pb::ListMixupsResponse { mixups }))
+    }
+
+    async fn resolve_mixup(
+        &self,
+        req: Request<pb::ResolveMixupRequest>,
+    ) -> Result<Response<pb::ResolveMixupResponse>, Status> {
+        let who = caller(&self.hub, &req).await?;
+        let r = req.into_inner();
+        let outcome = mixup::outcome_from(r.outcome).ok_or_else(|| {
+            Status::invalid_argument(
+                "outcome must be MIXUP_STATE_DIFFERENT_PATIENT or MIXUP_STATE_WITHDRAWN",
+            )
+        })?;
+        let case = self
+            .hub
+            .resolve_mixup(&who, r.case_id, outcome, &r.note)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ResolveMixupResponse {
+            case: Some(convert::summary(&case, &[], self.hub.catalog())),
+        }))
     }
 }
 

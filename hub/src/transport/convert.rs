@@ -36,6 +36,8 @@ pub fn state(s: &str) -> pb::CaseState {
         Ok(CaseState::Claimed) => pb::CaseState::Claimed,
         Ok(CaseState::Reported) => pb::CaseState::Reported,
         Ok(CaseState::Signed) => pb::CaseState::Signed,
+        Ok(CaseState::MixupHold) => pb::CaseState::MixupHold,
+        Ok(CaseState::Withdrawn) => pb::CaseState::Withdrawn,
         Err(_) => pb::CaseState::Unspecified,
     }
 }
@@ -51,6 +53,8 @@ pub fn state_from(s: i32) -> Option<CaseState> {
         pb::CaseState::Claimed => CaseState::Claimed,
         pb::CaseState::Reported => CaseState::Reported,
         pb::CaseState::Signed => CaseState::Signed,
+        pb::CaseState::MixupHold => CaseState::MixupHold,
+        pb::CaseState::Withdrawn => CaseState::Withdrawn,
     })
 }
 
@@ -129,6 +133,7 @@ pub fn summary(
         study_date: c.study_date.clone(),
         study_instance_uid: c.study_instance_uid.clone(),
         clinical_note: c.clinical_note.clone(),
+        hold_reason: c.hold_reason.clone(),
     }
 }
 

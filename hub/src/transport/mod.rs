@@ -1,7 +1,7 @@
 //! gRPC transport: thin adapters over the domain (authenticate → convert → call → convert back).
 //!
 //! - [`status`]: the one mapping from domain errors to gRPC statuses.
-//! - [`convert`]: domain types to and from the contract.
+//! - [`convert`]: domain types to and from the contract; [`mixup`]: possible patient mix-ups.
 //! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`],
 //!   [`recognition`].
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
@@ -15,6 +15,7 @@ pub mod dimse;
 pub mod grpc_listener;
 pub mod jobs;
 pub mod limits;
+pub mod mixup;
 pub mod reading;
 pub mod recognition;
 pub mod status;

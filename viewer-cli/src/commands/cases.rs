@@ -42,6 +42,15 @@ pub async fn list(hub: &Hub, out: &Output, a: CasesArgs) -> Result<u8, CliError>
         return Ok(EXIT_OK);
     }
     out.line(&cases_table(&cases, now_ms()).render(out.color))?;
+    for c in cases.iter().filter(|c| !c.hold_reason.is_empty()) {
+        let label = if c.state == pb::CaseState::Withdrawn as i32 {
+            "WITHDRAWN"
+        } else {
+            "HELD"
+        };
+        let line = format!("case {} {label}: {}", c.case_id, c.hold_reason);
+        out.line(&out.paint(Style::Red, &line))?;
+    }
     Ok(EXIT_OK)
 }
 
@@ -97,6 +106,8 @@ fn state(s: StateArg) -> pb::CaseState {
         StateArg::Claimed => pb::CaseState::Claimed,
         StateArg::Reported => pb::CaseState::Reported,
         StateArg::Signed => pb::CaseState::Signed,
+        StateArg::MixupHold => pb::CaseState::MixupHold,
+        StateArg::Withdrawn => pb::CaseState::Withdrawn,
     }
 }
 

@@ -10,11 +10,13 @@
 //! - [`admin`] - `audit`.
 //! - [`recognition`] - `recognition check|accept|decline|reverse`.
 //! - [`stats`] - `stats` (and its chart).
+//! - [`mixup`] - `mixup list|resolve` (possible patient mix-ups).
 
 pub mod account;
 pub mod admin;
 pub mod cases;
 pub mod follow;
+pub mod mixup;
 pub mod queue;
 pub mod recognition;
 pub mod reports;
@@ -51,6 +53,7 @@ pub async fn dispatch(global: &GlobalArgs, out: &Output, command: Command) -> Re
         Command::Audit(a) => admin::audit(&hub, out, a).await,
         Command::Recognition(c) => recognition::run(&hub, out, c).await,
         Command::Stats(a) => stats::run(&hub, out, a).await,
+        Command::Mixup(c) => mixup::run(&hub, out, c).await,
     }
 }
 

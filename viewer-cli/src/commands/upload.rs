@@ -278,6 +278,14 @@ fn print_human(out: &Output, outcome: &Outcome, s: &SummaryJson) -> Result<(), C
         out.line("")?;
         out.line(&summary_table(&s.cases).render(out.color))?;
     }
+    for c in s.cases.iter().filter(|c| c.state == "mixup_hold") {
+        let line = format!(
+            "case {} is HELD: its content is already on file under a different patient \
+             (possible patient mix-up); it is not read until resolved: viewer-cli mixup list",
+            c.case_id
+        );
+        out.line(&out.paint(Style::Red, &line))?;
+    }
     let line = format!(
         "{} accepted, {} duplicates, {} rejected",
         s.accepted, s.duplicates, s.rejected

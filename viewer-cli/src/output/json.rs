@@ -94,6 +94,8 @@ pub struct CaseJson {
     pub study_instance_uid: String,
     /// The uploader's clinical note.
     pub clinical_note: String,
+    /// Why the case is held out of the reading queue or was withdrawn (possible patient mix-up).
+    pub hold_reason: String,
 }
 
 /// A lease.
@@ -162,6 +164,7 @@ impl From<pb::CaseSummary> for CaseJson {
             study_date: c.study_date,
             study_instance_uid: c.study_instance_uid,
             clinical_note: c.clinical_note,
+            hold_reason: c.hold_reason,
         }
     }
 }

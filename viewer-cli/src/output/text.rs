@@ -12,7 +12,8 @@ pub fn priority(p: i32) -> &'static str {
     }
 }
 
-/// "receiving", "received", "processing", "ready", "claimed", "reported", "signed", "unspecified".
+/// "receiving", "received", "processing", "ready", "claimed", "reported", "signed", "mixup_hold",
+/// "withdrawn", "unspecified".
 pub fn state(s: i32) -> &'static str {
     match pb::CaseState::try_from(s) {
         Ok(pb::CaseState::Receiving) => "receiving",
@@ -22,6 +23,8 @@ pub fn state(s: i32) -> &'static str {
         Ok(pb::CaseState::Claimed) => "claimed",
         Ok(pb::CaseState::Reported) => "reported",
         Ok(pb::CaseState::Signed) => "signed",
+        Ok(pb::CaseState::MixupHold) => "mixup_hold",
+        Ok(pb::CaseState::Withdrawn) => "withdrawn",
         Ok(pb::CaseState::Unspecified) | Err(_) => "unspecified",
     }
 }

@@ -46,4 +46,4 @@ pub use parallel::{
 };
 pub use render::window::{Preset, UnknownPreset, WindowSpec};
 pub use render::{Image8, render};
-pub use source::{CheckedHeader, Image, check_structure, read_checked};
+pub use source::{CheckedHeader, Image, check_structure, read_checked, read_checked_with_content};

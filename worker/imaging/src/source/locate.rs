@@ -215,7 +215,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips the value of an element whose header was just read.
-    fn skip_value(&mut self, h: &Header, enc: Encoding, depth: u32) -> Result<()> {
+    pub(crate) fn skip_value(&mut self, h: &Header, enc: Encoding, depth: u32) -> Result<()> {
         if h.len != UNDEFINED {
             return self.skip(u64::from(h.len));
         }
@@ -420,21 +420,25 @@ pub(crate) fn find_pixel_data_keeping(
 /// skipped (sequences of undefined length and encapsulated Pixel Data item by item, at every
 /// nesting level): the object is well formed to its last byte, which is what a full parse would
 /// establish, at the cost of reading its headers. Collects the byte ranges of the top-level
-/// elements `wanted` asks for, as [`find_pixel_data_keeping`] does.
+/// elements `wanted` asks for, as [`find_pixel_data_keeping`] does, and the ranges of the
+/// object's content (`content::collect`).
 pub(crate) fn walk_to_end_keeping(
     src: &dyn ByteSource,
     start: u64,
     enc: Encoding,
     wanted: &dyn Fn((u16, u16)) -> bool,
     keep: &mut Vec<Range<u64>>,
+    content: &mut Vec<Range<u64>>,
 ) -> Result<()> {
     let mut c = Cursor::new(src, start);
     while !c.at_end() {
         let (header_start, h) = c.top_level_header(enc)?;
+        let value_start = c.pos;
         c.skip_value(&h, enc, 0)?;
         if wanted(h.tag) {
             c.keep_if_clean(header_start, enc, keep)?;
         }
+        super::content::collect(src, &h, value_start..c.pos, enc, content);
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! except for deflated data sets, which must be inflated whole.
 
 pub(crate) mod bytes;
+pub(crate) mod content;
 pub(crate) mod fragments;
 pub(crate) mod locate;
 
@@ -292,21 +293,52 @@ pub fn read_checked(
     path: &Path,
     wanted: &dyn Fn((u16, u16)) -> bool,
 ) -> Result<CheckedHeader, ImagingError> {
+    read_checked_inner(path, wanted, None)
+}
+
+/// [`read_checked`] that also feeds `content` the bytes of what the object holds, in file order:
+/// the value of Pixel Data (Float and Double Float Pixel Data too; encapsulated data as stored,
+/// item headers included), and the Waveform Data values of each Waveform Sequence item. These do
+/// not depend on the patient attributes or the UIDs, so a hash of them recognises the same image
+/// or signal sent again under another identity. An object without either feeds nothing.
+pub fn read_checked_with_content(
+    path: &Path,
+    wanted: &dyn Fn((u16, u16)) -> bool,
+    content: &mut dyn FnMut(&[u8]),
+) -> Result<CheckedHeader, ImagingError> {
+    read_checked_inner(path, wanted, Some(content))
+}
+
+/// Where the content bytes go, if anywhere.
+type ContentSink<'a> = Option<&'a mut dyn FnMut(&[u8])>;
+
+fn read_checked_inner(
+    path: &Path,
+    wanted: &dyn Fn((u16, u16)) -> bool,
+    content: ContentSink<'_>,
+) -> Result<CheckedHeader, ImagingError> {
     let (src, id) = open_file(path)?;
     let data_set = DataSet::read(src, &id)?;
     let parse = |reason: String| ImagingError::Parse {
         object: Box::new(id.clone()),
         reason,
     };
-    let mut keep = Vec::new();
+    let (mut keep, mut ranges) = (Vec::new(), Vec::new());
     locate::walk_to_end_keeping(
         &*data_set.src,
         data_set.start,
         data_set.enc,
         wanted,
         &mut keep,
+        &mut ranges,
     )
     .map_err(|e| parse(e.0))?;
+    if let Some(sink) = content {
+        content::feed(&*data_set.src, &ranges, sink).map_err(|source| ImagingError::Io {
+            object: Box::new(id.clone()),
+            source,
+        })?;
+    }
     let attributes = parse_header(&*data_set.src, &keep, data_set.enc).map_err(parse)?;
     Ok(CheckedHeader {
         transfer_syntax: data_set.meta.transfer_syntax,
