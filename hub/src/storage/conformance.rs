@@ -626,6 +626,8 @@ async fn one_decision_per_entry_and_institution(store: &Store) {
             .unwrap()
     );
     tx.commit().await.unwrap();
+}
+
 /// A receiving case of `patient` holding one instance, `<study>.1`, whose content is `key`.
 async fn case_with_content(store: &Store, study: &str, patient: &str, key: &str) -> i64 {
     let mut tx = store.write().await.unwrap();
