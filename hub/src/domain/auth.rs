@@ -205,6 +205,16 @@ impl Principal {
         )))
     }
 
+    /// The institution a listing is limited to: a clinic's own; "" (every institution) for
+    /// the other roles. The counterpart of [`Principal::require_institution`] for lists.
+    pub fn listing_scope(&self) -> &str {
+        if self.role == Role::Clinic {
+            &self.institution_code
+        } else {
+            ""
+        }
+    }
+
     /// Fails unless the caller may see cases of `institution_code`: clinics only their own.
     pub fn require_institution(&self, institution_code: &str, what: &str) -> Result<()> {
         if self.role != Role::Clinic || self.institution_code == institution_code {

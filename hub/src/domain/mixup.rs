@@ -144,12 +144,8 @@ impl Hub {
             &[Role::Clinic, Role::Admin],
             "listing possible patient mix-ups",
         )?;
-        let institution = if who.role == Role::Clinic {
-            who.institution_code.as_str()
-        } else {
-            ""
-        };
-        let limit = i64::from(if limit == 0 { 100 } else { limit.min(1000) });
+        let institution = who.listing_scope();
+        let limit = super::list_limit(limit);
         let mut tx = self.store().read().await?;
         let list = mixups::list(tx.as_mut(), institution, include_resolved, limit).await?;
         let mut out = Vec::with_capacity(list.len());

@@ -164,3 +164,12 @@ impl Hub {
         self.inner.events_written.notify_one();
     }
 }
+
+/// How many rows a listing returns: `requested`, 100 when 0 (not given), at most 1,000.
+fn list_limit(requested: u32) -> i64 {
+    i64::from(if requested == 0 {
+        100
+    } else {
+        requested.min(1000)
+    })
+}

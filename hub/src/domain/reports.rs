@@ -308,12 +308,8 @@ impl Hub {
             &[Role::Clinic, Role::Specialist, Role::Admin],
             "listing reports",
         )?;
-        let institution = if who.role == Role::Clinic {
-            who.institution_code.as_str()
-        } else {
-            ""
-        };
-        let limit = i64::from(if limit == 0 { 100 } else { limit.min(1000) });
+        let institution = who.listing_scope();
+        let limit = super::list_limit(limit);
         let mut tx = self.store().read().await?;
         let list =
             reports::recent(tx.as_mut(), institution, since_ms, critical_only, limit).await?;

@@ -42,15 +42,11 @@ impl<S: NamedService> NamedService for Authenticated<S> {
 
 /// The bearer token of an HTTP request, or "" if it has none.
 fn bearer(req: &http::Request<Body>) -> &str {
-    req.headers()
-        .get(remotedx_proto::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-                .unwrap_or(v)
-        })
-        .unwrap_or("")
+    super::token_of(
+        req.headers()
+            .get(remotedx_proto::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 impl<S> Service<http::Request<Body>> for Authenticated<S>

@@ -36,9 +36,17 @@ pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send
 
 /// The bearer token of a request, or "" if it has none.
 fn bearer<T>(req: &Request<T>) -> &str {
-    req.metadata()
-        .get(remotedx_proto::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    token_of(
+        req.metadata()
+            .get(remotedx_proto::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The token in an `authorization` header's value (`Bearer <token>`, or the bare token), or ""
+/// without one.
+fn token_of(authorization: Option<&str>) -> &str {
+    authorization
         .map(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
