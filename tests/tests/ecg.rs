@@ -246,7 +246,7 @@ async fn a_mimic_record_keeps_its_channels_and_is_measured_on_its_ecg_lead() {
             "upload",
             header.to_str().unwrap(),
             "--patient-id",
-            "990321195803040173",
+            "990321195803040197",
         ],
     );
     let stored = ok(&up)["files"].as_array().unwrap().clone();

@@ -18,7 +18,7 @@ async fn a_long_record_comes_back_as_identified_pages_of_the_whole_recording() {
         &["--demo", "--demo-data", empty.to_str().unwrap()],
     );
     let header = corpus().join("ecg/wfdb/mitdb/100.hea");
-    let patient = ["--patient-id", "990321195803040173"];
+    let patient = ["--patient-id", "990321195803040197"];
     let up = cli(
         &hub,
         "demo-clinic-a",
@@ -62,8 +62,8 @@ async fn a_long_record_comes_back_as_identified_pages_of_the_whole_recording() {
     assert_eq!(rhythm, 8, "{written:?}");
     for f in &svgs {
         let page = std::fs::read_to_string(path(f)).unwrap();
-        assert!(page.contains("ID 9903**********0173"), "{f}: no masked ID");
-        assert!(!page.contains("990321195803040173"), "{f}: the full ID");
+        assert!(page.contains("ID 9903**********0197"), "{f}: no masked ID");
+        assert!(!page.contains("990321195803040197"), "{f}: the full ID");
     }
     let last = svgs.iter().find(|f| f.ends_with("rhythm-08.svg")).unwrap();
     let page = std::fs::read_to_string(path(last)).unwrap();
