@@ -134,12 +134,13 @@ mod tests {
         let out = pool.install(|| {
             isolate(&inputs, |i| {
                 use rayon::prelude::*;
-                let mut out = JobOutput::default();
-                out.instances = i
-                    .par_iter()
-                    .map(|x| job(std::slice::from_ref(x)).instances.remove(0))
-                    .collect();
-                out
+                JobOutput {
+                    instances: i
+                        .par_iter()
+                        .map(|x| job(std::slice::from_ref(x)).instances.remove(0))
+                        .collect(),
+                    ..JobOutput::default()
+                }
             })
         });
         assert_eq!(out.instances.len(), 2);
