@@ -36,6 +36,17 @@ pub struct IngestOptions {
     pub patient_id: String,
 }
 
+impl IngestOptions {
+    /// Refuses any field longer than its limit (see [`super::limits`]).
+    fn check_lengths(&self) -> Result<()> {
+        use super::limits::{CODE_CHARS, NOTE_CHARS, bounded};
+        bounded("the critical reason", &self.critical_reason, NOTE_CHARS)?;
+        bounded("the exam item code", &self.exam_item_code, CODE_CHARS)?;
+        bounded("the clinical note", &self.clinical_note, NOTE_CHARS)?;
+        bounded("the patient ID", &self.patient_id, CODE_CHARS)
+    }
+}
+
 /// A stored file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
@@ -79,6 +90,7 @@ impl Hub {
         mut options: IngestOptions,
     ) -> Result<IngestSession> {
         who.require(&[Role::Clinic], "uploading studies")?;
+        options.check_lengths()?;
         if !options.patient_id.trim().is_empty() {
             // Entered by a person: checked by the rules of its type (an ID card unless told).
             let id_type = options.patient_id_type.unwrap_or(IdType::IdCard);
@@ -95,11 +107,6 @@ impl Hub {
                 self.catalog().region,
                 self.catalog().version
             )));
-        }
-        if options.clinical_note.chars().count() > 500 {
-            return Err(Error::InvalidArgument(
-                "the clinical note is longer than 500 characters".into(),
-            ));
         }
         Ok(IngestSession {
             hub: self.clone(),

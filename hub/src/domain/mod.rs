@@ -10,6 +10,7 @@
 //!   resumable from a cursor and ended on shutdown.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
 //! - [`events`]: the outbox and the [`Extension`]s that subscribe to it (result recognition).
+//! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies).
 //! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
@@ -24,6 +25,7 @@ pub mod events;
 pub mod follow;
 pub mod ingest;
 pub mod jobs;
+pub mod limits;
 pub mod mixup;
 pub mod pseudonym;
 pub mod reading;

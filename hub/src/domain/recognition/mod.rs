@@ -179,6 +179,16 @@ pub struct CheckRequest {
     pub purpose: String,
 }
 
+impl CheckRequest {
+    /// Refuses any field longer than its limit (see [`crate::domain::limits`]).
+    fn check_lengths(&self) -> Result<()> {
+        use crate::domain::limits::{CODE_CHARS, NOTE_CHARS, bounded};
+        bounded("the patient ID", &self.patient_id, CODE_CHARS)?;
+        bounded("the exam item code", &self.item, CODE_CHARS)?;
+        bounded("the purpose", &self.purpose, NOTE_CHARS)
+    }
+}
+
 /// An entry as the checking institution sees it.
 #[derive(Debug, Clone)]
 pub struct CheckedEntry {
@@ -212,6 +222,7 @@ impl Hub {
             &[Role::Clinic, Role::Specialist],
             "checking recognition entries",
         )?;
+        req.check_lengths()?;
         if req.id_type == IdType::Mrn {
             return Err(Error::InvalidArgument(
                 "a record number is only meaningful in its hospital: check with an id-card, insurance or health-card number".into(),
@@ -342,12 +353,7 @@ impl Hub {
     ) -> Result<RecognitionDecline> {
         who.require(&[Role::Clinic, Role::Specialist], "declining a recognition")?;
         let note = note.trim();
-        if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(Error::InvalidArgument(format!(
-                "a decline note is limited to {MAX_NOTE_CHARS} characters; this one has {}",
-                note.chars().count()
-            )));
-        }
+        crate::domain::limits::bounded("a decline note", note, MAX_NOTE_CHARS)?;
         if reason == DeclineReason::Other && note.is_empty() {
             return Err(Error::InvalidArgument(
                 "reason \"other\" needs a note saying what (--note)".into(),
