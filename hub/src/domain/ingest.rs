@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::dicom_meta::{self, InstanceMeta, MetaError};
 use super::pseudonym::IdType;
-use super::staging::{self, RejectReason, Rejection, StagedFile};
+use super::staging::{self, RejectReason, Rejection, StagedFile, StagingFile};
 use super::{Error, Hub, Result, audit, catalog};
 use crate::clock::{ms, now_ms};
 use crate::model::{Case, CaseKind, CaseState, Instance, JobKind, Principal, Priority, Role};
@@ -91,6 +91,7 @@ impl Hub {
     ) -> Result<IngestSession> {
         who.require(&[Role::Clinic], "uploading studies")?;
         options.check_lengths()?;
+        self.check_disk_space()?;
         if !options.patient_id.trim().is_empty() {
             // Entered by a person: checked by the rules of its type (an ID card unless told).
             let id_type = options.patient_id_type.unwrap_or(IdType::IdCard);
@@ -115,6 +116,18 @@ impl Hub {
             touched: BTreeMap::new(),
             pending_wfdb: Default::default(),
         })
+    }
+}
+
+impl Hub {
+    /// Starts receiving a file named `file_name` into the staging area (the size limit is the
+    /// configured one), unless the data directory's disk is nearly full.
+    pub async fn begin_staging(&self, file_name: &str) -> Result<StagingFile, Rejection> {
+        self.inner.disk.check().map_err(|m| {
+            Rejection::new(RejectReason::Storage, format!("{file_name}: {m}"))
+        })?;
+        let config = self.config();
+        staging::begin(&config.staging_dir(), file_name, config.ingest.max_file_bytes).await
     }
 }
 

@@ -10,6 +10,7 @@
 //!   resumable from a cursor and ended on shutdown.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
 //! - [`events`]: the outbox and the [`Extension`]s that subscribe to it (result recognition).
+//! - [`disk`]: the free-space floor below which uploads are refused.
 //! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies).
@@ -20,6 +21,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod dicom_meta;
+pub mod disk;
 mod error;
 pub mod events;
 pub mod follow;
@@ -102,6 +104,8 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Bounds concurrent full parses of uploaded files (each holds one instance in memory).
     parse_permits: tokio::sync::Semaphore,
+    /// The data directory's free space, checked before new data is accepted.
+    disk: disk::DiskWatch,
 }
 
 impl Hub {
@@ -116,6 +120,7 @@ impl Hub {
         let parses = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .max(2);
+        let disk = disk::DiskWatch::new(config.data_dir.clone(), config.ingest.min_free_bytes);
         Hub {
             inner: Arc::new(Inner {
                 store,
@@ -129,6 +134,7 @@ impl Hub {
                 reports: broadcast::channel(256).0,
                 stopping: watch::channel(false).0,
                 parse_permits: tokio::sync::Semaphore::new(parses),
+                disk,
             }),
         }
     }
@@ -141,6 +147,11 @@ impl Hub {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Refuses new data while the data directory's disk is below its free-space floor.
+    pub fn check_disk_space(&self) -> Result<()> {
+        self.inner.disk.check().map_err(Error::ResourceExhausted)
     }
 
     /// The exam-item catalogue.
