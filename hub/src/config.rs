@@ -566,9 +566,12 @@ mod tests {
 
     #[test]
     fn an_unknown_time_zone_is_refused_by_name() {
-        let err = Config::load(None, env(&[("REMOTEDX_HUB_REGION__TIME_ZONE", "Asia/Atlantis")]))
-            .unwrap_err()
-            .to_string();
+        let err = Config::load(
+            None,
+            env(&[("REMOTEDX_HUB_REGION__TIME_ZONE", "Asia/Atlantis")]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("Asia/Atlantis"), "{err}");
     }
 

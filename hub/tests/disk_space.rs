@@ -34,12 +34,19 @@ async fn a_hub_below_its_free_space_floor_refuses_uploads_and_still_reads() {
     let staged = full.begin_staging("more.dcm").await;
     let rejection = staged.err().expect("a file was staged on a full disk");
     assert_eq!(rejection.reason, RejectReason::Storage);
-    assert!(rejection.message.starts_with("more.dcm: the hub's disk is nearly full"));
+    assert!(
+        rejection
+            .message
+            .starts_with("more.dcm: the hub's disk is nearly full")
+    );
 
     // Reading (and the audit row each view writes) goes on.
     let queue = full.queue(&specialist, "", false, false, 0).await.unwrap();
     assert_eq!(queue.len(), 1);
-    let listed = full.list_cases(&clinic, CaseFilter::default()).await.unwrap();
+    let listed = full
+        .list_cases(&clinic, CaseFilter::default())
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     let detail = full.case_detail(&specialist, cases[0]).await.unwrap();
     assert_eq!(detail.case.instance_count, 1);

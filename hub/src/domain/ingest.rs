@@ -123,11 +123,17 @@ impl Hub {
     /// Starts receiving a file named `file_name` into the staging area (the size limit is the
     /// configured one), unless the data directory's disk is nearly full.
     pub async fn begin_staging(&self, file_name: &str) -> Result<StagingFile, Rejection> {
-        self.inner.disk.check().map_err(|m| {
-            Rejection::new(RejectReason::Storage, format!("{file_name}: {m}"))
-        })?;
+        self.inner
+            .disk
+            .check()
+            .map_err(|m| Rejection::new(RejectReason::Storage, format!("{file_name}: {m}")))?;
         let config = self.config();
-        staging::begin(&config.staging_dir(), file_name, config.ingest.max_file_bytes).await
+        staging::begin(
+            &config.staging_dir(),
+            file_name,
+            config.ingest.max_file_bytes,
+        )
+        .await
     }
 }
 

@@ -106,6 +106,8 @@ struct Inner {
     parse_permits: tokio::sync::Semaphore,
     /// The data directory's free space, checked before new data is accepted.
     disk: disk::DiskWatch,
+    /// The region's time zone: local days for statistics and validity windows.
+    region: recognition::Region,
 }
 
 impl Hub {
@@ -120,6 +122,11 @@ impl Hub {
         let parses = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .max(2);
+        let region = recognition::Region::new(&config.region.time_zone).unwrap_or_else(|e| {
+            // Config::load refuses an unknown zone; only a hand-built Config reaches this.
+            tracing::error!("{e}; counting days in UTC");
+            recognition::Region::utc()
+        });
         let disk = disk::DiskWatch::new(config.data_dir.clone(), config.ingest.min_free_bytes);
         Hub {
             inner: Arc::new(Inner {
@@ -135,6 +142,7 @@ impl Hub {
                 stopping: watch::channel(false).0,
                 parse_permits: tokio::sync::Semaphore::new(parses),
                 disk,
+                region,
             }),
         }
     }
@@ -147,6 +155,11 @@ impl Hub {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The region's time zone, as local days go.
+    pub fn region(&self) -> &recognition::Region {
+        &self.inner.region
     }
 
     /// Refuses new data while the data directory's disk is below its free-space floor.
