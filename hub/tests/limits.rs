@@ -8,6 +8,7 @@ use hub::domain::ingest::IngestOptions;
 use hub::domain::pseudonym::IdType;
 use hub::domain::recognition::CheckRequest;
 use hub::domain::reports::ReportText;
+use hub::domain::staging::RejectReason;
 use hub::model::Institution;
 
 const FIVE_MIB: usize = 5 << 20;
@@ -56,6 +57,25 @@ async fn a_5_mib_critical_reason_is_refused_and_the_queue_still_lists() {
         .await
         .unwrap();
     assert_eq!(queue.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_file_name_is_refused_without_being_echoed() {
+    let t = test_hub(|_| {}).await;
+    let rejection = t
+        .hub
+        .begin_staging(&"a".repeat(FIVE_MIB))
+        .await
+        .err()
+        .expect("a 5 MiB file name was staged");
+    assert_eq!(rejection.reason, RejectReason::Protocol);
+    assert!(
+        rejection
+            .message
+            .starts_with("a file name is limited to 255 characters")
+    );
+    assert!(rejection.message.len() < 200, "{}", rejection.message);
+    assert!(t.hub.begin_staging("ct.dcm").await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

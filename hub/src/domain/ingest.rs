@@ -123,6 +123,9 @@ impl Hub {
     /// Starts receiving a file named `file_name` into the staging area (the size limit is the
     /// configured one), unless the data directory's disk is nearly full.
     pub async fn begin_staging(&self, file_name: &str) -> Result<StagingFile, Rejection> {
+        let limit = super::limits::FILE_NAME_CHARS;
+        super::limits::bounded("a file name", file_name, limit)
+            .map_err(|e| Rejection::new(RejectReason::Protocol, e.to_string()))?;
         self.inner
             .disk
             .check()

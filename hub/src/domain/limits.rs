@@ -6,6 +6,8 @@ use super::{Error, Result};
 
 /// Longest code or identifier (exam item code, institution code, patient identifier), in characters.
 pub const CODE_CHARS: usize = 64;
+/// Longest file name an upload or a C-STORE may give, in characters (a Linux file name's limit).
+pub const FILE_NAME_CHARS: usize = 255;
 /// Longest name (a user's, an institution's), in characters.
 pub const NAME_CHARS: usize = 200;
 /// Longest reason or note (critical reason, amendment reason, mix-up note, purpose), in characters.
