@@ -27,7 +27,9 @@ async fn below_the_free_space_floor_uploads_are_refused_and_reading_goes_on() {
     };
     assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
     assert!(
-        status.message().starts_with("the hub's disk is nearly full: "),
+        status
+            .message()
+            .starts_with("the hub's disk is nearly full: "),
         "{status:?}"
     );
     assert!(status.message().contains("needs 8.0 EiB"), "{status:?}");
