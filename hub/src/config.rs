@@ -38,6 +38,24 @@ pub struct Config {
     pub catalog: CatalogConfig,
     /// The DICOM listener (C-ECHO and C-STORE from modalities).
     pub dicom: DicomConfig,
+    /// The region the hub serves.
+    pub region: RegionConfig,
+}
+
+/// The region the hub serves.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegionConfig {
+    /// IANA time zone whose days and months statistics and validity windows count in.
+    pub time_zone: String,
+}
+
+impl Default for RegionConfig {
+    fn default() -> Self {
+        RegionConfig {
+            time_zone: "Asia/Shanghai".into(),
+        }
+    }
 }
 
 /// The gRPC listener.
@@ -104,6 +122,10 @@ pub struct IngestConfig {
     pub quiet_period: Duration,
     /// Largest file accepted, in bytes.
     pub max_file_bytes: u64,
+    /// Uploads and C-STORE are refused while the data directory's filesystem has less free space
+    /// than this, in bytes, so that reading (whose views write audit rows) keeps working; 0 turns
+    /// the check off.
+    pub min_free_bytes: u64,
 }
 
 /// The job runner.
@@ -228,6 +250,7 @@ impl Default for Config {
             privacy: PrivacyConfig::default(),
             catalog: CatalogConfig::default(),
             dicom: DicomConfig::default(),
+            region: RegionConfig::default(),
         }
     }
 }
@@ -277,6 +300,7 @@ impl Default for IngestConfig {
         IngestConfig {
             quiet_period: Duration::from_secs(60),
             max_file_bytes: 4 << 30,
+            min_free_bytes: 2 << 30,
         }
     }
 }
@@ -401,6 +425,12 @@ impl Config {
             return Err(invalid(
                 "dicom.max_pdu_length must be between 4096 and 16777216 bytes",
             ));
+        }
+        if let Err(e) = jiff::tz::TimeZone::get(&self.region.time_zone) {
+            return Err(ConfigError::Invalid {
+                layer: "configuration".into(),
+                reason: format!("region.time_zone {:?}: {e}", self.region.time_zone),
+            });
         }
         if self.dicom.artim_timeout.is_zero() || self.dicom.idle_timeout.is_zero() {
             return Err(invalid(
@@ -532,6 +562,17 @@ mod tests {
         let c = Config::load(None, env(&[])).unwrap();
         assert_eq!(c, Config::default());
         assert_eq!(c.deadlines.stat, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_refused_by_name() {
+        let err = Config::load(
+            None,
+            env(&[("REMOTEDX_HUB_REGION__TIME_ZONE", "Asia/Atlantis")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("Asia/Atlantis"), "{err}");
     }
 
     #[test]

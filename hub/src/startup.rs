@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::config::Config;
 use crate::domain::catalog::Catalog;
 use crate::domain::pseudonym::Pseudonymizer;
-use crate::domain::recognition::RecognitionExtension;
+use crate::domain::recognition::{RecognitionExtension, Region};
 use crate::domain::{Extension, Hub, staging};
 use crate::storage::blob_s3::{S3BlobStore, S3Config};
 use crate::storage::postgres::PostgresBackend;
@@ -36,13 +36,14 @@ pub async fn open(config: Config) -> anyhow::Result<Hub> {
     let key = load_or_create_key(&config.key_file())?;
     let pseudonyms =
         Pseudonymizer::new(key, config.privacy.key_version).map_err(anyhow::Error::msg)?;
-    let extensions = extensions(&catalog);
+    let region = Region::new(&config.region.time_zone).map_err(anyhow::Error::msg)?;
+    let extensions = extensions(&catalog, region);
     Ok(Hub::new(store, config, catalog, pseudonyms, extensions))
 }
 
 /// The extensions built into this hub.
-fn extensions(catalog: &Catalog) -> Vec<Arc<dyn Extension>> {
-    vec![Arc::new(RecognitionExtension::new(catalog.clone()))]
+fn extensions(catalog: &Catalog, region: Region) -> Vec<Arc<dyn Extension>> {
+    vec![Arc::new(RecognitionExtension::new(catalog.clone(), region))]
 }
 
 async fn open_database(config: &Config) -> anyhow::Result<Arc<dyn SqlBackend>> {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rand::RngCore;
 
+use super::limits::{CODE_CHARS, NAME_CHARS, bounded};
 use super::{Error, Hub, Result};
 use crate::clock::now_ms;
 use crate::model::{Institution, Principal, Role};
@@ -112,6 +113,8 @@ impl Hub {
         user: &NewUser,
         token: &str,
     ) -> Result<(i64, String)> {
+        bounded("a user's name", &user.name, NAME_CHARS)?;
+        bounded("the institution code", &user.institution_code, CODE_CHARS)?;
         if user.name.trim().is_empty() {
             return Err(Error::InvalidArgument("a user needs a name".into()));
         }
@@ -153,6 +156,9 @@ impl Hub {
 
     /// Adds or renames an institution.
     pub async fn upsert_institution(&self, inst: &Institution) -> Result<()> {
+        bounded("the institution code", &inst.code, CODE_CHARS)?;
+        bounded("an institution's name", &inst.name, NAME_CHARS)?;
+        bounded("the institution level", &inst.level, CODE_CHARS)?;
         if inst.code.trim().is_empty() || inst.name.trim().is_empty() {
             return Err(Error::InvalidArgument(
                 "an institution needs a code and a name".into(),

@@ -20,6 +20,9 @@ pub enum Error {
     /// The request is fine but the state does not allow it now (already claimed, not claimed, ...).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The hub lacks a resource to take this on now (its disk is nearly full); reading still works.
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// Storage failed; the operation did not happen.
     #[error("storage failure: {0}")]
     Storage(#[from] StorageError),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::dicom_meta::{self, InstanceMeta, MetaError};
 use super::pseudonym::IdType;
-use super::staging::{self, RejectReason, Rejection, StagedFile};
+use super::staging::{self, RejectReason, Rejection, StagedFile, StagingFile};
 use super::{Error, Hub, Result, audit, catalog};
 use crate::clock::{ms, now_ms};
 use crate::model::{Case, CaseKind, CaseState, Instance, JobKind, Principal, Priority, Role};
@@ -34,6 +34,17 @@ pub struct IngestOptions {
     pub clinical_note: String,
     /// The patient of non-DICOM records (WFDB ECGs), which name none.
     pub patient_id: String,
+}
+
+impl IngestOptions {
+    /// Refuses any field longer than its limit (see [`super::limits`]).
+    fn check_lengths(&self) -> Result<()> {
+        use super::limits::{CODE_CHARS, NOTE_CHARS, bounded};
+        bounded("the critical reason", &self.critical_reason, NOTE_CHARS)?;
+        bounded("the exam item code", &self.exam_item_code, CODE_CHARS)?;
+        bounded("the clinical note", &self.clinical_note, NOTE_CHARS)?;
+        bounded("the patient ID", &self.patient_id, CODE_CHARS)
+    }
 }
 
 /// A stored file.
@@ -79,6 +90,8 @@ impl Hub {
         mut options: IngestOptions,
     ) -> Result<IngestSession> {
         who.require(&[Role::Clinic], "uploading studies")?;
+        options.check_lengths()?;
+        self.check_disk_space()?;
         if !options.patient_id.trim().is_empty() {
             // Entered by a person: checked by the rules of its type (an ID card unless told).
             let id_type = options.patient_id_type.unwrap_or(IdType::IdCard);
@@ -96,11 +109,6 @@ impl Hub {
                 self.catalog().version
             )));
         }
-        if options.clinical_note.chars().count() > 500 {
-            return Err(Error::InvalidArgument(
-                "the clinical note is longer than 500 characters".into(),
-            ));
-        }
         Ok(IngestSession {
             hub: self.clone(),
             who,
@@ -108,6 +116,27 @@ impl Hub {
             touched: BTreeMap::new(),
             pending_wfdb: Default::default(),
         })
+    }
+}
+
+impl Hub {
+    /// Starts receiving a file named `file_name` into the staging area (the size limit is the
+    /// configured one), unless the data directory's disk is nearly full.
+    pub async fn begin_staging(&self, file_name: &str) -> Result<StagingFile, Rejection> {
+        let limit = super::limits::FILE_NAME_CHARS;
+        super::limits::bounded("a file name", file_name, limit)
+            .map_err(|e| Rejection::new(RejectReason::Protocol, e.to_string()))?;
+        self.inner
+            .disk
+            .check()
+            .map_err(|m| Rejection::new(RejectReason::Storage, format!("{file_name}: {m}")))?;
+        let config = self.config();
+        staging::begin(
+            &config.staging_dir(),
+            file_name,
+            config.ingest.max_file_bytes,
+        )
+        .await
     }
 }
 

@@ -174,6 +174,7 @@ impl Hub {
             &[Role::Clinic, Role::Admin],
             "resolving a possible patient mix-up",
         )?;
+        super::limits::bounded("the resolution note", note, super::limits::NOTE_CHARS)?;
         let note = note.trim();
         if note.is_empty() || outcome == MixupState::Open {
             return Err(Error::InvalidArgument(format!(

@@ -10,6 +10,8 @@
 //!   resumable from a cursor and ended on shutdown.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
 //! - [`events`]: the outbox and the [`Extension`]s that subscribe to it (result recognition).
+//! - [`disk`]: the free-space floor below which uploads are refused.
+//! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies).
 //! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
@@ -19,11 +21,13 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod dicom_meta;
+pub mod disk;
 mod error;
 pub mod events;
 pub mod follow;
 pub mod ingest;
 pub mod jobs;
+pub mod limits;
 pub mod mixup;
 pub mod pseudonym;
 pub mod reading;
@@ -100,6 +104,10 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Bounds concurrent full parses of uploaded files (each holds one instance in memory).
     parse_permits: tokio::sync::Semaphore,
+    /// The data directory's free space, checked before new data is accepted.
+    disk: disk::DiskWatch,
+    /// The region's time zone: local days for statistics and validity windows.
+    region: recognition::Region,
 }
 
 impl Hub {
@@ -114,6 +122,12 @@ impl Hub {
         let parses = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .max(2);
+        let region = recognition::Region::new(&config.region.time_zone).unwrap_or_else(|e| {
+            // Config::load refuses an unknown zone; only a hand-built Config reaches this.
+            tracing::error!("{e}; counting days in UTC");
+            recognition::Region::utc()
+        });
+        let disk = disk::DiskWatch::new(config.data_dir.clone(), config.ingest.min_free_bytes);
         Hub {
             inner: Arc::new(Inner {
                 store,
@@ -127,6 +141,8 @@ impl Hub {
                 reports: broadcast::channel(256).0,
                 stopping: watch::channel(false).0,
                 parse_permits: tokio::sync::Semaphore::new(parses),
+                disk,
+                region,
             }),
         }
     }
@@ -139,6 +155,16 @@ impl Hub {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The region's time zone, as local days go.
+    pub fn region(&self) -> &recognition::Region {
+        &self.inner.region
+    }
+
+    /// Refuses new data while the data directory's disk is below its free-space floor.
+    pub fn check_disk_space(&self) -> Result<()> {
+        self.inner.disk.check().map_err(Error::ResourceExhausted)
     }
 
     /// The exam-item catalogue.

@@ -31,12 +31,14 @@ impl ReportText {
                 "a report needs an impression (--impression)".into(),
             ));
         }
-        if self.findings.chars().count() > 20_000 || self.impression.chars().count() > 5_000 {
-            return Err(Error::InvalidArgument(
-                "findings are limited to 20,000 characters, the impression to 5,000".into(),
-            ));
-        }
-        Ok(())
+        self.check_lengths()
+    }
+
+    /// Refuses findings or an impression longer than its limit (edits at signing included).
+    fn check_lengths(&self) -> Result<()> {
+        use super::limits::{FINDINGS_CHARS, IMPRESSION_CHARS, bounded};
+        bounded("the findings", &self.findings, FINDINGS_CHARS)?;
+        bounded("the impression", &self.impression, IMPRESSION_CHARS)
     }
 }
 
@@ -107,6 +109,7 @@ impl Hub {
         edits: &ReportText,
     ) -> Result<Report> {
         who.require(&[Role::Specialist], "signing a report")?;
+        edits.check_lengths()?;
         let review = self.config().reading.two_level_review;
         if review && !who.senior {
             return Err(Error::PermissionDenied(format!(
@@ -180,6 +183,7 @@ impl Hub {
     ) -> Result<Report> {
         who.require(&[Role::Specialist], "amending a report")?;
         text.check()?;
+        super::limits::bounded("the amendment reason", reason, super::limits::NOTE_CHARS)?;
         if reason.trim().is_empty() {
             return Err(Error::InvalidArgument(
                 "an amendment needs a reason (--reason)".into(),

@@ -22,7 +22,7 @@ use worker_ecg::encode::{self, Identity};
 use worker_ecg::wfdb::{self, Header};
 
 use super::ingest::{Accepted, IngestSession};
-use super::staging::{self, RejectReason, Rejection, StagedFile};
+use super::staging::{RejectReason, Rejection, StagedFile};
 
 /// The answer for each file of an upload: its name and its fate.
 pub type Outcome = (String, Result<Accepted, Rejection>);
@@ -267,14 +267,8 @@ impl IngestSession {
             Ok(bytes) => bytes,
             Err(r) => return answer_all(Err(r)),
         };
-        let config = self.hub.config();
         let staged = async {
-            let mut file = staging::begin(
-                &config.staging_dir(),
-                &header_name,
-                config.ingest.max_file_bytes,
-            )
-            .await?;
+            let mut file = self.hub.begin_staging(&header_name).await?;
             file.write(&bytes).await?;
             file.finish(None, None).await
         }

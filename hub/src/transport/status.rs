@@ -14,6 +14,7 @@ pub fn to_status(e: Error) -> Status {
         Error::NotFound(m) => Status::new(Code::NotFound, m),
         Error::InvalidArgument(m) => Status::new(Code::InvalidArgument, m),
         Error::FailedPrecondition(m) => Status::new(Code::FailedPrecondition, m),
+        Error::ResourceExhausted(m) => Status::new(Code::ResourceExhausted, m),
         Error::Storage(e) => {
             tracing::error!("storage failure: {e}");
             Status::new(
@@ -38,6 +39,10 @@ mod tests {
             (Error::Unauthenticated("a".into()), Code::Unauthenticated),
             (Error::PermissionDenied("a".into()), Code::PermissionDenied),
             (Error::NotFound("a".into()), Code::NotFound),
+            (
+                Error::ResourceExhausted("a".into()),
+                Code::ResourceExhausted,
+            ),
             (Error::InvalidArgument("a".into()), Code::InvalidArgument),
             (
                 Error::FailedPrecondition("a".into()),

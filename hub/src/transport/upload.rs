@@ -8,7 +8,7 @@ use super::{ResponseStream, caller, convert, status::to_status};
 use crate::domain::Hub;
 use crate::domain::ingest::{Accepted, IngestOptions, IngestSession};
 use crate::domain::pseudonym::IdType;
-use crate::domain::staging::{self, RejectReason, Rejection, StagingFile};
+use crate::domain::staging::{RejectReason, Rejection, StagingFile};
 
 /// The service.
 pub struct Upload {
@@ -219,7 +219,7 @@ impl Receiver {
                 .await;
             return;
         }
-        match staging::begin(&config.staging_dir(), &name, config.ingest.max_file_bytes).await {
+        match self.hub.begin_staging(&name).await {
             Ok(file) => self.current = Some((file, start.size)),
             Err(r) => {
                 self.skipping = true;

@@ -8,9 +8,10 @@
 //! - [`Hub::check_recognition`], [`Hub::accept_recognition`], [`Hub::decline_recognition`],
 //!   [`Hub::reverse_recognition`]: what a doctor at the receiving institution does; every check is
 //!   audited, acceptances go to the append-only ledger, corrections are reversing rows.
-//! - [`rules`]: the pure rules (days, validity, QC passes, prices); [`stats`]: the administrators'
-//!   figures.
+//! - [`rules`]: the pure rules (days, validity, QC passes, prices); [`region`]: the region's time
+//!   zone, which decides local days; [`stats`]: the administrators' figures.
 
+pub mod region;
 pub mod rules;
 pub mod standing;
 pub mod stats;
@@ -30,6 +31,7 @@ use crate::model::{
 };
 use crate::storage::events::StoredEvent;
 use crate::storage::{SqlTx, cases, recognition as store, reports, users};
+pub use region::Region;
 use rules::{Day, Eligibility};
 use standing::Standing;
 
@@ -46,13 +48,15 @@ pub const DECLINE: &str = "decline";
 /// Keeps recognition entries in step with signed reports and flags possible repeats.
 pub struct RecognitionExtension {
     catalog: Arc<Catalog>,
+    region: Region,
 }
 
 impl RecognitionExtension {
-    /// Over the region's catalogue (items, prices, QC passes).
-    pub fn new(catalog: Catalog) -> Self {
+    /// Over the region's catalogue (items, prices, QC passes), counting days in its time zone.
+    pub fn new(catalog: Catalog, region: Region) -> Self {
         RecognitionExtension {
             catalog: Arc::new(catalog),
+            region,
         }
     }
 
@@ -96,7 +100,8 @@ impl RecognitionExtension {
         report_id: i64,
         impression: &str,
     ) -> RecognitionEntry {
-        let exam = Day::parse(&case.study_date).unwrap_or_else(|_| Day::of_ms(case.created_at_ms));
+        let exam =
+            Day::parse(&case.study_date).unwrap_or_else(|_| self.region.day_of(case.created_at_ms));
         let until = rules::valid_until(exam, item.validity_days);
         let eligibility =
             rules::eligibility(item, &case.institution_code, exam, &self.catalog.qc_passes);
@@ -113,7 +118,7 @@ impl RecognitionExtension {
             institution_level: level.to_owned(),
             exam_date: exam.to_string(),
             valid_until: until.to_string(),
-            valid_until_ms: until.plus(1).start_ms(),
+            valid_until_ms: self.region.start_ms(until.plus(1)),
             scope: item.scope.clone(),
             hr_mark: item.hr_mark.clone(),
             fee_fen: fee.map_or(0, rules::Price::fee_fen),
@@ -179,6 +184,16 @@ pub struct CheckRequest {
     pub purpose: String,
 }
 
+impl CheckRequest {
+    /// Refuses any field longer than its limit (see [`crate::domain::limits`]).
+    fn check_lengths(&self) -> Result<()> {
+        use crate::domain::limits::{CODE_CHARS, NOTE_CHARS, bounded};
+        bounded("the patient ID", &self.patient_id, CODE_CHARS)?;
+        bounded("the exam item code", &self.item, CODE_CHARS)?;
+        bounded("the purpose", &self.purpose, NOTE_CHARS)
+    }
+}
+
 /// An entry as the checking institution sees it.
 #[derive(Debug, Clone)]
 pub struct CheckedEntry {
@@ -212,6 +227,7 @@ impl Hub {
             &[Role::Clinic, Role::Specialist],
             "checking recognition entries",
         )?;
+        req.check_lengths()?;
         if req.id_type == IdType::Mrn {
             return Err(Error::InvalidArgument(
                 "a record number is only meaningful in its hospital: check with an id-card, insurance or health-card number".into(),
@@ -230,9 +246,13 @@ impl Hub {
         let now = now_ms();
         let mut tx = self.store().write().await?;
         let level = self.level_of(tx.as_mut(), &who.institution_code).await?;
-        let local_fee_fen =
-            rules::price_on(&self.catalog().prices, &item.code, &level, Day::of_ms(now))
-                .map(rules::Price::fee_fen);
+        let local_fee_fen = rules::price_on(
+            &self.catalog().prices,
+            &item.code,
+            &level,
+            self.region().day_of(now),
+        )
+        .map(rules::Price::fee_fen);
         let mut entries = Vec::new();
         for entry in store::entries_of_patient(tx.as_mut(), &key, &item.code).await? {
             let decision = store::decision_of(tx.as_mut(), entry.id, &who.institution_code).await?;
@@ -284,7 +304,7 @@ impl Hub {
         }
         refuse_if_decided(tx.as_mut(), who, entry_id).await?;
         let level = self.level_of(tx.as_mut(), &who.institution_code).await?;
-        let today = Day::of_ms(now);
+        let today = self.region().day_of(now);
         let price = rules::price_on(&self.catalog().prices, &entry.exam_item_code, &level, today);
         let note = if price.is_none() {
             format!(
@@ -342,12 +362,7 @@ impl Hub {
     ) -> Result<RecognitionDecline> {
         who.require(&[Role::Clinic, Role::Specialist], "declining a recognition")?;
         let note = note.trim();
-        if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(Error::InvalidArgument(format!(
-                "a decline note is limited to {MAX_NOTE_CHARS} characters; this one has {}",
-                note.chars().count()
-            )));
-        }
+        crate::domain::limits::bounded("a decline note", note, MAX_NOTE_CHARS)?;
         if reason == DeclineReason::Other && note.is_empty() {
             return Err(Error::InvalidArgument(
                 "reason \"other\" needs a note saying what (--note)".into(),
@@ -538,4 +553,39 @@ async fn record_decision(tx: &mut dyn SqlTx, d: &RecognitionDecision) -> Result<
         "another user of {} decided on entry {} at the same moment; check it again",
         d.institution_code, d.entry_id
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_ends_at_the_regions_midnight() {
+        let catalog = Catalog::load(None).unwrap();
+        let item = catalog.item("CT-HEAD").unwrap().clone();
+        let case = Case {
+            study_date: "20261101".into(),
+            institution_code: "TS-A".into(),
+            ..Case::default()
+        };
+        let region = Region::new("Asia/Shanghai").unwrap();
+        let ext = RecognitionExtension::new(catalog, region.clone());
+        let entry = ext.entry_of(&case, &item, "township", 1, "normal");
+        let last = Day::parse(&entry.valid_until).unwrap();
+        // The first instant of the day after the last valid one, in Shanghai (UTC+8).
+        let midnight = jiff::civil::date(2026, 11, 1)
+            .checked_add(jiff::ToSpan::days(i64::from(item.validity_days) + 1))
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+            .unwrap()
+            .timestamp()
+            .as_millisecond();
+        assert_eq!(entry.valid_until_ms, midnight);
+        assert_eq!(
+            entry.valid_until_ms,
+            last.plus(1).start_ms() - 8 * 3_600_000
+        );
+        assert_eq!(region.day_of(entry.valid_until_ms - 1), last);
+        assert_eq!(region.day_of(entry.valid_until_ms), last.plus(1));
+    }
 }

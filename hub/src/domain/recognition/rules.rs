@@ -13,7 +13,8 @@ use crate::domain::catalog::ExamItem;
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
 
-/// A calendar day (UTC), counted from 1970-01-01.
+/// A calendar day, counted from 1970-01-01; a date without a time zone (the region's
+/// [`Region`](super::Region) says which instants fall on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(pub i64);
 
@@ -36,12 +37,13 @@ impl Day {
         Ok(day)
     }
 
-    /// The day containing a Unix-millisecond instant.
+    /// The UTC day containing a Unix-millisecond instant (the region's local day is
+    /// [`Region::day_of`](super::Region::day_of)).
     pub fn of_ms(at_ms: i64) -> Day {
         Day(at_ms.div_euclid(DAY_MS))
     }
 
-    /// The first millisecond of the day.
+    /// The first millisecond of the day in UTC (locally: [`Region::start_ms`](super::Region::start_ms)).
     pub fn start_ms(self) -> i64 {
         self.0 * DAY_MS
     }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Region;
 use super::rules::Day;
 use super::{ACCEPT, Error, Hub, Result};
 use crate::clock::now_ms;
@@ -48,11 +49,12 @@ impl GroupBy {
         }
     }
 
-    fn key(self, institution: &str, item: &str, modality: &str, at_ms: i64) -> String {
+    fn key(self, region: &Region, row: (&str, &str, &str), at_ms: i64) -> String {
+        let (institution, item, modality) = row;
         match self {
             GroupBy::Institution => institution.to_owned(),
             GroupBy::Item => item.to_owned(),
-            GroupBy::Month => Day::of_ms(at_ms).month(),
+            GroupBy::Month => region.day_of(at_ms).month(),
             GroupBy::Modality => modality.to_owned(),
         }
     }
@@ -70,11 +72,11 @@ pub struct StatsQuery {
 }
 
 impl StatsQuery {
-    /// The period as `[from_ms, to_ms)`.
-    pub fn range_ms(&self) -> (i64, i64) {
+    /// The period as `[from_ms, to_ms)`, its days counted in the region's time zone.
+    pub fn range_ms(&self, region: &Region) -> (i64, i64) {
         (
-            self.from.map_or(0, Day::start_ms),
-            self.to.map_or(i64::MAX, |d| d.plus(1).start_ms()),
+            self.from.map_or(0, |d| region.start_ms(d)),
+            self.to.map_or(i64::MAX, |d| region.start_ms(d.plus(1))),
         )
     }
 }
@@ -197,8 +199,8 @@ pub fn percentile(sorted: &[i64], p: u32) -> i64 {
 }
 
 /// Computes the figures of `(from_ms, to_ms)` at `now` from the rows.
-pub fn compute(input: &StatsInput, q: &StatsQuery, now: i64) -> Stats {
-    let (from, to) = q.range_ms();
+pub fn compute(input: &StatsInput, q: &StatsQuery, region: &Region, now: i64) -> Stats {
+    let (from, to) = q.range_ms(region);
     let within = |at: i64| at >= from && at < to;
     let mut totals = Figures::default();
     let mut groups: BTreeMap<String, Figures> = BTreeMap::new();
@@ -206,14 +208,16 @@ pub fn compute(input: &StatsInput, q: &StatsQuery, now: i64) -> Stats {
     for row in input.ledger.iter().filter(|r| within(r.at_ms)) {
         add_ledger(&mut totals, row);
         let key = q.by.key(
-            &row.institution_code,
-            &row.exam_item_code,
-            &row.modality,
+            region,
+            (&row.institution_code, &row.exam_item_code, &row.modality),
             row.at_ms,
         );
         add_ledger(groups.entry(key).or_default(), row);
         *savings
-            .entry((Day::of_ms(row.at_ms).month(), row.institution_code.clone()))
+            .entry((
+                region.day_of(row.at_ms).month(),
+                row.institution_code.clone(),
+            ))
             .or_default() += row.fee_fen;
     }
     let mut by_reason: BTreeMap<String, i64> = DeclineReason::ALL
@@ -223,8 +227,11 @@ pub fn compute(input: &StatsInput, q: &StatsQuery, now: i64) -> Stats {
     for d in input.declines.iter().filter(|d| within(d.at_ms)) {
         totals.declines += 1;
         *by_reason.entry(d.reason.clone()).or_default() += 1;
-        let key =
-            q.by.key(&d.institution_code, &d.exam_item_code, &d.modality, d.at_ms);
+        let key = q.by.key(
+            region,
+            (&d.institution_code, &d.exam_item_code, &d.modality),
+            d.at_ms,
+        );
         groups.entry(key).or_default().declines += 1;
     }
     let received: Vec<&CaseTimes> = input
@@ -235,9 +242,8 @@ pub fn compute(input: &StatsInput, q: &StatsQuery, now: i64) -> Stats {
     for c in received.iter().filter(|c| c.possible_repeat) {
         totals.repeats += 1;
         let key = q.by.key(
-            &c.institution_code,
-            &c.exam_item_code,
-            &c.modality,
+            region,
+            (&c.institution_code, &c.exam_item_code, &c.modality),
             c.created_at_ms,
         );
         groups.entry(key).or_default().repeats += 1;
@@ -318,7 +324,7 @@ impl Hub {
                 "--to {to} is before --from {from}"
             )));
         }
-        let (from, to) = q.range_ms();
+        let (from, to) = q.range_ms(self.region());
         let mut tx = self.store().scan().await?;
         let input = StatsInput {
             ledger: store::ledger_between(tx.as_mut(), from, to).await?,
@@ -326,7 +332,7 @@ impl Hub {
             cases: store::case_times(tx.as_mut(), from, to).await?,
             workload: store::workload(tx.as_mut(), from, to).await?,
         };
-        Ok(compute(&input, q, now_ms()))
+        Ok(compute(&input, q, self.region(), now_ms()))
     }
 }
 
@@ -335,6 +341,10 @@ mod tests {
     use super::*;
 
     const DAY: i64 = 86_400_000;
+
+    fn shanghai() -> Region {
+        Region::new("Asia/Shanghai").unwrap()
+    }
 
     fn at(day: &str) -> i64 {
         Day::parse(day).unwrap().start_ms() + 3_600_000
@@ -352,6 +362,31 @@ mod tests {
             at_ms: at(day),
             ..LedgerRow::default()
         }
+    }
+
+    #[test]
+    fn one_in_the_morning_on_the_first_counts_to_the_new_month_in_the_region() {
+        // 01:00 on 1 December in Shanghai is 17:00 UTC on 30 November.
+        let mut row = accept(1, "TS-B", "CT-HEAD", 15_000, "2026-12-01");
+        row.at_ms = "2026-12-01T01:00:00+08:00"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        let input = StatsInput {
+            ledger: vec![row],
+            ..StatsInput::default()
+        };
+        let month = |first: &str, last: &str| StatsQuery {
+            from: Some(Day::parse(first).unwrap()),
+            to: Some(Day::parse(last).unwrap()),
+            by: GroupBy::Month,
+        };
+        let december = compute(&input, &month("2026-12-01", "2026-12-31"), &shanghai(), 0);
+        assert_eq!(december.totals.recognitions, 1);
+        assert_eq!(december.groups[0].0, "2026-12");
+        assert_eq!(december.savings[0].month, "2026-12");
+        let november = compute(&input, &month("2026-11-01", "2026-11-30"), &shanghai(), 0);
+        assert_eq!(november.totals.recognitions, 0);
     }
 
     #[test]
@@ -387,7 +422,7 @@ mod tests {
             to: Some(Day::parse("2026-11-30").unwrap()),
             by: GroupBy::Institution,
         };
-        let s = compute(&input, &q, at("2026-12-02"));
+        let s = compute(&input, &q, &shanghai(), at("2026-12-02"));
         assert_eq!(
             s.totals,
             Figures {
@@ -414,13 +449,14 @@ mod tests {
                 by: GroupBy::Month,
                 ..q.clone()
             },
+            &shanghai(),
             0,
         );
         assert_eq!(
             all.groups.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(),
             ["2026-11"]
         );
-        let everything = compute(&input, &StatsQuery::default(), 0);
+        let everything = compute(&input, &StatsQuery::default(), &shanghai(), 0);
         assert_eq!(
             everything.totals.saved_fen,
             15_000 + 6_000 - 15_000 + 13_000
@@ -452,7 +488,7 @@ mod tests {
             ],
             ..StatsInput::default()
         };
-        let s = compute(&input, &StatsQuery::default(), t0 + 3 * DAY);
+        let s = compute(&input, &StatsQuery::default(), &shanghai(), t0 + 3 * DAY);
         assert_eq!(
             (s.cases_received, s.cases_reported, s.deadline_breaches),
             (4, 3, 3)

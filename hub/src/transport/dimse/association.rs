@@ -14,7 +14,7 @@ use super::message::{self, Command, field, status};
 use super::{Context, ReceiveError, abort, provider_abort, receive, send, stopped};
 use crate::domain::Hub;
 use crate::domain::ingest::IngestSession;
-use crate::domain::staging::{self, RejectReason, Rejection, StagingFile};
+use crate::domain::staging::{RejectReason, Rejection, StagingFile};
 
 /// The largest command set accepted. A DIMSE command holds a handful of short elements (a
 /// C-STORE-RQ is about 200 bytes); fragments beyond this are an attack on memory, not a command.
@@ -290,10 +290,8 @@ impl Association {
             Ok(header) => header,
             Err(e) => return Sink::Discard(status::CANNOT_UNDERSTAND, e),
         };
-        let config = self.hub.config();
         let name = format!("{}.dcm", command.sop_instance_uid);
-        let opened =
-            staging::begin(&config.staging_dir(), &name, config.ingest.max_file_bytes).await;
+        let opened = self.hub.begin_staging(&name).await;
         let mut file = match opened {
             Ok(file) => file,
             Err(r) => return Sink::Discard(message::store_status(r.reason), r.message),
