@@ -118,3 +118,64 @@ fn an_ecg_job_measures_renders_and_keeps_the_device_values_beside_ours() {
     assert!(!bad.error.contains(&junk.display().to_string()));
     assert!(out.flags.iter().any(|f| f.code == "ecg_not_analysed"));
 }
+
+/// Issue 19: the MIMIC record's blood pressure and respiration are stored beside its ECG lead;
+/// the job measures the lead alone and names the others, on the case and on the page.
+#[test]
+fn an_ecg_job_names_the_channels_that_are_not_leads_and_measures_only_the_lead() {
+    let record = worker_ecg::read_wfdb(&corpus("ecg/wfdb/mimicdb/03700181.hea")).unwrap();
+    let groups = worker_ecg::encode::from_wfdb(&record).unwrap();
+    let who = worker_ecg::encode::Identity {
+        patient_id: "990321195803040197".into(),
+        patient_name: "Test^Patient".into(),
+        study_uid: "2.25.1".into(),
+        series_uid: "2.25.2".into(),
+        sop_uid: "2.25.3".into(),
+        date: "20261207".into(),
+        time: "101500".into(),
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mimic.dcm");
+    std::fs::write(
+        &path,
+        worker_ecg::encode::part10_groups(&groups, &who).unwrap(),
+    )
+    .unwrap();
+    let inputs = [JobInput {
+        name: "2.25.3".into(),
+        path,
+    }];
+    let out = execute(JobKind::EcgAnalysis, "2.25.3", &inputs);
+    assert_eq!(out.instances[0].error, "", "{:?}", out.instances[0]);
+    let note = out
+        .flags
+        .iter()
+        .find(|f| f.code == "ecg_other_channels")
+        .expect("a note naming the other channels");
+    assert!(!note.critical && !note.urgent);
+    assert!(
+        note.message.contains("ABP") && note.message.contains("RESP"),
+        "{}",
+        note.message
+    );
+    assert!(!note.message.contains("MCL1"), "{}", note.message);
+    let page = out
+        .artifacts
+        .iter()
+        .find(|a| a.name == "ecg/2.25.3.svg")
+        .expect("the 12-lead page");
+    let svg = String::from_utf8_lossy(&page.data);
+    assert!(
+        svg.contains("Also recorded, not ECG") && svg.contains("ABP"),
+        "the page does not name the other channels"
+    );
+    // Per-lead measurements are on the ECG lead only.
+    assert!(
+        out.measurements
+            .iter()
+            .all(|m| m.lead.is_empty() || m.lead == "MCL1"),
+        "{:?}",
+        out.measurements
+    );
+}
