@@ -172,11 +172,6 @@ impl Hub {
         &self.inner.catalog
     }
 
-    /// Reports as they are filed.
-    pub fn watch_reports(&self) -> broadcast::Receiver<ReportNotice> {
-        self.inner.reports.subscribe()
-    }
-
     /// Resolves when jobs may have been queued.
     pub async fn jobs_queued(&self) {
         self.inner.jobs_queued.notified().await;
