@@ -31,18 +31,9 @@ pub fn date_of_ms(at_ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's algorithm).
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
+/// Gregorian (year, month, day) of a day count since 1970-01-01 (the one routine, in
+/// `patient-id`).
+pub(crate) use patient_id::civil_from_days;
 
 #[cfg(test)]
 mod tests {

@@ -94,7 +94,7 @@ impl Ymd {
     /// The date of a Unix-millisecond instant at a fixed offset from UTC (in hours).
     pub fn of_unix_ms(at_ms: i64, offset_hours: i64) -> Ymd {
         let days = (at_ms + offset_hours * 3_600_000).div_euclid(86_400_000);
-        civil_from_days(days)
+        ymd_of_days(days)
     }
 
     /// Today in China Standard Time (UTC+8), the calendar ID card birth dates are written in.
@@ -123,8 +123,9 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-/// Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> Ymd {
+/// Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's algorithm); the
+/// hub's clock uses it too.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -133,7 +134,12 @@ fn civil_from_days(z: i64) -> Ymd {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The [`Ymd`] of a day count since 1970-01-01.
+fn ymd_of_days(days: i64) -> Ymd {
+    let (y, m, d) = civil_from_days(days);
     let u = |v: i64| u32::try_from(v).unwrap_or(0);
     Ymd {
         year: u(y),
