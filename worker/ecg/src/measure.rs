@@ -84,6 +84,8 @@ pub fn median_beats(
 pub struct Fiducials {
     /// P onset, when a P wave is found.
     pub p_on: Option<usize>,
+    /// P offset, when a P wave is found.
+    pub p_off: Option<usize>,
     /// QRS onset.
     pub qrs_on: usize,
     /// QRS fiducial (detector alignment point).
@@ -149,12 +151,14 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
         (Some(t), Some(rr)) => (t + ms(10.0)).checked_sub((rr * fs) as usize),
         _ => None,
     };
-    let p_on = p_onset(mb, &iso, qrs_on, prev_t_end.unwrap_or(0), fs);
+    let p = p_wave(mb, &iso, qrs_on, prev_t_end.unwrap_or(0), fs);
+    let (p_on, p_off) = (p.map(|p| p.0), p.map(|p| p.1));
     let to_ms = |a: usize, b: usize| (b as f64 - a as f64) * 1000.0 / fs;
     let j60 = (qrs_off + ms(60.0)).min(len - 1);
     Measurements {
         fiducials: Fiducials {
             p_on,
+            p_off,
             qrs_on,
             r: mb.r,
             qrs_off,
@@ -265,16 +269,24 @@ fn magnitude(mb: &MedianBeats, iso: &[f32], a: usize, b: usize) -> Vec<f32> {
         .collect()
 }
 
-fn p_onset(mb: &MedianBeats, iso: &[f32], qrs_on: usize, after: usize, fs: f64) -> Option<usize> {
+/// P onset and offset (see the module doc): the offset is where the magnitude, after the
+/// peak, falls back to 5 % of the peak above the floor between the peak and the QRS onset.
+fn p_wave(
+    mb: &MedianBeats,
+    iso: &[f32],
+    qrs_on: usize,
+    after: usize,
+    fs: f64,
+) -> Option<(usize, usize)> {
     let ms = |t: f64| (t * fs / 1000.0).round() as usize;
     let a = qrs_on.saturating_sub(ms(350.0)).max(after);
     let b = qrs_on.checked_sub(ms(30.0))?;
     if b <= a + 2 {
         return None;
     }
-    let m = magnitude(mb, iso, a, b);
+    let m = magnitude(mb, iso, a, qrs_on);
     let w0 = (qrs_on.saturating_sub(ms(300.0))).saturating_sub(a);
-    let pk = w0 + argmax(&m[w0..]);
+    let pk = w0 + argmax(&m[w0..b - a]);
     let apk = m[pk];
     let floor = m[..=pk].iter().copied().fold(f32::INFINITY, f32::min);
     if apk < 30.0 || apk - floor < 0.5 * apk {
@@ -285,7 +297,13 @@ fn p_onset(mb: &MedianBeats, iso: &[f32], qrs_on: usize, after: usize, fs: f64) 
     while k > 0 && m[k] > th {
         k -= 1;
     }
-    Some(a + k)
+    let floor_after = m[pk..].iter().copied().fold(f32::INFINITY, f32::min);
+    let th_off = floor_after + 0.05 * (apk - floor_after);
+    let mut e = pk;
+    while e + 1 < m.len() && m[e] > th_off {
+        e += 1;
+    }
+    Some((a + k, a + e))
 }
 
 fn argmax(x: &[f32]) -> usize {
