@@ -5,11 +5,13 @@ NeuroKit2 `ecg_delineate(method="dwt")` (one lead: LUDB lead II, the QT Database
 R peaks from `ecg_peaks`, as it is used out of the box).
 
 Scoring is `worker_ecg::eval_delineation`'s, re-implemented here: the cardiologists' waves are
-read from LUDB's per-lead files (merged per beat: earliest onset, latest offset over the
-leads, the CSE's global boundaries) and the QT Database's `.q1c`; a detected beat matches the
-nearest unused reference QRS within 150 ms; on a matched beat a boundary marked and found adds
-its error (detected - marked), marked and not found is a FN, found and not marked a FP; a
-reference beat not matched counts its marked boundaries as FN. Mean and SD pool all errors.
+read from the QT Database's `.q1c` and LUDB's per-lead files, merged per beat into global
+boundaries (the earliest onset and latest offset over the leads, but the second earliest /
+second latest where three leads or more mark the boundary, setting one lead's outlying mark
+aside); a detected beat matches the nearest unused reference QRS within 150 ms; on a matched
+beat a boundary marked and found adds its error (detected - marked), marked and not found is a
+FN, found and not marked a FP; a reference beat not matched counts its marked boundaries as
+FN. Mean and SD pool all errors.
 
     pip install wfdb neurokit2
     cargo build --release -p worker-ecg --bin ecg-eval   # or ECG_EVAL=path/to/ecg-eval
@@ -61,19 +63,25 @@ def beats_of(ann):
 
 
 def merge(leads, fs):
-    out = []
+    groups = []
     for beats in leads:
         for r, m in beats:
-            o = next((o for o in out if abs(o[0] - r) <= round(0.1 * fs)), None)
-            if o is None:
-                out.append((r, list(m)))
-                continue
+            g = next((g for g in groups if abs(g[0] - r) <= round(0.1 * fs)), None)
+            if g is None:
+                g = (r, [[] for _ in range(5)])
+                groups.append(g)
             for i, x in enumerate(m):
-                if x is None:
-                    continue
-                y = o[1][i]
-                o[1][i] = x if y is None else (min(x, y) if i in (0, 2) else max(x, y))
-    return sorted(out, key=lambda b: b[0])
+                if x is not None:
+                    g[1][i].append(x)
+    out = []
+    for r, marks in sorted(groups, key=lambda g: g[0]):
+        glob = []
+        for i, xs in enumerate(marks):
+            xs = sorted(xs) if i in (0, 2) else sorted(xs, reverse=True)
+            k = 1 if len(xs) >= 3 else 0
+            glob.append(xs[k] if xs else None)
+        out.append((r, glob))
+    return out
 
 
 def score(ref, det, fs, acc):

@@ -11,8 +11,9 @@
 //! - **P onset**: on the spatial magnitude (root of the summed squared deviations from the
 //!   isoelectric levels), the P peak is the maximum 300–30 ms before QRS onset; it must exceed
 //!   30 µV and rise clear of the level before it; at fast rates the window starts after the
-//!   previous beat's T end (T end − RR); the onset is where the magnitude falls back
-//!   to 5 % of the peak above the floor before it;
+//!   previous beat's T end (T end − RR); the onset (offset) is where the magnitude falls
+//!   back to 5 % of the peak above the floor before (after) it, or an earlier valley under
+//!   20 %, at most 100 ms from the peak;
 //! - **T end**: in each lead with a clear T wave, where the area between the wave and its
 //!   current level over the preceding 128 ms is largest (Zhang's area method, searched in an
 //!   interval set by the RR interval, see [`t_ends`]); the global T end is the latest of these;
@@ -292,18 +293,33 @@ fn p_wave(
     if apk < 30.0 || apk - floor < 0.5 * apk {
         return None;
     }
-    let th = floor + 0.05 * (apk - floor);
-    let mut k = pk;
-    while k > 0 && m[k] > th {
-        k -= 1;
-    }
+    let reach = ms(P_HALF_MAX_MS);
+    let on = walk(&m, pk, pk.saturating_sub(reach), floor, apk);
     let floor_after = m[pk..].iter().copied().fold(f32::INFINITY, f32::min);
-    let th_off = floor_after + 0.05 * (apk - floor_after);
-    let mut e = pk;
-    while e + 1 < m.len() && m[e] > th_off {
-        e += 1;
+    let off = walk(&m, pk, (pk + reach).min(m.len() - 1), floor_after, apk);
+    Some((a + on, a + off))
+}
+
+/// The farthest a P boundary is searched from the P peak, ms (a P wave lasts at most
+/// about 120 ms; its peak need not be central).
+const P_HALF_MAX_MS: f64 = 100.0;
+
+/// Walks from the peak `pk` of the magnitude `m` towards `to` (either side) to the P
+/// boundary: the first point at 5 % of the peak above `floor`, or a valley under 20 % of it
+/// (where the magnitude rises again: the PR segment or the TP segment is not at the level
+/// the magnitude is measured from, and the wave before or after begins).
+fn walk(m: &[f32], pk: usize, to: usize, floor: f32, apk: f32) -> usize {
+    let (th, valley) = (floor + 0.05 * (apk - floor), floor + 0.2 * (apk - floor));
+    let step = |k: usize| if to < pk { k - 1 } else { k + 1 };
+    let mut k = pk;
+    while k != to && m[k] > th {
+        let next = step(k);
+        if m[k] < valley && m[next] > m[k] {
+            break;
+        }
+        k = next;
     }
-    Some((a + k, a + e))
+    k
 }
 
 fn argmax(x: &[f32]) -> usize {

@@ -8,6 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
+use worker_ecg::eval_delineation::run::INTERVAL_NAMES;
 use worker_ecg::eval_delineation::{
     Bar, Boundary, Pooled, Stats, evaluate_dir, misses, summarise, table,
 };
@@ -61,24 +62,32 @@ fn check(what: &str, p: &Pooled, bar: &Reached) -> Vec<String> {
     out
 }
 
+/// LUDB records 1–100 (reached: Se 94.8 / 94.8 / 99.1 / 99.1 / 99.0 %, +P 82.2 / 82.2 /
+/// 99.9 / 100 / 89.4 %, error +10.2 ± 10.4, −2.4 ± 10.9, +2.7 ± 15.8, −6.8 ± 12.8,
+/// −6.3 ± 25.3 ms). +P of the P wave and T end: LUDB leaves the first and last waves of a record
+/// unmarked where we find them, and marks no P wave in AF.
 const LUDB: Reached = Reached {
-    se: [0.0; 5],
-    ppv: [0.0; 5],
-    mean: [1000.0; 5],
-    sd: [1000.0; 5],
+    se: [94.0, 94.0, 99.0, 99.0, 98.5],
+    ppv: [80.0, 80.0, 99.5, 99.5, 88.0],
+    mean: [11.5, 4.0, 4.0, 8.0, 7.5],
+    sd: [11.5, 12.0, 17.0, 14.0, 27.0],
 };
 
+/// QT Database, 21 records against `.q1c` (reached: Se 91.7 / 91.7 / 100 / 100 / 100 %, +P
+/// 100 %, error +4.7 ± 16.7, +3.5 ± 15.3, +2.2 ± 17.8, +6.3 ± 33.4, −12.0 ± 40.7 ms; the
+/// second cardiologist differs from the first by +3.7 ± 14.8, +1.3 ± 19.7, −6.6 ± 34.0 ms on
+/// QRS on, QRS off and T off).
 const QTDB: Reached = Reached {
-    se: [0.0; 5],
-    ppv: [0.0; 5],
-    mean: [1000.0; 5],
-    sd: [1000.0; 5],
+    se: [91.0, 91.0, 99.5, 99.5, 99.5],
+    ppv: [99.5; 5],
+    mean: [6.0, 5.0, 3.5, 7.5, 13.5],
+    sd: [18.0, 17.0, 19.0, 35.0, 42.0],
 };
 
 /// LUDB records whose PR, QRS and QT are all within ±10 / ±10 / ±25 ms of the cardiologists'
-/// (the goal is 90 %), and per interval.
-const INTERVALS_ALL_PCT: f64 = 0.0;
-const INTERVAL_PCT: [f64; 3] = [0.0; 3];
+/// (reached 28.2 %; the goal is 90 %), and per interval (reached 76.5, 36.0, 78.0 %).
+const INTERVALS_ALL_PCT: f64 = 27.0;
+const INTERVAL_PCT: [f64; 3] = [75.0, 35.0, 76.0];
 
 #[test]
 fn development_records_reach_the_bars() {
@@ -90,7 +99,7 @@ fn development_records_reach_the_bars() {
     assert_eq!(s.qtdb.records, 21, "21 QT Database records");
     assert!(s.qtdb_two_ours.records >= 6, "records with a .q2c");
     assert!(
-        s.ludb.ours.get(Boundary::QrsOn).tp > 1000,
+        s.ludb.ours.get(Boundary::QrsOn).tp > 850,
         "too few LUDB beats matched"
     );
     let mut bad = check("LUDB", &s.ludb, &LUDB);
