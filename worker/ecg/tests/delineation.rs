@@ -104,10 +104,10 @@ fn development_records_reach_the_bars() {
     );
     let mut bad = check("LUDB", &s.ludb, &LUDB);
     bad.extend(check("QTDB", &s.qtdb, &QTDB));
-    for i in 0..3 {
-        if s.interval_pct(i) < INTERVAL_PCT[i] {
+    for (i, (name, bar)) in INTERVAL_NAMES.iter().zip(INTERVAL_PCT).enumerate() {
+        if s.interval_pct(i) < bar {
             bad.push(format!(
-                "interval {i}: {:.1} % of records",
+                "{name} within tolerance on {:.1} % of records, below {bar} %",
                 s.interval_pct(i)
             ));
         }

@@ -30,9 +30,9 @@ fn rows(s: &mut String, label: &str, w: &WaveScores, bar: &Bar) {
 /// against the first); then the PR / QRS / QT agreement on LUDB. Records that could not be
 /// scored are listed under the tables.
 pub fn table(summary: &Summary, results: &[Result<RecordResult, EcgError>], bar: &Bar) -> String {
-    let mut s = format!(
+    let mut s = String::from(
         "| reference | boundary | marked | Se % | +P % | mean ms | SD ms | SD bar ms | within bar |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---|\n"
+         |---|---|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let l = &summary.ludb;
     if l.records > 0 {
