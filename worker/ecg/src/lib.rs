@@ -23,6 +23,8 @@
 //! - [`measure`]: median beats, PR / QRS / QT, axis, ST at J + 60 ms.
 //! - [`quality`]: lead off, saturation, noise.
 //! - [`eval`]: bxb / EC57-style scoring against reference annotations (binary `ecg-eval`).
+//! - [`eval_delineation`]: P / QRS / T boundaries scored against the cardiologists' (LUDB,
+//!   QT Database), the `ecg-eval delineation` table.
 //! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
 //! - [`encode`]: the DICOM ECG writer (WFDB records and synthetic ECGs become 12-Lead, General
 //!   or Ambulatory ECG objects).
@@ -42,6 +44,12 @@
 //! tolerances of the device's (PR ±10, QRS ±10, QT ±25 ms) and all 10 device beats found
 //! (`tests/dicom.rs`); synthetic intervals, axis, ST and flags against their truth
 //! (`tests/synth.rs`).
+//!
+//! Wave boundaries against the cardiologists' (`tests/delineation.rs`, `ecg-eval
+//! delineation`; docs/PERFORMANCE.md): on LUDB 1–100 P on +10.2 ± 10.4, P off −2.4 ± 10.9,
+//! QRS on +2.7 ± 15.8, QRS off −6.8 ± 12.8, T off −6.3 ± 25.3 ms; on the 21 QT Database records
+//! +4.7 ± 16.7, +3.5 ± 15.3, +2.2 ± 17.8, +6.3 ± 33.4, −12.0 ± 40.7 ms (the CSE tolerances for
+//! the SD are 10.2, 12.7, 6.5, 11.6 and 30.6 ms).
 //!
 //! QT against the cardiologists' annotations (`tests/flags_annotated`): mean absolute error
 //! 16 ms on the 21 QT Database development records, 30 ms on LUDB records 1–100; MIT-BIH 100
@@ -64,6 +72,7 @@ pub mod dicom;
 pub mod encode;
 pub mod error;
 pub mod eval;
+pub mod eval_delineation;
 pub mod filter;
 pub mod leads;
 pub mod measure;

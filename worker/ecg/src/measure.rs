@@ -11,8 +11,9 @@
 //! - **P onset**: on the spatial magnitude (root of the summed squared deviations from the
 //!   isoelectric levels), the P peak is the maximum 300–30 ms before QRS onset; it must exceed
 //!   30 µV and rise clear of the level before it; at fast rates the window starts after the
-//!   previous beat's T end (T end − RR); the onset is where the magnitude falls back
-//!   to 5 % of the peak above the floor before it;
+//!   previous beat's T end (T end − RR); the onset (offset) is where the magnitude falls
+//!   back to 5 % of the peak above the floor before (after) it, or an earlier valley under
+//!   20 %, at most 100 ms from the peak;
 //! - **T end**: in each lead with a clear T wave, where the area between the wave and its
 //!   current level over the preceding 128 ms is largest (Zhang's area method, searched in an
 //!   interval set by the RR interval, see [`t_ends`]); the global T end is the latest of these;
@@ -84,6 +85,8 @@ pub fn median_beats(
 pub struct Fiducials {
     /// P onset, when a P wave is found.
     pub p_on: Option<usize>,
+    /// P offset, when a P wave is found.
+    pub p_off: Option<usize>,
     /// QRS onset.
     pub qrs_on: usize,
     /// QRS fiducial (detector alignment point).
@@ -149,12 +152,14 @@ pub fn measure(mb: &MedianBeats, rr_s: Option<f64>) -> Measurements {
         (Some(t), Some(rr)) => (t + ms(10.0)).checked_sub((rr * fs) as usize),
         _ => None,
     };
-    let p_on = p_onset(mb, &iso, qrs_on, prev_t_end.unwrap_or(0), fs);
+    let p = p_wave(mb, &iso, qrs_on, prev_t_end.unwrap_or(0), fs);
+    let (p_on, p_off) = (p.map(|p| p.0), p.map(|p| p.1));
     let to_ms = |a: usize, b: usize| (b as f64 - a as f64) * 1000.0 / fs;
     let j60 = (qrs_off + ms(60.0)).min(len - 1);
     Measurements {
         fiducials: Fiducials {
             p_on,
+            p_off,
             qrs_on,
             r: mb.r,
             qrs_off,
@@ -265,27 +270,56 @@ fn magnitude(mb: &MedianBeats, iso: &[f32], a: usize, b: usize) -> Vec<f32> {
         .collect()
 }
 
-fn p_onset(mb: &MedianBeats, iso: &[f32], qrs_on: usize, after: usize, fs: f64) -> Option<usize> {
+/// P onset and offset (see the module doc): the offset is where the magnitude, after the
+/// peak, falls back to 5 % of the peak above the floor between the peak and the QRS onset.
+fn p_wave(
+    mb: &MedianBeats,
+    iso: &[f32],
+    qrs_on: usize,
+    after: usize,
+    fs: f64,
+) -> Option<(usize, usize)> {
     let ms = |t: f64| (t * fs / 1000.0).round() as usize;
     let a = qrs_on.saturating_sub(ms(350.0)).max(after);
     let b = qrs_on.checked_sub(ms(30.0))?;
     if b <= a + 2 {
         return None;
     }
-    let m = magnitude(mb, iso, a, b);
+    let m = magnitude(mb, iso, a, qrs_on);
     let w0 = (qrs_on.saturating_sub(ms(300.0))).saturating_sub(a);
-    let pk = w0 + argmax(&m[w0..]);
+    let pk = w0 + argmax(&m[w0..b - a]);
     let apk = m[pk];
     let floor = m[..=pk].iter().copied().fold(f32::INFINITY, f32::min);
     if apk < 30.0 || apk - floor < 0.5 * apk {
         return None;
     }
-    let th = floor + 0.05 * (apk - floor);
+    let reach = ms(P_HALF_MAX_MS);
+    let on = walk(&m, pk, pk.saturating_sub(reach), floor, apk);
+    let floor_after = m[pk..].iter().copied().fold(f32::INFINITY, f32::min);
+    let off = walk(&m, pk, (pk + reach).min(m.len() - 1), floor_after, apk);
+    Some((a + on, a + off))
+}
+
+/// The farthest a P boundary is searched from the P peak, ms (a P wave lasts at most
+/// about 120 ms; its peak need not be central).
+const P_HALF_MAX_MS: f64 = 100.0;
+
+/// Walks from the peak `pk` of the magnitude `m` towards `to` (either side) to the P
+/// boundary: the first point at 5 % of the peak above `floor`, or a valley under 20 % of it
+/// (where the magnitude rises again: the PR segment or the TP segment is not at the level
+/// the magnitude is measured from, and the wave before or after begins).
+fn walk(m: &[f32], pk: usize, to: usize, floor: f32, apk: f32) -> usize {
+    let (th, valley) = (floor + 0.05 * (apk - floor), floor + 0.2 * (apk - floor));
+    let step = |k: usize| if to < pk { k - 1 } else { k + 1 };
     let mut k = pk;
-    while k > 0 && m[k] > th {
-        k -= 1;
+    while k != to && m[k] > th {
+        let next = step(k);
+        if m[k] < valley && m[next] > m[k] {
+            break;
+        }
+        k = next;
     }
-    Some(a + k)
+    k
 }
 
 fn argmax(x: &[f32]) -> usize {

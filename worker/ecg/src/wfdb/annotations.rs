@@ -1,4 +1,6 @@
-//! MIT-format annotation files (`.atr`, `.qrs`, `.gqrsh`, …): beat labels and rhythm notes.
+//! MIT-format annotation files (`.atr`, `.qrs`, `.gqrsh`, …): beat labels and rhythm notes;
+//! and the wave boundaries of delineation references (QT Database `.q1c`/`.q2c`, LUDB's
+//! per-lead files `.i` … `.v6`), read into [`Wave`]s by [`waves`].
 
 use std::path::Path;
 
@@ -124,5 +126,150 @@ fn sign10(v: u16) -> i16 {
         v as i16 - 0x400
     } else {
         v as i16
+    }
+}
+
+/// WFDB code of a P-wave peak (`p`).
+const P_PEAK: u8 = 24;
+/// WFDB code of a T-wave peak (`t`).
+const T_PEAK: u8 = 27;
+/// WFDB code of a U-wave peak (`u`).
+const U_PEAK: u8 = 29;
+/// WFDB code of a wave onset (`(`).
+const WAVE_ON: u8 = 39;
+/// WFDB code of a wave offset (`)`).
+const WAVE_OFF: u8 = 40;
+
+/// Which wave a boundary annotation belongs to, from the peak between its `(` and `)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaveKind {
+    /// P wave (peak `p`).
+    P,
+    /// QRS complex (peak: any beat label, `N`, `V`, …).
+    Qrs,
+    /// T wave (peak `t`).
+    T,
+    /// U wave (peak `u`).
+    U,
+}
+
+impl WaveKind {
+    /// The wave an annotation code is the peak of, `None` for boundaries and notes.
+    pub fn of_code(code: u8) -> Option<WaveKind> {
+        match code {
+            P_PEAK => Some(WaveKind::P),
+            T_PEAK => Some(WaveKind::T),
+            U_PEAK => Some(WaveKind::U),
+            c if is_beat_code(c) => Some(WaveKind::Qrs),
+            _ => None,
+        }
+    }
+}
+
+/// One annotated wave: its peak and, where the annotator marked them, its onset and offset
+/// (samples of the record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wave {
+    /// Which wave.
+    pub kind: WaveKind,
+    /// Onset (`(` just before the peak).
+    pub onset: Option<u64>,
+    /// Peak (`p`, a beat label, `t` or `u`).
+    pub peak: u64,
+    /// Offset (`)` just after the peak).
+    pub offset: Option<u64>,
+}
+
+/// The waves of a boundary annotation list, as the QT Database and LUDB write them: an
+/// optional `(`, the peak, an optional `)`. A `(` or `)` not next to a peak (a stray mark,
+/// or a boundary whose peak the annotator left out) belongs to no wave and is dropped.
+pub fn waves(ann: &[Annotation]) -> Vec<Wave> {
+    let mut out: Vec<Wave> = Vec::new();
+    let mut onset = None;
+    let mut closable = false;
+    for a in ann {
+        match a.code {
+            WAVE_ON => (onset, closable) = (Some(a.sample), false),
+            WAVE_OFF => {
+                if let Some(w) = out.last_mut().filter(|_| closable) {
+                    w.offset = Some(a.sample);
+                }
+                (onset, closable) = (None, false);
+            }
+            c => match WaveKind::of_code(c) {
+                Some(kind) => {
+                    out.push(Wave {
+                        kind,
+                        onset: onset.take(),
+                        peak: a.sample,
+                        offset: None,
+                    });
+                    closable = true;
+                }
+                None => (onset, closable) = (None, false),
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ann(sample: u64, code: u8) -> Annotation {
+        Annotation {
+            sample,
+            code,
+            sub: 0,
+            chan: 0,
+            num: 0,
+            aux: None,
+        }
+    }
+
+    #[test]
+    fn waves_as_the_qt_database_writes_them() {
+        // ( p ) ( N ) t ) : the T wave has no onset mark.
+        let a = [
+            ann(10, WAVE_ON),
+            ann(20, P_PEAK),
+            ann(30, WAVE_OFF),
+            ann(40, WAVE_ON),
+            ann(50, 1),
+            ann(60, WAVE_OFF),
+            ann(90, T_PEAK),
+            ann(120, WAVE_OFF),
+        ];
+        let w = waves(&a);
+        assert_eq!(w.len(), 3);
+        assert_eq!(
+            (w[0].kind, w[0].onset, w[0].offset),
+            (WaveKind::P, Some(10), Some(30))
+        );
+        assert_eq!(
+            (w[1].kind, w[1].onset, w[1].offset),
+            (WaveKind::Qrs, Some(40), Some(60))
+        );
+        assert_eq!(
+            (w[2].kind, w[2].onset, w[2].offset),
+            (WaveKind::T, None, Some(120))
+        );
+    }
+
+    #[test]
+    fn stray_boundaries_belong_to_no_wave() {
+        // A `)` after another `)`, and a `(` followed by a rhythm note, are dropped.
+        let a = [
+            ann(10, P_PEAK),
+            ann(20, WAVE_OFF),
+            ann(25, WAVE_OFF),
+            ann(30, WAVE_ON),
+            ann(35, 28),
+            ann(40, T_PEAK),
+        ];
+        let w = waves(&a);
+        assert_eq!(w[0].offset, Some(20));
+        assert_eq!(w[1].onset, None);
     }
 }

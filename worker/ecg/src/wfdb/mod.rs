@@ -22,7 +22,9 @@ use crate::units::Unit;
 use crate::{Ecg, Lead, OtherChannel, Recording};
 
 mod annotations;
-pub use annotations::{Annotation, is_beat_code, mnemonic, parse_annotations, read_annotations};
+pub use annotations::{
+    Annotation, Wave, WaveKind, is_beat_code, mnemonic, parse_annotations, read_annotations, waves,
+};
 
 /// Most signals a header may declare (real records have up to a few dozen).
 pub const MAX_SIGNALS: usize = 1024;
