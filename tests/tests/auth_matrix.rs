@@ -602,6 +602,7 @@ async fn a_disabled_users_stream_ends_within_a_second_and_their_next_call_is_ref
         .await
         .expect("the stream ends");
     let took = disabled_at.elapsed();
+    eprintln!("the stream ended {took:?} after `hub user disable` returned");
     let status = ended.expect_err("ended with a status");
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     assert!(status.message().contains("revoked"), "{status:?}");

@@ -88,10 +88,10 @@ impl Hub {
             ));
         }
         let hash = token_hash(token);
-        if let Some((p, at)) = self.inner.tokens.get(&hash) {
-            if !self.inner.revocations.revoked_since(p.user_id, at) {
-                return Ok(p);
-            }
+        if let Some((p, at)) = self.inner.tokens.get(&hash)
+            && !self.inner.revocations.revoked_since(p.user_id, at)
+        {
+            return Ok(p);
         }
         // Taken before the read: a revocation committed meanwhile makes this look-up stale.
         let looked_up = Instant::now();
