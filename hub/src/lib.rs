@@ -59,6 +59,11 @@ pub async fn run(
         let (hub, stop) = (hub.clone(), stopped());
         tasks.spawn(async move { hub.run_event_dispatcher(stop).await });
     }
+    {
+        // Users disabled by another process (`hub user disable`, another replica) lose access here.
+        let (hub, stop) = (hub.clone(), stopped());
+        tasks.spawn(async move { hub.watch_revocations(stop).await });
+    }
     if hub.config().jobs.in_process {
         let (hub, stop) = (hub.clone(), stopped());
         let threads = hub.config().jobs.threads;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use hub::config::Config;
 use hub::domain::auth::NewUser;
-use hub::model::{Institution, Role};
+use hub::model::{Institution, Principal, Role};
 
 /// remotedx hub: township clinics upload studies and ECGs, county specialists read and report them.
 #[derive(Debug, Parser)]
@@ -80,7 +80,8 @@ enum UserCommand {
     },
     /// List users.
     List,
-    /// Disable a user (their token stops working within 30 seconds).
+    /// Disable a user: their token stops working and their open streams end within a second
+    /// on every hub serving this index; audited.
     Disable {
         /// User id.
         id: i64,
@@ -252,12 +253,11 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             eprintln!("The token is shown only now; the hub keeps only its hash.");
         }
         UserCommand::List => {
-            let mut tx = hub.store().read().await?;
             println!(
                 "  id  {:<28} {:<11} {:<8} {:<6} status",
                 "name", "role", "inst.", "senior"
             );
-            for u in hub::storage::users::users(tx.as_mut()).await? {
+            for u in hub.users(&Principal::system()).await? {
                 let status = if u.disabled { "disabled" } else { "active" };
                 println!(
                     "{:>4}  {:<28} {:<11} {:<8} {:<6} {status}",
@@ -266,12 +266,8 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::Disable { id } => {
-            let mut tx = hub.store().write().await?;
-            anyhow::ensure!(
-                hub::storage::users::disable_user(tx.as_mut(), id).await?,
-                "no user {id}"
-            );
-            tx.commit().await?;
+            // Audited; serving hubs on this index end the user's sessions within a second.
+            hub.disable_user(&Principal::system(), id).await?;
             println!("user {id} disabled");
         }
     }
@@ -291,8 +287,7 @@ async fn institution(config: Config, cmd: InstitutionCommand) -> anyhow::Result<
             println!("institution {code} saved");
         }
         InstitutionCommand::List => {
-            let mut tx = hub.store().read().await?;
-            for i in hub::storage::users::institutions(tx.as_mut()).await? {
+            for i in hub.institutions().await? {
                 println!("{:<8} {:<10} {}", i.code, i.level, i.name);
             }
         }

@@ -50,8 +50,11 @@ text_enum! {
         Clinic => "clinic",
         /// County specialist: reads the queue, claims, reports.
         Specialist => "specialist",
-        /// Administrator: statistics and the audit trail.
+        /// Administrator: statistics and the audit trail, with pseudonyms and masked names only;
+        /// never opens a patient's images or case detail.
         Admin => "admin",
+        /// Auditor: reads the full audit trail of their own institution, nothing else.
+        Auditor => "auditor",
         /// A remote worker process.
         Worker => "worker",
     }

@@ -14,9 +14,9 @@ use worker::jobs::{JobInput, JobKind as WorkerJobKind};
 
 use crate::domain::Hub;
 use crate::domain::jobs::LeasedJob;
-use crate::model::JobKind;
+use crate::model::{JobKind, Principal};
 
-/// The lease owner name of the in-process runner.
+/// The process name of the in-process runner in its jobs' lease owner (`worker-0:hub-local`).
 pub const LOCAL_OWNER: &str = "hub-local";
 
 /// How long the runner waits for a job before looking again without being woken.
@@ -45,17 +45,18 @@ pub async fn run(hub: Hub, threads: usize, shutdown: impl std::future::Future<Ou
         }
     };
     let slots = Arc::new(Semaphore::new(pool.current_num_threads()));
+    let who = Principal::local_runner();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
             () = &mut shutdown => break,
             p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
         };
-        match hub.lease_job(LOCAL_OWNER).await {
+        match hub.lease_job(&who, LOCAL_OWNER).await {
             Ok(Some(job)) => {
-                let (hub, pool) = (hub.clone(), pool.clone());
+                let (hub, pool, who) = (hub.clone(), pool.clone(), who.clone());
                 tokio::spawn(async move {
-                    run_one(&hub, &pool, job).await;
+                    run_one(&hub, &who, &pool, job).await;
                     drop(permit);
                 });
             }
@@ -79,7 +80,7 @@ pub async fn run(hub: Hub, threads: usize, shutdown: impl std::future::Future<Ou
     let _ = slots.acquire_many(total).await;
 }
 
-async fn run_one(hub: &Hub, pool: &rayon::ThreadPool, leased: LeasedJob) {
+async fn run_one(hub: &Hub, who: &Principal, pool: &rayon::ThreadPool, leased: LeasedJob) {
     let job = &leased.job;
     let Some(kind) = worker_kind(&job.kind) else {
         tracing::error!(job = job.id, kind = %job.kind, "unknown job kind");
@@ -87,13 +88,8 @@ async fn run_one(hub: &Hub, pool: &rayon::ThreadPool, leased: LeasedJob) {
     };
     let scratch = hub.config().staging_dir().join("jobs");
     let mut inputs = Vec::with_capacity(leased.inputs.len());
-    for input in &leased.inputs {
-        match hub
-            .store()
-            .blobs
-            .local_copy(&input.blob_key, &scratch)
-            .await
-        {
+    for (index, input) in leased.inputs.iter().enumerate() {
+        match hub.job_input_copy(who, &leased, index, &scratch).await {
             Ok(path) => inputs.push(JobInput {
                 name: input.name.clone(),
                 path,
@@ -125,7 +121,7 @@ async fn run_one(hub: &Hub, pool: &rayon::ThreadPool, leased: LeasedJob) {
         );
         return;
     };
-    if let Err(e) = hub.complete_job(LOCAL_OWNER, job.id, output).await {
+    if let Err(e) = hub.complete_job(who, job.id, output).await {
         tracing::warn!(job = job.id, "applying results failed: {e}");
     }
 }

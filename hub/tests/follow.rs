@@ -22,9 +22,9 @@ fn mr() -> Vec<u8> {
 async fn ready_case(t: &TestHub, who: &Principal, bytes: Vec<u8>) -> i64 {
     let (out, cases) = upload(&t.hub, who, &[("f.dcm", bytes)]).await;
     out[0].as_ref().unwrap();
-    while let Some(job) = t.hub.lease_job("test").await.unwrap() {
+    while let Some(job) = t.hub.lease_job(&t.worker, "test").await.unwrap() {
         t.hub
-            .complete_job("test", job.job.id, Default::default())
+            .complete_job(&t.worker, job.job.id, Default::default())
             .await
             .unwrap();
     }

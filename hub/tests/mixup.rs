@@ -23,7 +23,7 @@ async fn upload_one(t: &TestHub, who: &hub::model::Principal, name: &str, bytes:
 }
 
 async fn state_of(t: &TestHub, case: i64) -> (CaseState, String) {
-    let c = t.hub.case_detail(&t.admin, case).await.unwrap().case;
+    let c = t.hub.case_detail(&t.specialist, case).await.unwrap().case;
     (c.state(), c.hold_reason)
 }
 

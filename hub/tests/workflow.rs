@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use hub::domain::reports::ReportText;
-use hub::domain::{Error, Extension, Hub};
-use hub::model::{CaseState, Principal};
+use hub::domain::{Error, Extension};
+use hub::model::{CaseState, Principal, Role};
 use hub::storage::SqlTx;
 use hub::storage::audit::AuditFilter;
 use hub::storage::events::StoredEvent;
@@ -35,9 +35,9 @@ async fn ready_case(t: &TestHub, who: &Principal, bytes: Vec<u8>) -> i64 {
     let (out, cases) = upload(&t.hub, who, &[("f.dcm", bytes)]).await;
     out[0].as_ref().unwrap();
     // Finish its jobs as a worker would, with nothing to add.
-    while let Some(job) = t.hub.lease_job("test").await.unwrap() {
+    while let Some(job) = t.hub.lease_job(&t.worker, "test").await.unwrap() {
         t.hub
-            .complete_job("test", job.job.id, Default::default())
+            .complete_job(&t.worker, job.job.id, Default::default())
             .await
             .unwrap();
     }
@@ -302,16 +302,20 @@ async fn worker_flags_raise_priority_and_a_lapsed_lease_cannot_complete() {
     let t = test_hub(|c| c.jobs.lease = Duration::from_millis(30)).await;
     upload(&t.hub, &t.clinic_a, &[("ct.dcm", ct())]).await;
     upload(&t.hub, &t.clinic_b, &[("mr.dcm", mr())]).await;
-    let first = t.hub.lease_job("w1").await.unwrap().unwrap();
+    let (w1, w2) = (
+        &t.worker,
+        &add_user(&t.hub, "w2", Role::Worker, "CTY").await.0,
+    );
+    let first = t.hub.lease_job(w1, "w1").await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let retried = t.hub.lease_job("w2").await.unwrap().unwrap();
+    let retried = t.hub.lease_job(w2, "w2").await.unwrap().unwrap();
     assert_eq!(
         retried.job.id, first.job.id,
         "a lapsed lease goes to the next worker"
     );
     let err = t
         .hub
-        .complete_job("w1", first.job.id, Default::default())
+        .complete_job(w1, first.job.id, Default::default())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::FailedPrecondition(_)), "{err}");
@@ -326,12 +330,12 @@ async fn worker_flags_raise_priority_and_a_lapsed_lease_cannot_complete() {
         ..Default::default()
     };
     t.hub
-        .complete_job("w2", retried.job.id, output)
+        .complete_job(w2, retried.job.id, output)
         .await
         .unwrap();
-    let other = t.hub.lease_job("w2").await.unwrap().unwrap();
+    let other = t.hub.lease_job(w2, "w2").await.unwrap().unwrap();
     t.hub
-        .complete_job("w2", other.job.id, Default::default())
+        .complete_job(w2, other.job.id, Default::default())
         .await
         .unwrap();
     let queue = t
@@ -371,10 +375,7 @@ impl Extension for Counter {
 async fn signing_emits_one_event_per_extension() {
     let t = test_hub(|c| c.reading.two_level_review = false).await;
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let hub = Hub::new(
-        t.hub.store().clone(),
-        t.hub.config().clone(),
-        t.hub.catalog().clone(),
+    let hub = t.hub.with_extensions(
         hub::domain::pseudonym::Pseudonymizer::new(vec![1; 32], 1).unwrap(),
         vec![Arc::new(Counter(seen.clone()))],
     );

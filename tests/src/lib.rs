@@ -230,7 +230,7 @@ pub struct Region {
     pub hub: HubProcess,
     /// Its data directory's owner.
     pub _dir: tempfile::TempDir,
-    /// Tokens by user: clinic_a, clinic_b, specialist, senior, admin, worker.
+    /// Tokens by user: clinic_a, clinic_b, specialist, senior, admin, worker, auditor_a.
     pub tokens: std::collections::HashMap<&'static str, String>,
 }
 
@@ -271,6 +271,7 @@ impl Region {
             ("senior", "specialist", "CTY", true),
             ("admin", "admin", "CTY", false),
             ("worker", "worker", "CTY", false),
+            ("auditor_a", "auditor", "TS-A", false),
         ] {
             let mut args = vec![
                 "user",

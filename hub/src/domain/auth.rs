@@ -2,7 +2,7 @@
 //!
 //! Tokens are 32 random bytes shown once when a user is created; the hub stores only their SHA-256
 //! (a slow hash adds nothing for secrets with 256 bits of entropy). Looked-up principals are cached
-//! for [`CACHE_TTL`], so disabling a user takes effect within that time.
+//! for [`CACHE_TTL`]; disabling a user evicts theirs at once (see [`super::revocation`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -39,19 +39,27 @@ pub fn token_hash(token: &str) -> String {
 pub(crate) struct TokenCache(Mutex<HashMap<String, (Principal, Instant)>>);
 
 impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Principal> {
+    fn get(&self, hash: &str) -> Option<(Principal, Instant)> {
         let map = self.0.lock().ok()?;
         map.get(hash)
             .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(p, _)| p.clone())
+            .cloned()
     }
 
-    fn put(&self, hash: String, principal: Principal) {
+    /// Caches `principal`, looked up from the index starting at `looked_up`.
+    fn put(&self, hash: String, principal: Principal, looked_up: Instant) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() > 10_000 {
                 map.clear();
             }
-            map.insert(hash, (principal, Instant::now()));
+            map.insert(hash, (principal, looked_up));
+        }
+    }
+
+    /// Forgets every token of `user_id`.
+    pub(crate) fn evict_user(&self, user_id: i64) {
+        if let Ok(mut map) = self.0.lock() {
+            map.retain(|_, (p, _)| p.user_id != user_id);
         }
     }
 }
@@ -80,9 +88,13 @@ impl Hub {
             ));
         }
         let hash = token_hash(token);
-        if let Some(p) = self.inner.tokens.get(&hash) {
+        if let Some((p, at)) = self.inner.tokens.get(&hash)
+            && !self.inner.revocations.revoked_since(p.user_id, at)
+        {
             return Ok(p);
         }
+        // Taken before the read: a revocation committed meanwhile makes this look-up stale.
+        let looked_up = Instant::now();
         let mut tx = self.store().read().await?;
         let user = users::user_by_token(tx.as_mut(), &hash)
             .await?
@@ -98,8 +110,32 @@ impl Hub {
             institution_name: inst.map(|i| i.name).unwrap_or_default(),
             senior: user.senior,
         };
-        self.inner.tokens.put(hash, principal.clone());
+        self.inner.tokens.put(hash, principal.clone(), looked_up);
         Ok(principal)
+    }
+
+    /// Whether `who`'s access, granted at `since`, has been revoked since (streams ask).
+    pub(crate) fn revoked_since(&self, who: &Principal, since: Instant) -> bool {
+        self.inner.revocations.revoked_since(who.user_id, since)
+    }
+
+    /// Every user, by id (the operator's `hub user list`).
+    pub async fn users(&self, who: &Principal) -> Result<Vec<crate::model::User>> {
+        who.require(&[Role::Admin], "listing users")?;
+        let mut tx = self.store().read().await?;
+        Ok(users::users(tx.as_mut()).await?)
+    }
+
+    /// Every institution, by code.
+    pub async fn institutions(&self) -> Result<Vec<Institution>> {
+        let mut tx = self.store().read().await?;
+        Ok(users::institutions(tx.as_mut()).await?)
+    }
+
+    /// The institution with `code`, if there is one.
+    pub async fn institution(&self, code: &str) -> Result<Option<Institution>> {
+        let mut tx = self.store().read().await?;
+        Ok(users::institution(tx.as_mut(), code).await?)
     }
 
     /// Creates a user; returns their id and token (shown once; only its hash is kept).
@@ -178,6 +214,18 @@ impl Principal {
             user_id: 0,
             name: "hub".into(),
             role: Role::Admin,
+            institution_code: String::new(),
+            institution_name: String::new(),
+            senior: false,
+        }
+    }
+
+    /// The hub's own job runner: a worker with no user behind it (user id 0).
+    pub fn local_runner() -> Principal {
+        Principal {
+            user_id: 0,
+            name: "hub job runner".into(),
+            role: Role::Worker,
             institution_code: String::new(),
             institution_name: String::new(),
             senior: false,

@@ -12,11 +12,12 @@
 //! writer at a time, in id order.)
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 
-use super::{Hub, ReportNotice, Result, reports::visible_to};
+use super::{Error, Hub, ReportNotice, Result, audit, reports::visible_to};
 use crate::model::{Principal, Role};
 use crate::storage::reports;
 
@@ -47,6 +48,10 @@ pub struct ReportFollower {
     start: i64,
     wake: broadcast::Receiver<ReportNotice>,
     pending: VecDeque<ReportNotice>,
+    /// When the stream opened: a revocation of the watcher's access after it ends the stream.
+    opened: Instant,
+    /// Changes whenever some user's access ends.
+    revocations: watch::Receiver<u64>,
 }
 
 impl Hub {
@@ -62,6 +67,8 @@ impl Hub {
             &[Role::Clinic, Role::Specialist, Role::Admin],
             "watching reports",
         )?;
+        let opened = Instant::now();
+        let revocations = self.inner.revocations.subscribe();
         // Subscribe before reading the cursor, so that a report committed in between wakes us.
         let wake = self.inner.reports.subscribe();
         let start = match after {
@@ -79,6 +86,8 @@ impl Hub {
             start,
             wake,
             pending: VecDeque::new(),
+            opened,
+            revocations,
         })
     }
 
@@ -102,11 +111,19 @@ impl ReportFollower {
 
     /// The next report version, waiting for one to be filed; [`FollowEvent::ShuttingDown`] once
     /// the hub is shutting down (even with versions still to send: the watcher resumes from its
-    /// cursor on the next hub).
+    /// cursor on the next hub); UNAUTHENTICATED once the watcher's access is revoked (user
+    /// disabled or changed), at once.
     pub async fn next(&mut self) -> Result<FollowEvent> {
         loop {
             if *self.hub.inner.stopping.borrow() {
                 return Ok(FollowEvent::ShuttingDown);
+            }
+            if self.hub.revoked_since(&self.who, self.opened) {
+                return Err(Error::Unauthenticated(format!(
+                    "{}'s access was revoked (user disabled or changed) while watching reports; \
+                     ask an administrator",
+                    self.who.name
+                )));
             }
             if let Some(notice) = self.pending.pop_front() {
                 return Ok(FollowEvent::Report(Box::new(notice)));
@@ -139,20 +156,48 @@ impl ReportFollower {
         };
         self.scanned = last.id;
         let full = batch.len() as i64 == BATCH;
+        let mut read = Vec::new();
         for report in batch.into_iter().filter(|r| visible_to(&self.who, r)) {
             let case = self
                 .hub
                 .case_or_not_found(tx.as_mut(), report.case_id)
                 .await?;
-            self.pending.push_back(ReportNotice { case, report });
+            read.push(ReportNotice { case, report });
         }
+        drop(tx);
+        self.audit_delivery(&read).await?;
+        self.pending.extend(read);
         Ok(full || !self.pending.is_empty())
+    }
+
+    /// Records each report about to reach the watcher (clinical text read).
+    async fn audit_delivery(&self, notices: &[ReportNotice]) -> Result<()> {
+        if notices.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.hub.store().write().await?;
+        for n in notices {
+            let detail = format!("report {} sent to a watcher", n.report.id);
+            let (case, key) = (n.case.id, n.case.patient_key.as_str());
+            audit::record(
+                tx.as_mut(),
+                &self.who,
+                "report_delivered",
+                case,
+                key,
+                detail,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Waits for a report to be announced here, the poll interval, or shutdown.
     async fn wait(&mut self) {
         tokio::select! {
             () = self.hub.shutting_down() => {}
+            _ = self.revocations.changed() => {}
             woken = self.wake.recv() => {
                 if let Err(RecvError::Closed) = woken {
                     tokio::time::sleep(POLL).await;

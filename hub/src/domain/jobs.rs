@@ -7,9 +7,9 @@
 
 use worker::jobs::{FlagOut, JobOutput};
 
-use super::{Error, Hub, Result};
+use super::{Error, Hub, Result, StoredFile, audit};
 use crate::clock::{ms, now_ms};
-use crate::model::{Artifact, Flag, Job, JobKind, Measurement, Priority};
+use crate::model::{Artifact, Flag, Job, JobKind, Measurement, Principal, Priority, Role};
 use crate::storage::{SqlTx, cases, derived, instances, jobs};
 
 /// A leased job with its inputs.
@@ -33,14 +33,16 @@ pub struct JobInputRef {
 }
 
 impl Hub {
-    /// Leases the next job to `owner`, if any is runnable.
-    pub async fn lease_job(&self, owner: &str) -> Result<Option<LeasedJob>> {
+    /// Leases the next job to `who`'s worker process `worker_name`, if any is runnable.
+    pub async fn lease_job(&self, who: &Principal, worker_name: &str) -> Result<Option<LeasedJob>> {
+        require_worker(who)?;
+        let owner = owner(who, worker_name);
         let now = now_ms();
         let cfg = &self.config().jobs;
         let until = now + ms(cfg.lease);
         let mut tx = self.store().write().await?;
         let Some(job) =
-            jobs::lease_next(tx.as_mut(), owner, now, until, i64::from(cfg.max_attempts)).await?
+            jobs::lease_next(tx.as_mut(), &owner, now, until, i64::from(cfg.max_attempts)).await?
         else {
             return Ok(None);
         };
@@ -50,31 +52,80 @@ impl Hub {
         Ok(Some(LeasedJob { job, inputs }))
     }
 
-    /// The inputs of a job leased to `owner` (remote workers fetch them by index).
-    pub async fn leased_job(&self, owner: &str, job_id: i64) -> Result<LeasedJob> {
+    /// A job leased to one of `who`'s worker processes, with its inputs.
+    pub async fn leased_job(&self, who: &Principal, job_id: i64) -> Result<LeasedJob> {
+        require_worker(who)?;
         let mut tx = self.store().read().await?;
         let job = jobs::get(tx.as_mut(), job_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no job {job_id}")))?;
-        if job.state != "leased" || job.lease_owner != owner {
+        if job.state != "leased" || !job.lease_owner.starts_with(&owner_prefix(who)) {
             return Err(Error::FailedPrecondition(format!(
-                "job {job_id} is not leased to {owner}"
+                "job {job_id} is not leased to {}: lease a job first",
+                who.name
             )));
         }
         let inputs = job_inputs(tx.as_mut(), &job).await?;
         Ok(LeasedJob { job, inputs })
     }
 
-    /// Applies a job's results. Fails with FailedPrecondition if the job is no longer leased to
-    /// `owner`; then nothing is applied.
-    pub async fn complete_job(&self, owner: &str, job_id: i64, output: JobOutput) -> Result<()> {
-        let case_id = {
-            let mut tx = self.store().read().await?;
-            let job = jobs::get(tx.as_mut(), job_id)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("no job {job_id}")))?;
-            job.case_id
-        };
+    /// Input `index` of a job leased to `who`, to stream to a remote worker.
+    pub async fn job_input(&self, who: &Principal, job_id: i64, index: u32) -> Result<StoredFile> {
+        let leased = self.leased_job(who, job_id).await?;
+        let input = usize::try_from(index)
+            .ok()
+            .and_then(|i| leased.inputs.get(i))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "job {job_id} has {} inputs, not {}",
+                    leased.inputs.len(),
+                    u64::from(index) + 1
+                ))
+            })?;
+        Ok(self.stored_file(input.blob_key.clone(), "application/dicom"))
+    }
+
+    /// A local copy of input `index` of a job leased to `who` (the in-process runner's path to
+    /// its input; local blobs are their own copy), in `scratch` when it had to be downloaded.
+    pub async fn job_input_copy(
+        &self,
+        who: &Principal,
+        leased: &LeasedJob,
+        index: usize,
+        scratch: &std::path::Path,
+    ) -> Result<std::path::PathBuf> {
+        let current = self.leased_job(who, leased.job.id).await?;
+        let input = current.inputs.get(index).ok_or_else(|| {
+            Error::InvalidArgument(format!("job {} has no input {index}", leased.job.id))
+        })?;
+        Ok(self
+            .store()
+            .blobs
+            .local_copy(&input.blob_key, scratch)
+            .await?)
+    }
+
+    /// Applies the results of a job leased to `who`. Fails with FailedPrecondition if the job is
+    /// no longer leased to them (then nothing is applied), and with PermissionDenied, logged and
+    /// audited, if the results are about anything but the job's own inputs.
+    pub async fn complete_job(
+        &self,
+        who: &Principal,
+        job_id: i64,
+        output: JobOutput,
+    ) -> Result<()> {
+        let leased = self.leased_job(who, job_id).await?;
+        if let Err(e) = results_within_inputs(&leased, &output) {
+            tracing::warn!(job = job_id, worker = %who.name, "results refused: {e}");
+            let mut tx = self.store().write().await?;
+            let detail = format!("job {job_id} results refused: {e}");
+            let case_id = leased.job.case_id;
+            audit::record(tx.as_mut(), who, "job_refused", case_id, "", detail).await?;
+            tx.commit().await?;
+            return Err(e);
+        }
+        let owner = leased.job.lease_owner.clone();
+        let case_id = leased.job.case_id;
         // Files first: once the transaction commits, every artifact row points at a stored blob.
         let mut artifacts = Vec::with_capacity(output.artifacts.len());
         for a in output.artifacts {
@@ -105,9 +156,10 @@ impl Hub {
                 output.instances.len()
             )
         };
-        if !jobs::finish(tx.as_mut(), job_id, owner, &error, now).await? {
+        if !jobs::finish(tx.as_mut(), job_id, &owner, &error, now).await? {
             return Err(Error::FailedPrecondition(format!(
-                "job {job_id} is no longer leased to {owner}: its lease ran out"
+                "job {job_id} is no longer leased to {}: its lease ran out",
+                who.name
             )));
         }
         for a in &artifacts {
@@ -219,4 +271,72 @@ async fn job_inputs(tx: &mut dyn SqlTx, job: &Job) -> Result<Vec<JobInputRef>> {
             size: u64::try_from(i.size).unwrap_or(0),
         })
         .collect())
+}
+
+fn require_worker(who: &Principal) -> Result<()> {
+    who.require(&[Role::Worker], "working on jobs")
+}
+
+/// The lease owner name of a worker process: its user's id (0: the hub's own runner) and its
+/// process name. Any process of the same worker user may fetch and complete the user's jobs.
+fn owner(who: &Principal, worker_name: &str) -> String {
+    format!("{}{worker_name}", owner_prefix(who))
+}
+
+fn owner_prefix(who: &Principal) -> String {
+    format!("worker-{}:", who.user_id)
+}
+
+/// Refuses results about anything but the job's inputs: every instance outcome must name an
+/// input, every derived file must be named after an input or the job's subject
+/// (`preview/<uid>.png`, `strip/<series>.png`, `ecg/<uid>/rhythm-01.svg`).
+fn results_within_inputs(leased: &LeasedJob, output: &JobOutput) -> Result<()> {
+    let ours =
+        |name: &str| name == leased.job.subject || leased.inputs.iter().any(|i| i.name == name);
+    let job = leased.job.id;
+    for i in &output.instances {
+        if !ours(&i.sop_instance_uid) {
+            return Err(Error::PermissionDenied(format!(
+                "job {job} reports on instance {:?}, which is not one of its inputs",
+                i.sop_instance_uid
+            )));
+        }
+    }
+    for a in &output.artifacts {
+        if !artifact_subject(&a.name).is_some_and(ours) {
+            return Err(Error::PermissionDenied(format!(
+                "job {job} delivers a derived file {:?} that is not named after one of its inputs",
+                a.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What a derived file is about: `kind/<subject>.ext` or `kind/<subject>/<part>.ext`.
+fn artifact_subject(name: &str) -> Option<&str> {
+    let (kind, rest) = name.split_once('/')?;
+    if kind.is_empty() || name.contains("..") || name.contains('\\') {
+        return None;
+    }
+    match rest.split_once('/') {
+        Some((subject, part)) if !part.contains('/') => Some(subject),
+        Some(_) => None,
+        None => rest.rsplit_once('.').map(|(subject, _)| subject),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_subject;
+
+    #[test]
+    fn derived_files_name_their_subject() {
+        assert_eq!(artifact_subject("preview/1.2.3.png"), Some("1.2.3"));
+        assert_eq!(artifact_subject("ecg/1.2.3/rhythm-01.svg"), Some("1.2.3"));
+        assert_eq!(artifact_subject("strip/9.8.png"), Some("9.8"));
+        assert_eq!(artifact_subject("preview/../x.png"), None);
+        assert_eq!(artifact_subject("ecg/1/2/3.svg"), None);
+        assert_eq!(artifact_subject("noslash.png"), None);
+    }
 }

@@ -1,7 +1,8 @@
 //! The domain: what the hub does, independent of how it is asked (gRPC, DICOM) or where it keeps
 //! things (SQLite, PostgreSQL, a directory, S3).
 //!
-//! - [`auth`]: users, tokens and the role/institution checks every operation makes.
+//! - [`auth`]: users, tokens and the role/institution checks every operation makes;
+//!   [`revocation`]: disabling a user ends their cached tokens and open streams at once.
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
 //! - [`mixup`]: content already on file under another patient, held for a person to resolve.
@@ -33,6 +34,7 @@ pub mod pseudonym;
 pub mod reading;
 pub mod recognition;
 pub mod reports;
+pub mod revocation;
 pub mod staging;
 pub mod sweeper;
 pub mod wfdb_import;
@@ -94,6 +96,8 @@ struct Inner {
     pseudonyms: Pseudonymizer,
     extensions: Vec<Arc<dyn Extension>>,
     tokens: auth::TokenCache,
+    /// When users' access ended: stale cached principals and streams.
+    revocations: revocation::Revocations,
     /// Wakes the job runner and long-polling remote workers when jobs are queued.
     jobs_queued: Notify,
     /// Wakes the event dispatcher when events are written.
@@ -136,6 +140,7 @@ impl Hub {
                 pseudonyms,
                 extensions,
                 tokens: auth::TokenCache::default(),
+                revocations: revocation::Revocations::default(),
                 jobs_queued: Notify::new(),
                 events_written: Notify::new(),
                 reports: broadcast::channel(256).0,
@@ -147,8 +152,8 @@ impl Hub {
         }
     }
 
-    /// The storage.
-    pub fn store(&self) -> &Store {
+    /// The storage: reached only by the domain, whose methods check the principal first.
+    fn store(&self) -> &Store {
         &self.inner.store
     }
 
@@ -183,6 +188,59 @@ impl Hub {
 
     pub(crate) fn notify_events(&self) {
         self.inner.events_written.notify_one();
+    }
+}
+
+/// A stored file the caller may read: only the domain hands one out, after its checks (a case
+/// `who` may open, an input of a job leased to `who`), so a transport streams it without reaching
+/// the storage itself.
+#[derive(Clone)]
+pub struct StoredFile {
+    blobs: Arc<dyn crate::storage::blob::BlobStore>,
+    key: String,
+    media_type: String,
+}
+
+impl StoredFile {
+    /// Its media type, e.g. `application/dicom`.
+    pub fn media_type(&self) -> &str {
+        &self.media_type
+    }
+
+    /// Its size in bytes.
+    pub async fn size(&self) -> Result<u64> {
+        Ok(self.blobs.size(&self.key).await?)
+    }
+
+    /// `len` bytes from `offset` (fewer at the end).
+    pub async fn read_range(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        Ok(self.blobs.read_range(&self.key, offset, len).await?)
+    }
+}
+
+impl Hub {
+    fn stored_file(&self, key: String, media_type: &str) -> StoredFile {
+        StoredFile {
+            blobs: self.store().blobs.clone(),
+            key,
+            media_type: media_type.to_owned(),
+        }
+    }
+
+    /// A hub over the same storage and configuration with other pseudonyms and extensions (for
+    /// testing an extension against a hub that is already populated).
+    pub fn with_extensions(
+        &self,
+        pseudonyms: Pseudonymizer,
+        extensions: Vec<Arc<dyn Extension>>,
+    ) -> Hub {
+        Hub::new(
+            self.store().clone(),
+            self.config().clone(),
+            self.catalog().clone(),
+            pseudonyms,
+            extensions,
+        )
     }
 }
 

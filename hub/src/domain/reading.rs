@@ -4,7 +4,7 @@
 //! claim out of order, but passing over an overdue critical or STAT case is written to the audit
 //! trail with the reason given, and the claimer is told which cases they passed.
 
-use super::{Error, Hub, Result, audit};
+use super::{Error, Hub, Result, StoredFile, audit};
 use crate::clock::{ms, now_ms};
 use crate::model::{
     Artifact, Case, CaseState, Flag, Instance, Measurement, Principal, Report, Role,
@@ -84,6 +84,10 @@ impl Hub {
                 flags,
             });
         }
+        drop(tx);
+        let ids: Vec<i64> = out.iter().map(|e| e.case.id).collect();
+        let what = if review { "review queue" } else { "queue" };
+        self.audit_listing(who, "queue_read", what, &ids).await?;
         Ok(out)
     }
 
@@ -218,6 +222,10 @@ impl Hub {
             let flags = derived::flags(tx.as_mut(), case.id).await?;
             out.push((case, flags));
         }
+        drop(tx);
+        let ids: Vec<i64> = out.iter().map(|(c, _)| c.id).collect();
+        self.audit_listing(who, "cases_read", "listed cases", &ids)
+            .await?;
         Ok(out)
     }
 
@@ -255,6 +263,28 @@ impl Hub {
             .ok_or_else(|| Error::NotFound(format!("case {case_id} has no instance {sop_uid}")))
     }
 
+    /// The stored DICOM file of an instance of a case `who` may open; the access is recorded.
+    pub async fn instance_file(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        sop_uid: &str,
+    ) -> Result<StoredFile> {
+        let instance = self.instance_for(who, case_id, sop_uid).await?;
+        Ok(self.stored_file(instance.blob_key, "application/dicom"))
+    }
+
+    /// A derived file (preview, ECG page) of a case `who` may open; the access is recorded.
+    pub async fn artifact_file(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        name: &str,
+    ) -> Result<StoredFile> {
+        let artifact = self.artifact_for(who, case_id, name).await?;
+        Ok(self.stored_file(artifact.blob_key, &artifact.media_type))
+    }
+
     /// A derived file of a case `who` may see.
     pub async fn artifact_for(
         &self,
@@ -270,13 +300,17 @@ impl Hub {
             .ok_or_else(|| Error::NotFound(format!("case {case_id} has no derived file {name:?} (see `show {case_id}` for the list)")))
     }
 
-    /// A case `who` may open (clinics: their own institution's; specialists, admins: all), with the
-    /// access recorded in the audit trail as `detail`.
+    /// A case `who` may open (clinics: their own institution's; specialists: all), with the
+    /// access recorded in the audit trail as `detail`. Opening a patient's case is a clinical
+    /// role's act: an administrator (or anyone else) is refused, and the attempt recorded.
     pub async fn visible_case(&self, who: &Principal, case_id: i64, detail: &str) -> Result<Case> {
-        who.require(
-            &[Role::Clinic, Role::Specialist, Role::Admin],
-            "opening a case",
-        )?;
+        if let Err(denied) = who.require(
+            &[Role::Clinic, Role::Specialist],
+            "opening a patient's case (a clinical act)",
+        ) {
+            self.audit_refusal(who, case_id, detail).await?;
+            return Err(denied);
+        }
         let mut tx = self.store().write().await?;
         let case = self.case_or_not_found(tx.as_mut(), case_id).await?;
         let mut detail = detail.to_owned();

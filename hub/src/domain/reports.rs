@@ -322,6 +322,10 @@ impl Hub {
             let case = self.case_or_not_found(tx.as_mut(), report.case_id).await?;
             out.push((case, report));
         }
+        drop(tx);
+        let ids: Vec<i64> = out.iter().map(|(c, _)| c.id).collect();
+        self.audit_listing(who, "reports_read", "listed reports", &ids)
+            .await?;
         Ok(out)
     }
 }

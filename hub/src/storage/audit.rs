@@ -26,6 +26,8 @@ pub struct AuditFilter {
     pub action: String,
     /// Only at or after this time.
     pub since_ms: i64,
+    /// Only entries by this institution's users or about its cases ("": any).
+    pub institution_code: String,
     /// At most this many.
     pub limit: i64,
 }
@@ -38,6 +40,8 @@ pub async fn list(tx: &mut dyn SqlTx, f: &AuditFilter) -> Result<Vec<AuditEntry>
              FROM audit
              WHERE ($1 = 0 OR case_id = $1) AND ($2 = 0 OR user_id = $2) AND ($3 = '' OR action = $3)
                AND at_ms >= $4
+               AND ($6 = '' OR institution_code = $6
+                    OR case_id IN (SELECT id FROM cases WHERE institution_code = $6))
              ORDER BY id DESC LIMIT $5",
             &[
                 Value::Int(f.case_id),
@@ -45,6 +49,7 @@ pub async fn list(tx: &mut dyn SqlTx, f: &AuditFilter) -> Result<Vec<AuditEntry>
                 Value::Text(f.action.clone()),
                 Value::Int(f.since_ms),
                 Value::Int(f.limit),
+                Value::Text(f.institution_code.clone()),
             ],
         )
         .await?;

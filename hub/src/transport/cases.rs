@@ -73,16 +73,12 @@ impl pb::case_service_server::CaseService for Cases {
     ) -> Result<Response<Self::GetInstanceStream>, Status> {
         let who = caller(&self.hub, &req).await?;
         let r = req.get_ref();
-        let instance = self
+        let file = self
             .hub
-            .instance_for(&who, r.case_id, &r.sop_instance_uid)
+            .instance_file(&who, r.case_id, &r.sop_instance_uid)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(stream_blob(
-            &self.hub,
-            instance.blob_key,
-            "application/dicom".into(),
-        )))
+        Ok(Response::new(stream_blob(file)))
     }
 
     type GetArtifactStream = ResponseStream<pb::Chunk>;
@@ -93,16 +89,12 @@ impl pb::case_service_server::CaseService for Cases {
     ) -> Result<Response<Self::GetArtifactStream>, Status> {
         let who = caller(&self.hub, &req).await?;
         let r = req.get_ref();
-        let artifact = self
+        let file = self
             .hub
-            .artifact_for(&who, r.case_id, &r.name)
+            .artifact_file(&who, r.case_id, &r.name)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(stream_blob(
-            &self.hub,
-            artifact.blob_key,
-            artifact.media_type,
-        )))
+        Ok(Response::new(stream_blob(file)))
     }
 
     type RenderFrameStream = ResponseStream<pb::Chunk>;

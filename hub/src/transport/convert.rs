@@ -74,6 +74,7 @@ pub fn role(r: Role) -> pb::Role {
         Role::Specialist => pb::Role::Specialist,
         Role::Admin => pb::Role::Admin,
         Role::Worker => pb::Role::Worker,
+        Role::Auditor => pb::Role::Auditor,
     }
 }
 

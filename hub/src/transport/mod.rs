@@ -27,7 +27,7 @@ use futures::Stream;
 use remotedx_proto::v1 as pb;
 use tonic::{Request, Status};
 
-use crate::domain::Hub;
+use crate::domain::{Hub, StoredFile};
 use crate::model::Principal;
 use authenticated::Authenticated;
 
@@ -62,12 +62,13 @@ pub async fn caller<T>(hub: &Hub, req: &Request<T>) -> Result<Principal, Status>
         .map_err(status::to_status)
 }
 
-/// Streams a blob in chunks, the first carrying its size and media type.
-pub fn stream_blob(hub: &Hub, key: String, media_type: String) -> ResponseStream<pb::Chunk> {
-    let blobs = hub.store().blobs.clone();
+/// Streams a stored file the domain handed out, in chunks, the first carrying its size and media
+/// type.
+pub fn stream_blob(file: StoredFile) -> ResponseStream<pb::Chunk> {
+    let media_type = file.media_type().to_owned();
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(async move {
-        let size = match blobs.size(&key).await {
+        let size = match file.size().await {
             Ok(size) => size,
             Err(e) => {
                 let _ = tx
@@ -81,10 +82,7 @@ pub fn stream_blob(hub: &Hub, key: String, media_type: String) -> ResponseStream
         let mut offset = 0u64;
         let mut first = true;
         loop {
-            let data = match blobs
-                .read_range(&key, offset, remotedx_proto::CHUNK_BYTES)
-                .await
-            {
+            let data = match file.read_range(offset, remotedx_proto::CHUNK_BYTES).await {
                 Ok(d) => d,
                 Err(e) => {
                     let _ = tx

@@ -38,6 +38,8 @@ pub struct TestHub {
     pub specialist: Principal,
     pub senior: Principal,
     pub admin: Principal,
+    /// A remote worker user (jobs are leased by worker principals only).
+    pub worker: Principal,
 }
 
 pub async fn test_hub(tweak: impl FnOnce(&mut Config)) -> TestHub {
@@ -69,6 +71,7 @@ pub async fn test_hub(tweak: impl FnOnce(&mut Config)) -> TestHub {
         ("dr li", Role::Specialist, "CTY", false),
         ("dr chen", Role::Specialist, "CTY", true),
         ("admin", Role::Admin, "CTY", false),
+        ("worker", Role::Worker, "CTY", false),
     ] {
         let (_, token) = hub
             .create_user(&NewUser {
@@ -90,7 +93,22 @@ pub async fn test_hub(tweak: impl FnOnce(&mut Config)) -> TestHub {
         specialist: it.next().unwrap(),
         senior: it.next().unwrap(),
         admin: it.next().unwrap(),
+        worker: it.next().unwrap(),
     }
+}
+
+/// Adds a user and returns their principal and token.
+pub async fn add_user(hub: &Hub, name: &str, role: Role, inst: &str) -> (Principal, String) {
+    let (_, token) = hub
+        .create_user(&NewUser {
+            name: name.into(),
+            role,
+            institution_code: inst.into(),
+            senior: false,
+        })
+        .await
+        .unwrap();
+    (hub.authenticate(&token).await.unwrap(), token)
 }
 
 /// Stages bytes as an uploaded file named `name`.

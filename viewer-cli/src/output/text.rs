@@ -55,6 +55,7 @@ pub fn role(r: i32) -> &'static str {
         Ok(pb::Role::Specialist) => "specialist",
         Ok(pb::Role::Admin) => "admin",
         Ok(pb::Role::Worker) => "worker",
+        Ok(pb::Role::Auditor) => "auditor",
         Ok(pb::Role::Unspecified) | Err(_) => "unspecified",
     }
 }

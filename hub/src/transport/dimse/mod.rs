@@ -350,21 +350,15 @@ async fn accept(hub: &Hub, rq: &AssociationRQ, slots: &Arc<Semaphore>) -> Result
             "calling AE title {calling:?} is not mapped to an institution (add it to [dicom.calling_ae])"
         )));
     };
-    let institution = {
-        let mut tx = hub.store().read().await.map_err(|e| {
-            (
-                AssociationRJSource::ServiceProviderPresentation(
-                    AssociationRJServiceProviderPresentationReason::TemporaryCongestion,
-                ),
-                true,
-                format!("cannot read the index: {e}"),
-            )
-        })?;
-        crate::storage::users::institution(tx.as_mut(), code)
-            .await
-            .ok()
-            .flatten()
-    };
+    let institution = hub.institution(code).await.map_err(|e| {
+        (
+            AssociationRJSource::ServiceProviderPresentation(
+                AssociationRJServiceProviderPresentationReason::TemporaryCongestion,
+            ),
+            true,
+            format!("cannot read the index: {e}"),
+        )
+    })?;
     let Some(institution) = institution else {
         return Err(not_recognized(format!(
             "calling AE title {calling:?} is mapped to institution {code:?}, which does not exist (add it with `hub institution add`)"
