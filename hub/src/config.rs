@@ -126,6 +126,10 @@ pub struct IngestConfig {
     /// than this, in bytes, so that reading (whose views write audit rows) keeps working; 0 turns
     /// the check off.
     pub min_free_bytes: u64,
+    /// A deflated DICOM file (Deflated Explicit VR Little Endian) whose data set would inflate to
+    /// more than this many bytes is refused at upload, and never inflated past it by a view or a
+    /// job (a 600 KB file can inflate to 600 MB).
+    pub max_inflated_bytes: u64,
 }
 
 /// The job runner.
@@ -301,6 +305,7 @@ impl Default for IngestConfig {
             quiet_period: Duration::from_secs(60),
             max_file_bytes: 4 << 30,
             min_free_bytes: 2 << 30,
+            max_inflated_bytes: 1 << 30,
         }
     }
 }
@@ -382,6 +387,9 @@ impl Config {
             layer: "configuration".into(),
             reason: reason.into(),
         };
+        if self.ingest.max_inflated_bytes == 0 {
+            return Err(invalid("ingest.max_inflated_bytes must be at least 1"));
+        }
         if self.jobs.max_attempts == 0 {
             return Err(invalid("jobs.max_attempts must be at least 1"));
         }

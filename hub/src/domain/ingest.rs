@@ -220,6 +220,7 @@ impl IngestSession {
                 MetaError::NotDicom { .. } => RejectReason::NotDicom,
                 MetaError::Malformed { .. } => RejectReason::Malformed,
                 MetaError::MissingAttribute { .. } => RejectReason::MissingAttribute,
+                MetaError::InflatesTooLarge { .. } => RejectReason::TooLarge,
             };
             Rejection::new(reason, e.to_string())
         })

@@ -128,6 +128,8 @@ impl Hub {
             recognition::Region::utc()
         });
         let disk = disk::DiskWatch::new(config.data_dir.clone(), config.ingest.min_free_bytes);
+        // Uploads, views and in-process jobs all open deflated files within this budget.
+        worker_imaging::set_max_inflated_bytes(config.ingest.max_inflated_bytes);
         Hub {
             inner: Arc::new(Inner {
                 store,
