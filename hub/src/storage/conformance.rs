@@ -72,6 +72,7 @@ pub async fn check(store: Store) {
     one_decision_per_entry_and_institution(&store).await;
     content_identity_and_mixups(&store, users[0]).await;
     blobs(store.blobs.clone()).await;
+    followers_of_a_signed_case(&store).await;
 }
 
 async fn index_round_trip(store: &Store) {
@@ -831,6 +832,39 @@ async fn blobs(store: Arc<dyn BlobStore>) {
         store.size("../../etc/passwd").await.is_err(),
         "keys that are not hashes are refused"
     );
+}
+
+/// A study may have several cases: its first, and one following each signed case. Each is
+/// listed under the study's own UID; one follower per followed case; the newest is the study's.
+async fn followers_of_a_signed_case(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let first = cases::insert(tx.as_mut(), &case("8.1", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let follower = Case {
+        follows_case_id: first,
+        ..case("8.1", 1, false)
+    };
+    let second = cases::insert(tx.as_mut(), &follower)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cases::insert(tx.as_mut(), &follower).await.unwrap(),
+        None,
+        "a signed case has one follower"
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let newest = cases::by_study(tx.as_mut(), "8.1").await.unwrap().unwrap();
+    assert_eq!((newest.id, newest.follows_case_id), (second, first));
+    let old = cases::get(tx.as_mut(), first).await.unwrap().unwrap();
+    assert_eq!(
+        (old.study_instance_uid.as_str(), old.follows_case_id),
+        ("8.1", 0)
+    );
+    assert_eq!(newest.study_instance_uid, "8.1");
 }
 
 #[cfg(test)]
