@@ -130,6 +130,11 @@ pub struct IngestConfig {
     /// more than this many bytes is refused at upload, and never inflated past it by a view or a
     /// job (a 600 KB file can inflate to 600 MB).
     pub max_inflated_bytes: u64,
+    /// A blob that no index row points at (left by a refused, conflicting or interrupted upload,
+    /// or a replaced preview) is removed once it is this old; the age keeps the blob of an upload
+    /// still being indexed.
+    #[serde(with = "human_duration")]
+    pub orphan_grace: Duration,
 }
 
 /// The job runner.
@@ -306,6 +311,7 @@ impl Default for IngestConfig {
             max_file_bytes: 4 << 30,
             min_free_bytes: 2 << 30,
             max_inflated_bytes: 1 << 30,
+            orphan_grace: Duration::from_secs(3600),
         }
     }
 }

@@ -160,6 +160,9 @@ impl IngestSession {
             return Ok(done);
         }
         let checked = started.elapsed();
+        // Held from storing the blob until its index row is committed, so that the orphan
+        // collector never removes the blob in between.
+        let storing = self.hub.inner.blob_writes.read().await;
         // Blob first, index second: an index row never points at a missing blob.
         let path = staged
             .path
@@ -172,7 +175,9 @@ impl IngestSession {
         let blob = started.elapsed();
         let accepted = self
             .index(&meta, &file_name, &staged.sha256, staged.size)
-            .await?;
+            .await;
+        drop(storing);
+        let accepted = accepted?;
         if accepted.duplicate {
             // Stored by a concurrent session and read here: wait until that is durable.
             self.hub
@@ -391,7 +396,7 @@ impl IngestSession {
     }
 
     /// The study's case, created in state `receiving` if it is new. A study of another institution
-    /// is refused.
+    /// is refused. A study whose case is signed gets a new case that follows it ([`Self::follow`]).
     async fn case_for(
         &self,
         tx: &mut dyn SqlTx,

@@ -13,7 +13,8 @@
 //! - [`disk`]: the free-space floor below which uploads are refused.
 //! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
-//! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies).
+//! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies, blobs no
+//!   index row points at).
 //! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
 //!   DICOM header reading.
 
@@ -108,6 +109,9 @@ struct Inner {
     disk: disk::DiskWatch,
     /// The region's time zone: local days for statistics and validity windows.
     region: recognition::Region,
+    /// Read-held by an ingest from storing a blob until its index row is committed; write-held by
+    /// the orphan collector while it checks and removes blobs (see `sweeper`).
+    blob_writes: tokio::sync::RwLock<()>,
 }
 
 impl Hub {
@@ -145,6 +149,7 @@ impl Hub {
                 parse_permits: tokio::sync::Semaphore::new(parses),
                 disk,
                 region,
+                blob_writes: tokio::sync::RwLock::new(()),
             }),
         }
     }

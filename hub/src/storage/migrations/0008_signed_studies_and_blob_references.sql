@@ -8,3 +8,7 @@ ALTER TABLE cases ADD COLUMN study_uid TEXT NOT NULL DEFAULT '';
 UPDATE cases SET study_uid = study_instance_uid;
 ALTER TABLE cases ADD COLUMN follows_case_id BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX cases_by_study_uid ON cases(study_uid, id);
+
+-- The collector of orphan blobs asks, for each old blob, whether any row points at it.
+CREATE INDEX instances_by_blob ON instances(blob_key);
+CREATE INDEX artifacts_by_blob ON artifacts(blob_key);
