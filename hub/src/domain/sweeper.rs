@@ -98,7 +98,7 @@ impl Hub {
         let mut removed = 0;
         for key in keys.iter().filter(|k| !in_use.contains(*k)) {
             // Stored again since it was listed (the same bytes uploaded anew): kept.
-            if !blobs.written_at(key).await?.is_some_and(|t| t < before) {
+            if blobs.written_at(key).await?.is_none_or(|t| t >= before) {
                 continue;
             }
             blobs.delete(key).await?;
