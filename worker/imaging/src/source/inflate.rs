@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::bytes::{ByteSource, MemBytes};
+use super::bytes::ByteSource;
 
 /// The budget until [`set_max_inflated_bytes`] is called: 1 GiB.
 pub const DEFAULT_MAX_INFLATED_BYTES: u64 = 1 << 30;
@@ -73,7 +73,27 @@ pub(crate) fn inflate(
         out.extend_from_slice(chunk);
         Ok(())
     })?;
-    Ok(Arc::new(MemBytes(Arc::from(out))))
+    Ok(Arc::new(Inflated(out)))
+}
+
+/// An inflated data set, kept in the buffer it was inflated into (an `Arc<[u8]>` would copy it,
+/// holding it twice for a moment).
+struct Inflated(Vec<u8>);
+
+impl ByteSource for Inflated {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let start = usize::try_from(offset).map_err(|_| std::io::ErrorKind::UnexpectedEof)?;
+        let end = start
+            .checked_add(buf.len())
+            .filter(|&e| e <= self.0.len())
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(&self.0[start..end]);
+        Ok(())
+    }
 }
 
 /// What receives the inflated bytes, a chunk at a time; an error stops the stream.
@@ -118,6 +138,7 @@ fn stream(src: &dyn ByteSource, start: u64, sink: Sink<'_>) -> Result<u64, Infla
 
 #[cfg(test)]
 mod tests {
+    use super::super::bytes::MemBytes;
     use super::*;
     use std::io::Write;
 
