@@ -126,6 +126,15 @@ pub struct IngestConfig {
     /// than this, in bytes, so that reading (whose views write audit rows) keeps working; 0 turns
     /// the check off.
     pub min_free_bytes: u64,
+    /// A deflated DICOM file (Deflated Explicit VR Little Endian) whose data set would inflate to
+    /// more than this many bytes is refused at upload, and never inflated past it by a view or a
+    /// job (a 600 KB file can inflate to 600 MB).
+    pub max_inflated_bytes: u64,
+    /// A blob that no index row points at (left by a refused, conflicting or interrupted upload,
+    /// or a replaced preview) is removed once it is this old; the age keeps the blob of an upload
+    /// still being indexed.
+    #[serde(with = "human_duration")]
+    pub orphan_grace: Duration,
 }
 
 /// The job runner.
@@ -301,6 +310,8 @@ impl Default for IngestConfig {
             quiet_period: Duration::from_secs(60),
             max_file_bytes: 4 << 30,
             min_free_bytes: 2 << 30,
+            max_inflated_bytes: 1 << 30,
+            orphan_grace: Duration::from_secs(3600),
         }
     }
 }
@@ -382,6 +393,9 @@ impl Config {
             layer: "configuration".into(),
             reason: reason.into(),
         };
+        if self.ingest.max_inflated_bytes == 0 {
+            return Err(invalid("ingest.max_inflated_bytes must be at least 1"));
+        }
         if self.jobs.max_attempts == 0 {
             return Err(invalid("jobs.max_attempts must be at least 1"));
         }

@@ -254,6 +254,9 @@ pub struct Case {
     pub claim_expires_at_ms: i64,
     pub report_status: String,
     pub hold_reason: String,
+    /// The signed case of the same study that this one follows (instances that arrived after its
+    /// report was signed), 0 if none.
+    pub follows_case_id: i64,
 }
 
 impl Case {

@@ -164,6 +164,18 @@ pub enum MetaError {
         /// What the parser said.
         reason: String,
     },
+    /// Its deflated data set inflates past the hub's budget (`ingest.max_inflated_bytes`).
+    #[error(
+        "{file}: its deflated data set inflates to more than {limit} bytes, the hub's limit \
+         (ingest.max_inflated_bytes); send it uncompressed or in another transfer syntax, or ask \
+         the hub's administrator to raise the limit"
+    )]
+    InflatesTooLarge {
+        /// The file.
+        file: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// A required attribute is missing or empty.
     #[error("{file}: required attribute {attribute} is missing or empty")]
     MissingAttribute {
@@ -200,6 +212,10 @@ pub fn read(path: &Path, file_name: &str) -> Result<InstanceMeta, MetaError> {
         worker_imaging::read_checked_with_content(path, &wanted, &mut |b| content.update(b))
             .map_err(|e| match e {
                 ImagingError::Parse { reason, .. } => malformed(reason),
+                ImagingError::InflatesTooLarge { limit, .. } => MetaError::InflatesTooLarge {
+                    file: file_name.to_owned(),
+                    limit,
+                },
                 other => malformed(other.to_string()),
             })?;
     let mut meta = extract(&header, file_name)?;

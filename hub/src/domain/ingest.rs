@@ -160,6 +160,9 @@ impl IngestSession {
             return Ok(done);
         }
         let checked = started.elapsed();
+        // Held from storing the blob until its index row is committed, so that the orphan
+        // collector never removes the blob in between.
+        let storing = self.hub.inner.blob_writes.read().await;
         // Blob first, index second: an index row never points at a missing blob.
         let path = staged
             .path
@@ -172,7 +175,9 @@ impl IngestSession {
         let blob = started.elapsed();
         let accepted = self
             .index(&meta, &file_name, &staged.sha256, staged.size)
-            .await?;
+            .await;
+        drop(storing);
+        let accepted = accepted?;
         if accepted.duplicate {
             // Stored by a concurrent session and read here: wait until that is durable.
             self.hub
@@ -220,6 +225,7 @@ impl IngestSession {
                 MetaError::NotDicom { .. } => RejectReason::NotDicom,
                 MetaError::Malformed { .. } => RejectReason::Malformed,
                 MetaError::MissingAttribute { .. } => RejectReason::MissingAttribute,
+                MetaError::InflatesTooLarge { .. } => RejectReason::TooLarge,
             };
             Rejection::new(reason, e.to_string())
         })
@@ -390,7 +396,7 @@ impl IngestSession {
     }
 
     /// The study's case, created in state `receiving` if it is new. A study of another institution
-    /// is refused.
+    /// is refused. A study whose case is signed gets a new case that follows it ([`Self::follow`]).
     async fn case_for(
         &self,
         tx: &mut dyn SqlTx,
@@ -417,10 +423,75 @@ impl IngestSession {
                     ),
                 ));
             }
+            if case.state() == CaseState::Signed {
+                return self.follow(tx, &case, meta, file_name).await;
+            }
             return Ok(case);
         };
         case.id = id;
-        for ext in &self.hub.inner.extensions {
+        self.opened(tx, case, meta, file_name).await
+    }
+
+    /// Instances arriving for a study whose case is signed final never join it: the signer did not
+    /// see them, and the case's recognition entry must cover only what was read. They open a new
+    /// case of the same study that follows the signed one, read like any other (a county radiology
+    /// department reads late images as a new examination, its report beside the first); both cases
+    /// record it in their audit trail. Concurrent sessions open the same follower.
+    async fn follow(
+        &self,
+        tx: &mut dyn SqlTx,
+        signed: &Case,
+        meta: &InstanceMeta,
+        file_name: &str,
+    ) -> Result<Case, Rejection> {
+        let storage = |e: Error| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}"));
+        let mut case = self.new_case(meta);
+        case.follows_case_id = signed.id;
+        let Some(id) = cases::insert(tx, &case)
+            .await
+            .map_err(|e| storage(e.into()))?
+        else {
+            // Another session opened the follower first: it is the study's newest case.
+            return cases::by_study(tx, &meta.study_instance_uid)
+                .await
+                .map_err(|e| storage(e.into()))?
+                .filter(|c| c.follows_case_id == signed.id)
+                .ok_or_else(|| storage(Error::Internal("follower vanished during insert".into())));
+        };
+        case.id = id;
+        let detail = format!(
+            "an instance of study {} arrived after the report was signed; case {id} opened for it",
+            meta.study_instance_uid
+        );
+        audit::record(
+            tx,
+            &self.who,
+            "instances_after_signing",
+            signed.id,
+            &signed.patient_key,
+            detail,
+        )
+        .await
+        .map_err(storage)?;
+        self.opened(tx, case, meta, file_name).await
+    }
+
+    /// A case just inserted: its extensions told (except for a follower, which repeats nothing:
+    /// it continues a study already read) and its creation audited.
+    async fn opened(
+        &self,
+        tx: &mut dyn SqlTx,
+        mut case: Case,
+        meta: &InstanceMeta,
+        file_name: &str,
+    ) -> Result<Case, Rejection> {
+        let storage = |e: Error| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}"));
+        let extensions = if case.follows_case_id == 0 {
+            &self.hub.inner.extensions[..]
+        } else {
+            &[]
+        };
+        for ext in extensions {
             if let Some(note) = ext.case_created(tx, &case).await.map_err(storage)? {
                 cases::set_possible_repeat(tx, case.id, &note)
                     .await
@@ -428,10 +499,16 @@ impl IngestSession {
                 case.possible_repeat = note;
             }
         }
-        let detail = format!(
+        let mut detail = format!(
             "study {} ({} {})",
             meta.study_instance_uid, case.modality, case.exam_item_code
         );
+        if case.follows_case_id != 0 {
+            detail += &format!(
+                "; follows signed case {}: instances that arrived after its report was signed",
+                case.follows_case_id
+            );
+        }
         audit::record(
             tx,
             &self.who,

@@ -14,7 +14,8 @@
 //! - [`disk`]: the free-space floor below which uploads are refused.
 //! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
-//! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies).
+//! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies, blobs no
+//!   index row points at).
 //! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
 //!   DICOM header reading.
 
@@ -112,6 +113,9 @@ struct Inner {
     disk: disk::DiskWatch,
     /// The region's time zone: local days for statistics and validity windows.
     region: recognition::Region,
+    /// Read-held by an ingest from storing a blob until its index row is committed; write-held by
+    /// the orphan collector while it checks and removes blobs (see `sweeper`).
+    blob_writes: tokio::sync::RwLock<()>,
 }
 
 impl Hub {
@@ -132,6 +136,8 @@ impl Hub {
             recognition::Region::utc()
         });
         let disk = disk::DiskWatch::new(config.data_dir.clone(), config.ingest.min_free_bytes);
+        // Uploads, views and in-process jobs all open deflated files within this budget.
+        worker_imaging::set_max_inflated_bytes(config.ingest.max_inflated_bytes);
         Hub {
             inner: Arc::new(Inner {
                 store,
@@ -148,6 +154,7 @@ impl Hub {
                 parse_permits: tokio::sync::Semaphore::new(parses),
                 disk,
                 region,
+                blob_writes: tokio::sync::RwLock::new(()),
             }),
         }
     }

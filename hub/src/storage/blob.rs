@@ -4,6 +4,7 @@
 //! upload stores nothing new) and lets every read be checked against its key.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 
@@ -32,6 +33,30 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// True if the blob exists.
     async fn exists(&self, key: &str) -> Result<bool, StorageError>;
+
+    /// Keys of the blobs of fan-out group `group` (keys starting with its two hex digits) last
+    /// written before `before`: what the orphan collector looks at, a group at a time so that no
+    /// listing holds the whole store. A store that cannot list returns none (collects nothing).
+    async fn written_before(
+        &self,
+        _group: u8,
+        _before: SystemTime,
+    ) -> Result<Vec<String>, StorageError> {
+        Ok(Vec::new())
+    }
+
+    /// When the blob was last written (a put of bytes it already holds counts), `None` if it does
+    /// not exist.
+    async fn written_at(&self, _key: &str) -> Result<Option<SystemTime>, StorageError> {
+        Ok(None)
+    }
+
+    /// Removes a blob; nothing happens if it does not exist. Only the orphan collector calls it.
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        Err(StorageError::Blob(format!(
+            "this blob store cannot delete blob {key}"
+        )))
+    }
 }
 
 /// Lower-case hex SHA-256 of `bytes`.
@@ -155,8 +180,13 @@ fn install(file: &Path, dest: &Path, key: &str) -> Result<Vec<PathBuf>, StorageE
     // (a copied store, a tool, a put cut short by a crash) is replaced unless its contents match.
     if dest.exists() && file_sha256(dest).as_deref() == Some(key) {
         // Same key, same bytes: already stored (or being stored by a concurrent put, whose fsyncs
-        // may not have completed; fsyncing here too keeps this put's promise on its own).
+        // may not have completed; fsyncing here too keeps this put's promise on its own). Marked
+        // as written now, so that the orphan collector's grace period starts again.
         let _ = std::fs::remove_file(file);
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(dest)
+            .and_then(|f| f.set_modified(SystemTime::now()));
     } else {
         std::fs::rename(file, dest).map_err(|e| io_err("cannot move blob to", dest, e))?;
     }
@@ -282,6 +312,70 @@ impl BlobStore for LocalBlobStore {
         let path = self.path_of(key)?;
         Ok(tokio::fs::try_exists(&path).await.unwrap_or(false))
     }
+
+    async fn written_before(
+        &self,
+        group: u8,
+        before: SystemTime,
+    ) -> Result<Vec<String>, StorageError> {
+        let dir = self.root.join(format!("{group:02x}"));
+        tokio::task::spawn_blocking(move || keys_written_before(&dir, before))
+            .await
+            .map_err(|e| StorageError::Blob(e.to_string()))?
+    }
+
+    async fn written_at(&self, key: &str) -> Result<Option<SystemTime>, StorageError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => Ok(meta.modified().ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot stat blob", &path, e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("cannot remove blob", &path, e)),
+        }
+    }
+}
+
+/// The blob keys under a first-level fan-out directory (`<root>/ab/*/<key>`) whose files were
+/// last written before `before`. Files that are not named by a key in their place are skipped.
+fn keys_written_before(dir: &Path, before: SystemTime) -> Result<Vec<String>, StorageError> {
+    let mut keys = Vec::new();
+    let subdirs = match std::fs::read_dir(dir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(keys),
+        Err(e) => return Err(io_err("cannot list", dir, e)),
+    };
+    for sub in subdirs.flatten() {
+        let Ok(files) = std::fs::read_dir(sub.path()) else {
+            continue;
+        };
+        let prefix = format!("{}{}", dir_name(dir), sub.file_name().to_string_lossy());
+        for entry in files.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if check_key(&name).is_err() || !name.starts_with(&prefix) {
+                continue;
+            }
+            // A file removed meanwhile has no metadata: not a candidate.
+            let written = entry.metadata().and_then(|m| m.modified());
+            if written.is_ok_and(|t| t < before) {
+                keys.push(name);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+fn dir_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use object_store::aws::AmazonS3Builder;
@@ -19,6 +20,10 @@ use super::sql::StorageError;
 
 /// Parts of a multipart upload, and the size above which one is used.
 const PART_BYTES: usize = 16 << 20;
+
+/// A put of bytes already stored is skipped if they were written this recently; an older copy is
+/// written again, so that the orphan collector of another replica sees it as new.
+const FRESH: Duration = Duration::from_secs(600);
 
 /// Where the S3-compatible store is and how to sign requests.
 #[derive(Debug, Clone)]
@@ -109,7 +114,8 @@ impl S3BlobStore {
 impl BlobStore for S3BlobStore {
     async fn put_file(&self, file: &Path, sha256: &str) -> Result<(), StorageError> {
         let path = Self::path_of(sha256)?;
-        if self.exists(sha256).await? {
+        let written = self.written_at(sha256).await?;
+        if written.is_some_and(|t| t.elapsed().unwrap_or_default() < FRESH) {
             let _ = tokio::fs::remove_file(file).await;
             return Ok(());
         }
@@ -221,10 +227,42 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        Ok(self.written_at(key).await?.is_some())
+    }
+
+    async fn written_before(
+        &self,
+        group: u8,
+        before: SystemTime,
+    ) -> Result<Vec<String>, StorageError> {
+        use futures::TryStreamExt;
+        let prefix = ObjectPath::from(format!("{group:02x}"));
+        let listed: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| s3_err(&format!("cannot list s3://{}/{prefix}", self.bucket), e))?;
+        Ok(listed
+            .into_iter()
+            .filter(|m| SystemTime::from(m.last_modified) < before)
+            .filter_map(|m| m.location.filename().map(str::to_owned))
+            .filter(|k| check_key(k).is_ok())
+            .collect())
+    }
+
+    async fn written_at(&self, key: &str) -> Result<Option<SystemTime>, StorageError> {
         match self.store.head(&Self::path_of(key)?).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Ok(meta) => Ok(Some(SystemTime::from(meta.last_modified))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(s3_err(&format!("cannot stat {}", self.name(key)), e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        match self.store.delete(&Self::path_of(key)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(s3_err(&format!("cannot remove {}", self.name(key)), e)),
         }
     }
 }

@@ -5,8 +5,10 @@ use super::sql::{Row, SqlTx, StorageError, Value};
 use crate::model::{Case, CaseState};
 use crate::params;
 
-/// The columns of [`Case`], with the institution's name, the claimer's name and the newest report status.
-const SELECT: &str = "SELECT c.id, c.institution_code, i.name, c.study_instance_uid, c.kind, c.modality,
+/// The columns of [`Case`], with the institution's name, the claimer's name and the newest report
+/// status. A case's study is `study_uid` (the DICOM UID); `study_instance_uid` is only the case's
+/// unique key (the UID itself for a study's first case, see [`key_of`]).
+const SELECT: &str = "SELECT c.id, c.institution_code, i.name, c.study_uid, c.kind, c.modality,
     c.exam_item_code, c.priority, c.critical, c.critical_reason, c.state, c.patient_key,
     c.patient_key_version, c.patient_id_masked, c.patient_display, c.patient_sex, c.patient_age_years,
     c.study_date, c.study_description, c.clinical_note, c.possible_repeat, c.instance_count,
@@ -14,7 +16,7 @@ const SELECT: &str = "SELECT c.id, c.institution_code, i.name, c.study_instance_
     c.processing_at_ms, c.ready_at_ms, c.claimed_at_ms, c.reported_at_ms, c.signed_at_ms,
     c.deadline_at_ms, c.claimed_by, COALESCE(u.name, ''), c.claim_expires_at_ms,
     COALESCE((SELECT r.status FROM reports r WHERE r.case_id = c.id ORDER BY r.version DESC LIMIT 1), ''),
-    c.hold_reason
+    c.hold_reason, c.follows_case_id
   FROM cases c
   JOIN institutions i ON i.code = c.institution_code
   LEFT JOIN users u ON u.id = c.claimed_by";
@@ -59,27 +61,41 @@ fn case(r: &Row) -> Case {
         claim_expires_at_ms: r.int(35),
         report_status: r.text(36),
         hold_reason: r.text(37),
+        follows_case_id: r.int(38),
+    }
+}
+
+/// The unique key of a case: its study's UID for the study's first case; for a case that follows
+/// a signed one (instances that arrived after the signature), the UID and the followed case's id,
+/// so that concurrent sessions opening the follower of one signed case open the same one.
+fn key_of(c: &Case) -> String {
+    if c.follows_case_id == 0 {
+        c.study_instance_uid.clone()
+    } else {
+        format!("{}#{}", c.study_instance_uid, c.follows_case_id)
     }
 }
 
 /// Inserts a new case in state `receiving` from the fields of `c` (id and counters are ignored);
-/// returns its id, or `None` if the study already has a case (another session created it first).
+/// returns its id, or `None` if the study already has a case (another session created it first)
+/// or, for a case following a signed one, that case already has its follower.
 pub async fn insert(tx: &mut dyn SqlTx, c: &Case) -> Result<Option<i64>, StorageError> {
     let row = tx
         .query_opt(
             "INSERT INTO cases (institution_code, study_instance_uid, kind, modality, exam_item_code,
                 priority, critical, critical_reason, state, patient_key, patient_key_version,
                 patient_id_masked, patient_display, patient_sex, patient_age_years, study_date,
-                study_description, clinical_note, possible_repeat, created_at_ms, last_instance_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+                study_description, clinical_note, possible_repeat, created_at_ms, last_instance_at_ms,
+                study_uid, follows_case_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22)
              ON CONFLICT (study_instance_uid) DO NOTHING
              RETURNING id",
             params![
-                &c.institution_code, &c.study_instance_uid, &c.kind, &c.modality, &c.exam_item_code,
+                &c.institution_code, &key_of(c), &c.kind, &c.modality, &c.exam_item_code,
                 c.priority, c.critical, &c.critical_reason, CaseState::Receiving.as_str(), &c.patient_key,
                 c.patient_key_version, &c.patient_id_masked, &c.patient_display, &c.patient_sex,
                 c.patient_age_years, &c.study_date, &c.study_description, &c.clinical_note,
-                &c.possible_repeat, c.created_at_ms,
+                &c.possible_repeat, c.created_at_ms, &c.study_instance_uid, c.follows_case_id,
             ],
         )
         .await?;
@@ -92,9 +108,9 @@ pub async fn get(tx: &mut dyn SqlTx, id: i64) -> Result<Option<Case>, StorageErr
     Ok(tx.query_opt(&sql, params![id]).await?.map(|r| case(&r)))
 }
 
-/// The case of a study.
+/// The newest case of a study: its only one, or the last follower of its signed cases.
 pub async fn by_study(tx: &mut dyn SqlTx, study_uid: &str) -> Result<Option<Case>, StorageError> {
-    let sql = format!("{SELECT} WHERE c.study_instance_uid = $1");
+    let sql = format!("{SELECT} WHERE c.study_uid = $1 ORDER BY c.id DESC LIMIT 1");
     Ok(tx
         .query_opt(&sql, params![study_uid])
         .await?

@@ -72,6 +72,9 @@ pub async fn check(store: Store) {
     one_decision_per_entry_and_institution(&store).await;
     content_identity_and_mixups(&store, users[0]).await;
     blobs(store.blobs.clone()).await;
+    followers_of_a_signed_case(&store).await;
+    blob_references(&store).await;
+    blob_collection(store.blobs.clone()).await;
 }
 
 async fn index_round_trip(store: &Store) {
@@ -830,6 +833,115 @@ async fn blobs(store: Arc<dyn BlobStore>) {
     assert!(
         store.size("../../etc/passwd").await.is_err(),
         "keys that are not hashes are refused"
+    );
+}
+
+/// A study may have several cases: its first, and one following each signed case. Each is
+/// listed under the study's own UID; one follower per followed case; the newest is the study's.
+async fn followers_of_a_signed_case(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let first = cases::insert(tx.as_mut(), &case("8.1", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let follower = Case {
+        follows_case_id: first,
+        ..case("8.1", 1, false)
+    };
+    let second = cases::insert(tx.as_mut(), &follower)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cases::insert(tx.as_mut(), &follower).await.unwrap(),
+        None,
+        "a signed case has one follower"
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let newest = cases::by_study(tx.as_mut(), "8.1").await.unwrap().unwrap();
+    assert_eq!((newest.id, newest.follows_case_id), (second, first));
+    let old = cases::get(tx.as_mut(), first).await.unwrap().unwrap();
+    assert_eq!(
+        (old.study_instance_uid.as_str(), old.follows_case_id),
+        ("8.1", 0)
+    );
+    assert_eq!(newest.study_instance_uid, "8.1");
+}
+
+/// The orphan collector's question: which of these blobs does a row point at?
+async fn blob_references(store: &Store) {
+    let mut tx = store.write().await.unwrap();
+    let case_id = cases::insert(tx.as_mut(), &case("8.2", 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let artifact = crate::model::Artifact {
+        case_id,
+        name: "preview.png".into(),
+        media_type: "image/png".into(),
+        blob_key: "cd".repeat(32),
+        size: 4,
+    };
+    super::derived::put_artifact(tx.as_mut(), &artifact, 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let keys = ["ab", "cd", "ef"].map(|k| k.repeat(32));
+    let mut tx = store.read().await.unwrap();
+    let used = instances::blobs_in_use(tx.as_mut(), &keys).await.unwrap();
+    // "ab..." is the instance stored by `index_round_trip`.
+    let expected: std::collections::HashSet<String> = keys[..2].iter().cloned().collect();
+    assert_eq!(used, expected);
+    assert!(
+        instances::blobs_in_use(tx.as_mut(), &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Listing by write time, the write time of one blob, and removal (what the collector uses).
+async fn blob_collection(store: Arc<dyn BlobStore>) {
+    use std::time::{Duration, SystemTime};
+    let key = store
+        .put_bytes(b"a blob for the collector".to_vec())
+        .await
+        .unwrap();
+    let group = u8::from_str_radix(&key[..2], 16).unwrap();
+    let later = SystemTime::now() + Duration::from_secs(60);
+    let earlier = SystemTime::now() - Duration::from_secs(3600);
+    assert!(
+        store
+            .written_at(&key)
+            .await
+            .unwrap()
+            .is_some_and(|t| t < later && t > earlier)
+    );
+    assert!(
+        store
+            .written_before(group, later)
+            .await
+            .unwrap()
+            .contains(&key)
+    );
+    assert!(
+        !store
+            .written_before(group, earlier)
+            .await
+            .unwrap()
+            .contains(&key)
+    );
+    store.delete(&key).await.unwrap();
+    assert!(!store.exists(&key).await.unwrap());
+    assert_eq!(store.written_at(&key).await.unwrap(), None);
+    store.delete(&key).await.unwrap();
+    assert!(
+        !store
+            .written_before(group, later)
+            .await
+            .unwrap()
+            .contains(&key)
     );
 }
 

@@ -1,6 +1,6 @@
 //! Stored instances: one row per SOP Instance UID, pointing at its blob.
 
-use super::sql::{Row, SqlTx, StorageError};
+use super::sql::{Row, SqlTx, StorageError, Value};
 use crate::model::Instance;
 use crate::params;
 
@@ -105,4 +105,24 @@ pub async fn set_processed(
     )
     .await?;
     Ok(())
+}
+
+/// Which of `keys` a row points at: an instance's stored file or an artifact (a preview, an ECG
+/// page). The orphan collector removes old blobs that are in neither, so a table that gains a
+/// blob column must be added here.
+pub async fn blobs_in_use(
+    tx: &mut dyn SqlTx,
+    keys: &[String],
+) -> Result<std::collections::HashSet<String>, StorageError> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let list = super::placeholders(1, keys.len());
+    let sql = format!(
+        "SELECT blob_key FROM instances WHERE blob_key IN ({list})
+         UNION SELECT blob_key FROM artifacts WHERE blob_key IN ({list})"
+    );
+    let params: Vec<Value> = keys.iter().map(Value::from).collect();
+    let rows = tx.query(&sql, &params).await?;
+    Ok(rows.iter().map(|r| r.text(0)).collect())
 }

@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content_identity",
         include_str!("migrations/0004_content_identity.sql"),
     ),
+    (
+        8,
+        "signed studies followed by new cases; blob references indexed",
+        include_str!("migrations/0008_signed_studies_and_blob_references.sql"),
+    ),
 ];
 
 /// Fills the dialect-specific placeholders of a migration.

@@ -135,6 +135,7 @@ pub fn summary(
         study_instance_uid: c.study_instance_uid.clone(),
         clinical_note: c.clinical_note.clone(),
         hold_reason: c.hold_reason.clone(),
+        follows_case_id: c.follows_case_id,
     }
 }
 

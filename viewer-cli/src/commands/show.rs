@@ -218,6 +218,13 @@ fn print_detail(out: &Output, d: &pb::CaseDetail) -> Result<(), CliError> {
     if !c.possible_repeat.is_empty() {
         lines.push(("Possible repeat", c.possible_repeat.clone()));
     }
+    if c.follows_case_id != 0 {
+        let line = format!(
+            "case {} (arrived after its report was signed)",
+            c.follows_case_id
+        );
+        lines.push(("Follows", line));
+    }
     for (label, value) in lines {
         out.line(&format!("{:<16}{value}", format!("{label}:")))?;
     }

@@ -96,6 +96,9 @@ pub struct CaseJson {
     pub clinical_note: String,
     /// Why the case is held out of the reading queue or was withdrawn (possible patient mix-up).
     pub hold_reason: String,
+    /// The signed case of the same study this one follows (instances that arrived after its
+    /// report was signed), 0 if none.
+    pub follows_case_id: i64,
 }
 
 /// A lease.
@@ -165,6 +168,7 @@ impl From<pb::CaseSummary> for CaseJson {
             study_instance_uid: c.study_instance_uid,
             clinical_note: c.clinical_note,
             hold_reason: c.hold_reason,
+            follows_case_id: c.follows_case_id,
         }
     }
 }

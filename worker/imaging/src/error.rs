@@ -50,6 +50,15 @@ pub enum ImagingError {
         /// What is wrong.
         reason: String,
     },
+    /// The deflated data set would inflate to more than the budget
+    /// ([`crate::set_max_inflated_bytes`]); refused before it is held in memory.
+    #[error("{object}: its deflated data set inflates to more than {limit} bytes")]
+    InflatesTooLarge {
+        /// The object.
+        object: Box<ObjectId>,
+        /// The budget, in bytes.
+        limit: u64,
+    },
     /// The object has no Pixel Data (an SR, an RT plan, a waveform...).
     #[error("{object}: has no Pixel Data")]
     NoPixelData {
@@ -118,6 +127,7 @@ impl ImagingError {
         match self {
             Self::Io { object, .. }
             | Self::Parse { object, .. }
+            | Self::InflatesTooLarge { object, .. }
             | Self::NoPixelData { object }
             | Self::BadAttributes { object, .. }
             | Self::Unsupported { object, .. }

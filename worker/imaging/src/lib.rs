@@ -22,6 +22,8 @@
 //! # Invariants
 //! - Opening an object reads its header, never its pixel data; decoding reads one frame.
 //! - Corrupt input gives an error, never a panic or a hang (fuzzed; see `fuzz/`).
+//! - A deflated data set is inflated only within the process's budget
+//!   ([`set_max_inflated_bytes`]), counted before anything is held in memory.
 //! - Parallel and sequential paths give identical results.
 
 pub mod api;
@@ -46,4 +48,5 @@ pub use parallel::{
 };
 pub use render::window::{Preset, UnknownPreset, WindowSpec};
 pub use render::{Image8, render};
+pub use source::inflate::{DEFAULT_MAX_INFLATED_BYTES, max_inflated_bytes, set_max_inflated_bytes};
 pub use source::{CheckedHeader, Image, check_structure, read_checked, read_checked_with_content};

@@ -1,11 +1,12 @@
 //! Opening an object: the meta group and pixel layout by a header walk (`locate`), the
 //! attributes by dicom-object over the header bytes, and per-frame access to the pixel bytes
 //! (`fragments` for encapsulated data). Only the header and one frame's bytes are ever in memory,
-//! except for deflated data sets, which must be inflated whole.
+//! except for deflated data sets, which must be inflated whole (`inflate`, within a budget).
 
 pub(crate) mod bytes;
 pub(crate) mod content;
 pub(crate) mod fragments;
+pub(crate) mod inflate;
 pub(crate) mod locate;
 
 use std::ops::Range;
@@ -23,8 +24,8 @@ use bytes::{ByteSource, FileBytes, MemBytes};
 use fragments::{FragmentTable, StartMarker};
 use locate::{Encoding, PixelElement};
 
-/// Inflated data sets and header bytes beyond this are refused rather than risk a deflate bomb
-/// or a crafted length exhausting memory.
+/// Header bytes beyond this are refused rather than risk a crafted length exhausting memory
+/// (inflated data sets have their own, configurable budget: [`inflate::max_inflated_bytes`]).
 const MAX_IN_MEMORY: u64 = 1 << 30;
 
 /// Where a frame's bytes are.
@@ -385,7 +386,14 @@ impl DataSet {
         let meta = locate::read_meta(&*src).map_err(|e| parse(e.0))?;
         let syntax = Syntax::from_uid(&meta.transfer_syntax);
         let (src, start) = if syntax.deflated {
-            (inflate(&*src, meta.dataset_start).map_err(parse)?, 0)
+            let inflated = inflate::inflate(&*src, meta.dataset_start).map_err(|e| match e {
+                inflate::InflateError::TooLarge { limit } => ImagingError::InflatesTooLarge {
+                    object: Box::new(id.clone()),
+                    limit,
+                },
+                inflate::InflateError::Bad(reason) => parse(reason),
+            })?;
+            (inflated, 0)
         } else {
             (src, meta.dataset_start)
         };
@@ -398,49 +406,6 @@ impl DataSet {
             enc,
         })
     }
-}
-
-/// Inflates a deflated data set (PS3.5 A.5). The deflate stream must end properly: a stream cut
-/// short is an error even where what it holds so far inflates cleanly (flate2's reader would
-/// return it as complete). Bytes after the end of the stream (a padding byte) are ignored.
-fn inflate(src: &dyn ByteSource, start: u64) -> Result<Arc<dyn ByteSource>, String> {
-    use flate2::{Decompress, FlushDecompress, Status};
-    let len = src.len() - start;
-    if len > MAX_IN_MEMORY {
-        return Err(format!("deflated data set of {len} bytes is too large"));
-    }
-    let compressed = src
-        .read_vec(start, len as usize)
-        .map_err(|e| e.to_string())?;
-    let mut inflater = Decompress::new(false);
-    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).max(1 << 16));
-    loop {
-        if out.len() == out.capacity() {
-            if out.len() as u64 >= MAX_IN_MEMORY {
-                return Err(format!(
-                    "deflated data set inflates to more than {MAX_IN_MEMORY} bytes"
-                ));
-            }
-            out.reserve(out.len());
-        }
-        let consumed = inflater.total_in() as usize;
-        let status = inflater
-            .decompress_vec(&compressed[consumed..], &mut out, FlushDecompress::None)
-            .map_err(|e| format!("inflating the data set: {e}"))?;
-        let input_left = (inflater.total_in() as usize) < compressed.len();
-        match status {
-            Status::StreamEnd => break,
-            _ if !input_left && out.len() < out.capacity() => {
-                return Err(format!(
-                    "the deflated data set is truncated: its deflate stream ends without its \
-                     final block after {} bytes",
-                    compressed.len()
-                ));
-            }
-            _ => {}
-        }
-    }
-    Ok(Arc::new(MemBytes(Arc::from(out))))
 }
 
 /// Parses the top-level elements at `ranges` (what the header walk kept; see
