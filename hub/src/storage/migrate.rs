@@ -21,7 +21,21 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content_identity",
         include_str!("migrations/0004_content_identity.sql"),
     ),
+    (
+        5,
+        "integrity: hash chains, append-only triggers, key fingerprints",
+        include_str!("migrations/0005_integrity.sql"),
+    ),
 ];
+
+/// The part of a migration that differs by dialect (triggers), run after its common part.
+fn dialect_part(version: i64, dialect: Dialect) -> &'static str {
+    match (version, dialect) {
+        (5, Dialect::Sqlite) => include_str!("migrations/0005_append_only.sqlite.sql"),
+        (5, Dialect::Postgres) => include_str!("migrations/0005_append_only.postgres.sql"),
+        _ => "",
+    }
+}
 
 /// Fills the dialect-specific placeholders of a migration.
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -57,6 +71,10 @@ pub async fn migrate(db: &dyn SqlBackend) -> Result<usize, StorageError> {
             continue;
         }
         tx.execute_batch(&render(sql, db.dialect())).await?;
+        let extra = dialect_part(*version, db.dialect());
+        if !extra.is_empty() {
+            tx.execute_batch(extra).await?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)",
             params![*version, *name, crate::clock::now_ms()],
