@@ -167,13 +167,17 @@ async fn keyring(tx: &mut dyn SqlTx, path: &Path, list: &str) -> anyhow::Result<
         let current = i + 1 == versions.len();
         let fp = chain::meta(tx, &pseudonym_fingerprint_name(v))
             .await?
-            .with_context(|| format!("the index names pseudonym key version {v} but has no fingerprint for it"))?;
+            .with_context(|| {
+                format!("the index names pseudonym key version {v} but has no fingerprint for it")
+            })?;
         let key = find_key(path, v, &fp, current)?;
-        pseudonymizer = Some(match pseudonymizer {
-            None => Pseudonymizer::new(key, v),
-            Some(p) => p.rotated(key, v),
-        }
-        .map_err(anyhow::Error::msg)?);
+        pseudonymizer = Some(
+            match pseudonymizer {
+                None => Pseudonymizer::new(key, v),
+                Some(p) => p.rotated(key, v),
+            }
+            .map_err(anyhow::Error::msg)?,
+        );
         if current && i > 0 {
             finish_rotation(path, versions[i - 1], &fp)?;
         }
@@ -192,7 +196,12 @@ fn candidates(path: &Path, version: i64, current: bool) -> Vec<PathBuf> {
     }
 }
 
-fn find_key(path: &Path, version: i64, fingerprint: &str, current: bool) -> anyhow::Result<Vec<u8>> {
+fn find_key(
+    path: &Path,
+    version: i64,
+    fingerprint: &str,
+    current: bool,
+) -> anyhow::Result<Vec<u8>> {
     let places = candidates(path, version, current);
     for place in &places {
         if let Some(key) = read_secret(place)?
@@ -221,8 +230,9 @@ fn finish_rotation(path: &Path, old_version: i64, current_fp: &str) -> anyhow::R
     }
     let retired = beside(path, &format!(".v{old_version}"));
     if !retired.exists() && path.exists() {
-        std::fs::rename(path, &retired)
-            .with_context(|| format!("cannot keep the old pseudonym key as {}", retired.display()))?;
+        std::fs::rename(path, &retired).with_context(|| {
+            format!("cannot keep the old pseudonym key as {}", retired.display())
+        })?;
     }
     std::fs::rename(&next, path)
         .with_context(|| format!("cannot move the new pseudonym key to {}", path.display()))?;
@@ -234,7 +244,11 @@ fn finish_rotation(path: &Path, old_version: i64, current_fp: &str) -> anyhow::R
 /// Rotates the pseudonym key: a new key, every stored pseudonym re-keyed with it in one
 /// transaction, the old key kept as `<key file>.v<old version>`. Returns the new version.
 /// Every hub serving this index must be stopped meanwhile.
-pub async fn rotate(store: &Store, config: &Config, current: &Pseudonymizer) -> anyhow::Result<i64> {
+pub async fn rotate(
+    store: &Store,
+    config: &Config,
+    current: &Pseudonymizer,
+) -> anyhow::Result<i64> {
     let path = config.key_file();
     let next = beside(&path, ".next");
     // A `.next` left by a rotation that stopped before its commit was never used.
@@ -248,7 +262,12 @@ pub async fn rotate(store: &Store, config: &Config, current: &Pseudonymizer) -> 
     let list = chain::meta(tx.as_mut(), PSEUDONYM_VERSIONS)
         .await?
         .context("the index records no pseudonym key version")?;
-    chain::set_meta(tx.as_mut(), PSEUDONYM_VERSIONS, &format!("{list},{version}")).await?;
+    chain::set_meta(
+        tx.as_mut(),
+        PSEUDONYM_VERSIONS,
+        &format!("{list},{version}"),
+    )
+    .await?;
     let fp = Pseudonymizer::fingerprint(&key);
     chain::set_meta(tx.as_mut(), &pseudonym_fingerprint_name(version), &fp).await?;
     tx.commit().await?;
@@ -267,7 +286,11 @@ async fn rekey_all(tx: &mut dyn SqlTx, key: &[u8], version: i64) -> anyhow::Resu
             params![],
         )
         .await?;
-    let olds: Vec<String> = olds.iter().map(|r| r.text(0)).filter(|k| !k.is_empty()).collect();
+    let olds: Vec<String> = olds
+        .iter()
+        .map(|r| r.text(0))
+        .filter(|k| !k.is_empty())
+        .collect();
     for old in &olds {
         let new = Pseudonymizer::rekey(key, old);
         tx.execute(

@@ -12,7 +12,9 @@ use crate::domain::{Extension, Hub, integrity, staging};
 use crate::keys;
 use crate::storage::blob_s3::{S3BlobStore, S3Config};
 use crate::storage::postgres::PostgresBackend;
-use crate::storage::{BlobStore, LocalBlobStore, SqlBackend, Store, migrate, sqlite::SqliteBackend};
+use crate::storage::{
+    BlobStore, LocalBlobStore, SqlBackend, Store, migrate, sqlite::SqliteBackend,
+};
 
 /// Opens (creating if needed) everything the configuration names and builds the hub. Refuses to
 /// start when a hash chain is broken (see [`refuse_broken_chains`]).
@@ -53,7 +55,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Pseudonymizer
         .await
         .context("cannot link the records written before the hash chains")?;
     if linked > 0 {
-        tracing::info!(linked, "linked the existing audit, report and ledger rows into their hash chains");
+        tracing::info!(
+            linked,
+            "linked the existing audit, report and ledger rows into their hash chains"
+        );
     }
     let pseudonyms = keys::pseudonyms(&store, config).await?;
     Ok((store, pseudonyms))

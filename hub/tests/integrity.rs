@@ -82,7 +82,11 @@ async fn an_edit_behind_the_triggers_back_is_named_and_stops_the_hub() {
     let config = t.hub.config().clone();
     let report = integrity::verify(t.hub.store()).await.unwrap();
     assert!(report.iter().all(|r| r.broken.is_none()), "{report:?}");
-    assert!(report.iter().all(|r| r.links > 0 || r.chain == Chain::Ledger));
+    assert!(
+        report
+            .iter()
+            .all(|r| r.links > 0 || r.chain == Chain::Ledger)
+    );
 
     let db = sqlite(&config);
     db.execute_batch(
@@ -90,7 +94,11 @@ async fn an_edit_behind_the_triggers_back_is_named_and_stops_the_hub() {
     )
     .unwrap();
     let report_id: i64 = db
-        .query_row("SELECT MAX(id) FROM reports WHERE case_id = ?1", [case_id], |r| r.get(0))
+        .query_row(
+            "SELECT MAX(id) FROM reports WHERE case_id = ?1",
+            [case_id],
+            |r| r.get(0),
+        )
         .unwrap();
     db.execute(
         "UPDATE reports SET impression = 'Acute haemorrhage.' WHERE id = ?1",
@@ -100,7 +108,8 @@ async fn an_edit_behind_the_triggers_back_is_named_and_stops_the_hub() {
     let audit_id: i64 = db
         .query_row("SELECT MIN(id) FROM audit", [], |r| r.get(0))
         .unwrap();
-    db.execute("DELETE FROM audit WHERE id = ?1", [audit_id]).unwrap();
+    db.execute("DELETE FROM audit WHERE id = ?1", [audit_id])
+        .unwrap();
 
     let report = integrity::verify(t.hub.store()).await.unwrap();
     let broken = |chain| {
@@ -169,21 +178,45 @@ async fn a_wrong_or_missing_key_stops_the_hub_with_what_to_do() {
     let (pseudonym, integrity_key) = (config.key_file(), config.integrity_key_file());
     let saved = std::fs::read(&pseudonym).unwrap();
     std::fs::write(&pseudonym, [5u8; 32]).unwrap();
-    let err = format!("{:#}", hub::startup::open(config.clone()).await.err().unwrap());
-    assert!(err.contains("pseudonym key version 1") && err.contains("backup"), "{err}");
+    let err = format!(
+        "{:#}",
+        hub::startup::open(config.clone()).await.err().unwrap()
+    );
+    assert!(
+        err.contains("pseudonym key version 1") && err.contains("backup"),
+        "{err}"
+    );
     std::fs::remove_file(&pseudonym).unwrap();
-    let err = format!("{:#}", hub::startup::open(config.clone()).await.err().unwrap());
+    let err = format!(
+        "{:#}",
+        hub::startup::open(config.clone()).await.err().unwrap()
+    );
     assert!(err.contains("pseudonym key version 1"), "{err}");
-    assert!(!pseudonym.exists(), "a missing key is never silently replaced");
+    assert!(
+        !pseudonym.exists(),
+        "a missing key is never silently replaced"
+    );
     std::fs::write(&pseudonym, &saved).unwrap();
 
     let saved = std::fs::read(&integrity_key).unwrap();
     std::fs::write(&integrity_key, [6u8; 32]).unwrap();
-    let err = format!("{:#}", hub::startup::open(config.clone()).await.err().unwrap());
-    assert!(err.contains("not the key this index was chained with"), "{err}");
+    let err = format!(
+        "{:#}",
+        hub::startup::open(config.clone()).await.err().unwrap()
+    );
+    assert!(
+        err.contains("not the key this index was chained with"),
+        "{err}"
+    );
     std::fs::remove_file(&integrity_key).unwrap();
-    let err = format!("{:#}", hub::startup::open(config.clone()).await.err().unwrap());
-    assert!(err.contains("integrity key") && err.contains("missing"), "{err}");
+    let err = format!(
+        "{:#}",
+        hub::startup::open(config.clone()).await.err().unwrap()
+    );
+    assert!(
+        err.contains("integrity key") && err.contains("missing"),
+        "{err}"
+    );
     std::fs::write(&integrity_key, &saved).unwrap();
     hub::startup::open(config).await.unwrap();
 }
@@ -194,7 +227,12 @@ async fn the_index_and_keys_are_readable_by_their_owner_only() {
     let config = t.hub.config();
     let sqlite = config.sqlite_path();
     let wal = sqlite.with_extension("sqlite3-wal");
-    for path in [&sqlite, &wal, &config.key_file(), &config.integrity_key_file()] {
+    for path in [
+        &sqlite,
+        &wal,
+        &config.key_file(),
+        &config.integrity_key_file(),
+    ] {
         let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", path.display());
     }
@@ -226,7 +264,9 @@ async fn recognition_still_matches_a_patient_after_a_key_rotation() {
     let config = t.hub.config().clone();
 
     let (store, pseudonyms) = hub::startup::open_store(&config).await.unwrap();
-    let version = hub::keys::rotate(&store, &config, &pseudonyms).await.unwrap();
+    let version = hub::keys::rotate(&store, &config, &pseudonyms)
+        .await
+        .unwrap();
     assert_eq!(version, 2);
     let retired = config.key_file().with_extension("key.v1");
     assert!(retired.is_file(), "the old key is kept beside the new one");
@@ -243,7 +283,10 @@ async fn recognition_still_matches_a_patient_after_a_key_rotation() {
     assert!(stored.iter().all(|(_, v)| *v == 2), "{stored:?}");
 
     let rotated = hub::startup::open(config.clone()).await.unwrap();
-    let after = rotated.check_recognition(&t.clinic_b, &check).await.unwrap();
+    let after = rotated
+        .check_recognition(&t.clinic_b, &check)
+        .await
+        .unwrap();
     assert_eq!(after.entries.len(), 1, "the same patient still matches");
     assert_eq!(after.entries[0].entry.id, before.entries[0].entry.id);
     // The old key alone no longer makes the stored pseudonyms.

@@ -126,7 +126,12 @@ fn tampering_with_the_index_is_refused_then_named_and_the_hub_will_not_start() {
     // Untouched, every chain verifies.
     let clean = h.verify(&dir);
     assert!(clean.status.success(), "{}", stderr(&clean));
-    assert_eq!(stdout(&clean).matches("intact").count(), 3, "{}", stdout(&clean));
+    assert_eq!(
+        stdout(&clean).matches("intact").count(),
+        3,
+        "{}",
+        stdout(&clean)
+    );
 
     // The database itself refuses changes to the chained tables.
     for sql in [
@@ -174,7 +179,10 @@ fn tampering_with_the_index_is_refused_then_named_and_the_hub_will_not_start() {
         let out = h.verify(copy.path());
         assert_eq!(out.status.code(), Some(1), "{sql}: {}", stdout(&out));
         let said = stdout(&out);
-        assert!(said.contains(&names) && said.contains(what), "{sql}:\n{said}");
+        assert!(
+            said.contains(&names) && said.contains(what),
+            "{sql}:\n{said}"
+        );
         assert!(stderr(&out).contains("restore"), "{}", stderr(&out));
         let refused = h.refused_start(copy.path());
         assert!(

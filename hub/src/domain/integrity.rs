@@ -66,11 +66,19 @@ pub enum Break {
 impl fmt::Display for Break {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Break::RowChanged { seq, row_id, columns } if columns.is_empty() => write!(
+            Break::RowChanged {
+                seq,
+                row_id,
+                columns,
+            } if columns.is_empty() => write!(
                 f,
                 "row id {row_id} (link {seq}) was changed after it was written"
             ),
-            Break::RowChanged { seq, row_id, columns } => write!(
+            Break::RowChanged {
+                seq,
+                row_id,
+                columns,
+            } => write!(
                 f,
                 "row id {row_id} (link {seq}) was changed after it was written: {} differ{}",
                 columns.join(", "),

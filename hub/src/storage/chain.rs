@@ -152,7 +152,11 @@ impl ChainKey {
 
     /// The MAC of one column's value (16 hex digits: enough to say which column changed).
     pub fn column_tag(&self, chain: Chain, column: &str, value: &Value) -> String {
-        let tag = self.mac(&[chain.name().as_bytes(), column.as_bytes(), &canonical(value)]);
+        let tag = self.mac(&[
+            chain.name().as_bytes(),
+            column.as_bytes(),
+            &canonical(value),
+        ]);
         hex::encode(&tag.finalize().into_bytes()[..8])
     }
 
@@ -165,7 +169,14 @@ impl ChainKey {
     }
 
     /// The MAC of a link: binds the row MAC to its place in the chain and to the link before it.
-    pub fn link_mac(&self, chain: Chain, seq: i64, row_id: i64, row_mac: &str, prev: &str) -> String {
+    pub fn link_mac(
+        &self,
+        chain: Chain,
+        seq: i64,
+        row_id: i64,
+        row_mac: &str,
+        prev: &str,
+    ) -> String {
         let parts: [&[u8]; 6] = [
             b"link",
             chain.name().as_bytes(),
@@ -262,7 +273,14 @@ async fn link_now(
     tx.execute(
         "INSERT INTO chain_links (chain, seq, row_id, row_mac, column_tags, mac)
          VALUES ($1, $2, $3, $4, $5, $6)",
-        params![chain.name(), seq, row_id, &row_mac, key.column_tags(chain, &row), &mac],
+        params![
+            chain.name(),
+            seq,
+            row_id,
+            &row_mac,
+            key.column_tags(chain, &row),
+            &mac
+        ],
     )
     .await?;
     tx.execute(

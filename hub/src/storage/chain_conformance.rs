@@ -51,8 +51,15 @@ async fn concurrent_appends_keep_one_chain(store: &Store) {
         t.await.unwrap();
     }
     let after = walk(store, Chain::Audit).await;
-    assert_eq!(after.broken, None, "concurrent appends keep the audit chain whole");
-    assert_eq!(after.links, before + WRITERS * EACH, "every appended row is linked once");
+    assert_eq!(
+        after.broken, None,
+        "concurrent appends keep the audit chain whole"
+    );
+    assert_eq!(
+        after.links,
+        before + WRITERS * EACH,
+        "every appended row is linked once"
+    );
 }
 
 /// UPDATE and DELETE on the chained tables are refused by the database itself.
