@@ -294,3 +294,51 @@ async fn recognition_still_matches_a_patient_after_a_key_rotation() {
     let err = format!("{:#}", hub::startup::open(config).await.err().unwrap());
     assert!(err.contains("pseudonym key version 1"), "{err}");
 }
+
+/// What the chains cost: single-entry audit transactions (as the hub writes them), then the walk
+/// that every start makes. `cargo test -p hub --test integrity -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn measure_appends_and_the_start_up_walk() {
+    use hub::model::AuditEntry;
+    use hub::storage::audit;
+    let t = test_hub(|_| {}).await;
+    let store = t.hub.store();
+    let entry = AuditEntry {
+        user_id: 1,
+        actor: "dr li".into(),
+        institution_code: "CTY".into(),
+        action: "view".into(),
+        case_id: 1,
+        patient_key: "ab".repeat(32),
+        detail: "measure".into(),
+        ..AuditEntry::default()
+    };
+    const SINGLE: u32 = 2_000;
+    let started = std::time::Instant::now();
+    for n in 0..SINGLE {
+        let mut tx = store.write().await.unwrap();
+        audit::append(tx.as_mut(), &entry, i64::from(n))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let per_tx = started.elapsed() / SINGLE;
+    const BULK: i64 = 100_000;
+    for batch in 0..BULK / 1000 {
+        let mut tx = store.write().await.unwrap();
+        for n in 0..1000 {
+            audit::append(tx.as_mut(), &entry, batch * 1000 + n)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let started = std::time::Instant::now();
+    let report = integrity::verify(store).await.unwrap();
+    let walk = started.elapsed();
+    assert!(report.iter().all(|r| r.broken.is_none()));
+    let links: i64 = report.iter().map(|r| r.links).sum();
+    println!("one audit entry per transaction, chained: {per_tx:?} per commit");
+    println!("start-up walk of {links} links: {walk:?}");
+}
