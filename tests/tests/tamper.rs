@@ -93,6 +93,7 @@ impl History {
             std::thread::sleep(Duration::from_millis(100));
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("the hub started on a tampered index");
     }
 }
