@@ -40,6 +40,18 @@ pub struct Config {
     pub dicom: DicomConfig,
     /// The region the hub serves.
     pub region: RegionConfig,
+    /// Tamper evidence: the key of the hash chains over the audit trail, reports and ledger.
+    pub integrity: IntegrityConfig,
+}
+
+/// Tamper evidence (the `[integrity]` section).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntegrityConfig {
+    /// File holding the secret key of the hash chains (created with 32 random bytes, mode 0600,
+    /// when the index is new; default `<data_dir>/integrity.key`). Keep it apart from the
+    /// database and its backups, and give every replica of a region the same one.
+    pub key_file: Option<PathBuf>,
 }
 
 /// The region the hub serves.
@@ -160,7 +172,8 @@ pub struct PrivacyConfig {
     /// File holding the secret HMAC key (created with 32 random bytes if missing; default
     /// `<data_dir>/pseudonym.key`). Every replica of a region must share it.
     pub key_file: Option<PathBuf>,
-    /// Version of that key, stored beside every pseudonym so keys can be rotated.
+    /// Version of the key a new index starts with. The index records each version's fingerprint
+    /// and, after `hub key rotate`, uses its own count; this applies only to a new index.
     pub key_version: i64,
 }
 
@@ -260,6 +273,7 @@ impl Default for Config {
             catalog: CatalogConfig::default(),
             dicom: DicomConfig::default(),
             region: RegionConfig::default(),
+            integrity: IntegrityConfig::default(),
         }
     }
 }
@@ -476,6 +490,14 @@ impl Config {
             .key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("pseudonym.key"))
+    }
+
+    /// The integrity key file (`[integrity] key_file`, default `<data_dir>/integrity.key`).
+    pub fn integrity_key_file(&self) -> PathBuf {
+        self.integrity
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("integrity.key"))
     }
 
     /// The report deadline of a priority.

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod keys;
 pub mod model;
 pub mod runner;
 pub mod startup;

@@ -42,6 +42,19 @@ enum Command {
     Institution(InstitutionCommand),
     /// Print the effective configuration (defaults, file and environment merged) as TOML.
     Config,
+    /// Walk the hash chains of the audit trail, report versions and ledger; name the first
+    /// broken link of each (exit status 1 if any is broken).
+    Verify,
+    /// Manage the pseudonym key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Rotate the pseudonym key: a new key, every stored pseudonym re-keyed with it (stop every
+    /// hub serving this index first). The old key is kept as <key file>.v<version>: back up both.
+    Rotate,
 }
 
 #[derive(Debug, Args, Default)]
@@ -147,7 +160,38 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(())
         }
+        Command::Verify => verify(config).await,
+        Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
     }
+}
+
+async fn verify(config: Config) -> anyhow::Result<()> {
+    let (store, _) = hub::startup::open_store(&config).await?;
+    let reports = hub::domain::integrity::verify(&store).await?;
+    for r in &reports {
+        println!("{r}");
+    }
+    let broken = reports.iter().filter(|r| r.broken.is_some()).count();
+    anyhow::ensure!(
+        broken == 0,
+        "{broken} of {} hash chains are broken: records were altered outside the hub. Keep a copy of \
+         the data directory as evidence and restore the index from the last backup that `hub verify` passes",
+        reports.len()
+    );
+    Ok(())
+}
+
+async fn rotate_key(config: Config) -> anyhow::Result<()> {
+    let (store, pseudonyms) = hub::startup::open_store(&config).await?;
+    hub::startup::refuse_broken_chains(&store).await?;
+    let version = hub::keys::rotate(&store, &config, &pseudonyms).await?;
+    println!(
+        "pseudonym key rotated to version {version}; back up {} and {}.v{}",
+        config.key_file().display(),
+        config.key_file().display(),
+        pseudonyms.version()
+    );
+    Ok(())
 }
 
 async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {

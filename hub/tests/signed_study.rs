@@ -26,9 +26,9 @@ async fn upload_one(t: &TestHub, who: &Principal, bytes: Vec<u8>) -> i64 {
 
 /// Finishes the queued jobs as a worker would, with nothing to add.
 async fn finish_jobs(t: &TestHub) {
-    while let Some(job) = t.hub.lease_job("test").await.unwrap() {
+    while let Some(job) = t.hub.lease_job(&t.worker, "test").await.unwrap() {
         t.hub
-            .complete_job("test", job.job.id, Default::default())
+            .complete_job(&t.worker, job.job.id, Default::default())
             .await
             .unwrap();
     }

@@ -8,7 +8,7 @@ use e2e::servers::{Postgres, Seaweed};
 
 use hub::storage::blob_s3::{S3BlobStore, S3Config};
 use hub::storage::postgres::PostgresBackend;
-use hub::storage::{LocalBlobStore, Store, conformance};
+use hub::storage::{LocalBlobStore, Store, chain_conformance, conformance};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_conforms() {
@@ -18,6 +18,7 @@ async fn postgres_conforms() {
     let store = Store::open(
         db.clone(),
         Arc::new(LocalBlobStore::open(blobs.path()).unwrap()),
+        chain_conformance::test_key(),
     )
     .await
     .unwrap();
@@ -56,7 +57,9 @@ async fn s3_conforms() {
     let dir = tempfile::tempdir().unwrap();
     let db =
         Arc::new(hub::storage::sqlite::SqliteBackend::open(&dir.path().join("i.sqlite3")).unwrap());
-    let store = Store::open(db, blobs.clone()).await.unwrap();
+    let store = Store::open(db, blobs.clone(), chain_conformance::test_key())
+        .await
+        .unwrap();
     conformance::check(store).await;
 
     // A file larger than one multipart part goes up in parts and comes back whole.

@@ -14,10 +14,14 @@ async fn two_replicas_share_postgres_and_s3() {
     let shared = tempfile::tempdir().unwrap();
     let key = shared.path().join("pseudonym.key");
     let key = key.to_str().unwrap();
+    // Replicas share the integrity key too: a replica with another would refuse to start.
+    let integrity = shared.path().join("integrity.key");
+    let integrity = integrity.to_str().unwrap();
     let env = [
         ("REMOTEDX_HUB_STORAGE__DATABASE", pg.url.as_str()),
         ("REMOTEDX_HUB_STORAGE__BLOBS", "s3://remotedx"),
         ("REMOTEDX_HUB_PRIVACY__KEY_FILE", key),
+        ("REMOTEDX_HUB_INTEGRITY__KEY_FILE", integrity),
         ("AWS_ENDPOINT_URL", s3.endpoint.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),

@@ -14,6 +14,7 @@
 //! - [`disk`]: the free-space floor below which uploads are refused.
 //! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
+//! - [`integrity`]: walking the hash chains over the audit trail, reports and ledger.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies, blobs no
 //!   index row points at).
 //! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
@@ -28,6 +29,7 @@ mod error;
 pub mod events;
 pub mod follow;
 pub mod ingest;
+pub mod integrity;
 pub mod jobs;
 pub mod limits;
 pub mod mixup;

@@ -1,7 +1,10 @@
 //! Patient pseudonyms: the index knows a patient only by a keyed hash of their identifier.
 //!
 //! `HMAC-SHA256(key, "<id type>\0<normalised value>")`, hex, with the key's version stored beside
-//! it so the key can be rotated. The same national ID card or insurance number gives the same
+//! it so the key can be rotated. A rotation (`hub key rotate`, [`crate::domain::keys`]) re-keys
+//! every stored pseudonym in place with the new key, `HMAC-SHA256(new key, old pseudonym)`, so a
+//! pseudonym of version n is the old keys' pseudonym passed through each later key in turn, and
+//! the same patient still matches after a rotation. The same national ID card or insurance number gives the same
 //! pseudonym at every hospital of the region (that is what makes result recognition possible),
 //! while a local record number is scoped to its institution so it never matches across hospitals.
 
@@ -113,10 +116,13 @@ pub fn id_calendar_today() -> Ymd {
 /// Longest identifier of any type (DICOM Patient ID is an LO: 64 characters).
 pub const MAX_ID_CHARS: usize = 64;
 
-/// Computes pseudonyms with one key.
+/// Computes pseudonyms with a region's keys (the first key, then each rotation's key in turn).
 #[derive(Clone)]
 pub struct Pseudonymizer {
+    /// The first key.
     key: Vec<u8>,
+    /// Each rotation's key, oldest first.
+    rotations: Vec<Vec<u8>>,
     version: i64,
 }
 
@@ -148,7 +154,46 @@ impl Pseudonymizer {
                 key.len()
             ));
         }
-        Ok(Pseudonymizer { key, version })
+        Ok(Pseudonymizer {
+            key,
+            rotations: Vec::new(),
+            version,
+        })
+    }
+
+    /// Adds a rotation's key: pseudonyms are now of `version` and pass through `key` last.
+    pub fn rotated(mut self, key: Vec<u8>, version: i64) -> Result<Self, String> {
+        if key.len() < 32 {
+            return Err(format!(
+                "pseudonym key version {version} must be at least 32 bytes, got {}",
+                key.len()
+            ));
+        }
+        self.rotations.push(key);
+        self.version = version;
+        Ok(self)
+    }
+
+    /// The version of the pseudonyms this makes.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// A stored pseudonym re-keyed with a rotation's key: what [`Self::key_for`] gives once the
+    /// rotation is done.
+    pub fn rekey(rotation_key: &[u8], pseudonym: &str) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(rotation_key).expect("HMAC accepts any key length");
+        mac.update(b"rotate\0");
+        mac.update(pseudonym.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A short public fingerprint of a key, kept in the index to recognise it.
+    pub fn fingerprint(key: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+        mac.update(b"remotedx pseudonym key fingerprint");
+        hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
     /// The pseudonym of an identifier. `institution` scopes local record numbers.
@@ -163,8 +208,12 @@ impl Pseudonymizer {
             mac.update(b"\0");
         }
         mac.update(normalised.as_bytes());
+        let first = hex::encode(mac.finalize().into_bytes());
         PatientKey {
-            key: hex::encode(mac.finalize().into_bytes()),
+            key: self
+                .rotations
+                .iter()
+                .fold(first, |key, rotation| Self::rekey(rotation, &key)),
             version: self.version,
             masked_id: mask_id(&normalised),
         }
@@ -276,6 +325,16 @@ mod tests {
                 .key,
             a.key
         );
+    }
+
+    #[test]
+    fn a_rotated_key_matches_pseudonyms_rekeyed_in_place() {
+        let before = p().key_for(IdType::IdCard, "11010519491231002X", "");
+        let rotated = p().rotated(vec![9u8; 32], 2).unwrap();
+        let after = rotated.key_for(IdType::IdCard, "11010519491231002X", "");
+        assert_ne!(after.key, before.key, "a rotation changes every pseudonym");
+        assert_eq!(after.version, 2);
+        assert_eq!(Pseudonymizer::rekey(&[9u8; 32], &before.key), after.key);
     }
 
     #[test]

@@ -1,18 +1,21 @@
-//! The audit trail: append-only.
+//! The audit trail: append-only (triggers refuse UPDATE and DELETE) and hash-chained: each entry
+//! is linked in the transaction that writes it (see [`super::chain`]).
 
+use super::chain::{self, Chain};
 use super::sql::{SqlTx, StorageError, Value};
 use crate::model::AuditEntry;
 use crate::params;
 
-/// Appends an entry (its `id` and `at_ms` are assigned here).
+/// Appends an entry (its `id` and `at_ms` are assigned here) and links it into the audit chain.
 pub async fn append(tx: &mut dyn SqlTx, e: &AuditEntry, now_ms: i64) -> Result<(), StorageError> {
-    tx.execute(
-        "INSERT INTO audit (at_ms, user_id, actor, institution_code, action, case_id, patient_key, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        params![now_ms, e.user_id, &e.actor, &e.institution_code, &e.action, e.case_id, &e.patient_key, &e.detail],
-    )
-    .await?;
-    Ok(())
+    let row = tx
+        .query_one(
+            "INSERT INTO audit (at_ms, user_id, actor, institution_code, action, case_id, patient_key, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            params![now_ms, e.user_id, &e.actor, &e.institution_code, &e.action, e.case_id, &e.patient_key, &e.detail],
+        )
+        .await?;
+    chain::append(tx, Chain::Audit, row.int(0)).await
 }
 
 /// Which entries to list.

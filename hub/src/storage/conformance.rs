@@ -71,6 +71,7 @@ pub async fn check(store: Store) {
     reports_after_a_cursor(&store, users[0]).await;
     one_decision_per_entry_and_institution(&store).await;
     content_identity_and_mixups(&store, users[0]).await;
+    super::chain_conformance::check(&store).await;
     blobs(store.blobs.clone()).await;
     followers_of_a_signed_case(&store).await;
     blob_references(&store).await;
@@ -956,7 +957,8 @@ mod tests {
         let blobs = std::sync::Arc::new(
             super::super::LocalBlobStore::open(&dir.path().join("blobs")).unwrap(),
         );
-        let store = super::Store::open(db.clone(), blobs).await.unwrap();
+        let key = super::super::chain_conformance::test_key();
+        let store = super::Store::open(db.clone(), blobs, key).await.unwrap();
         // Migrating twice changes nothing.
         assert_eq!(
             super::super::migrate::migrate(db.as_ref()).await.unwrap(),

@@ -22,11 +22,25 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0004_content_identity.sql"),
     ),
     (
+        5,
+        "integrity: hash chains, append-only triggers, key fingerprints",
+        include_str!("migrations/0005_integrity.sql"),
+    ),
+    (
         8,
         "signed studies followed by new cases; blob references indexed",
         include_str!("migrations/0008_signed_studies_and_blob_references.sql"),
     ),
 ];
+
+/// The part of a migration that differs by dialect (triggers), run after its common part.
+fn dialect_part(version: i64, dialect: Dialect) -> &'static str {
+    match (version, dialect) {
+        (5, Dialect::Sqlite) => include_str!("migrations/0005_append_only.sqlite.sql"),
+        (5, Dialect::Postgres) => include_str!("migrations/0005_append_only.postgres.sql"),
+        _ => "",
+    }
+}
 
 /// Fills the dialect-specific placeholders of a migration.
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -62,6 +76,10 @@ pub async fn migrate(db: &dyn SqlBackend) -> Result<usize, StorageError> {
             continue;
         }
         tx.execute_batch(&render(sql, db.dialect())).await?;
+        let extra = dialect_part(*version, db.dialect());
+        if !extra.is_empty() {
+            tx.execute_batch(extra).await?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)",
             params![*version, *name, crate::clock::now_ms()],

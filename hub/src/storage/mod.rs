@@ -11,6 +11,7 @@ pub mod audit;
 pub mod blob;
 pub mod blob_s3;
 pub mod cases;
+pub mod chain;
 pub mod derived;
 pub mod events;
 pub mod instances;
@@ -24,6 +25,8 @@ pub mod sql;
 pub mod sqlite;
 pub mod users;
 
+#[doc(hidden)]
+pub mod chain_conformance;
 #[doc(hidden)]
 pub mod conformance;
 
@@ -39,16 +42,29 @@ pub struct Store {
     pub db: Arc<dyn SqlBackend>,
     /// The blobs.
     pub blobs: Arc<dyn BlobStore>,
+    /// The key of the hash chains over the append-only tables, carried by every write.
+    chain_key: chain::ChainKey,
 }
 
 impl Store {
-    /// Wraps a database and a blob store, bringing the schema up to date.
+    /// Wraps a database and a blob store, bringing the schema up to date. Rows appended to the
+    /// chained tables (audit, reports, ledger) are linked with `chain_key`.
     pub async fn open(
         db: Arc<dyn SqlBackend>,
         blobs: Arc<dyn BlobStore>,
+        chain_key: chain::ChainKey,
     ) -> Result<Self, StorageError> {
         migrate::migrate(db.as_ref()).await?;
-        Ok(Store { db, blobs })
+        Ok(Store {
+            db,
+            blobs,
+            chain_key,
+        })
+    }
+
+    /// The key of the hash chains.
+    pub fn chain_key(&self) -> &chain::ChainKey {
+        &self.chain_key
     }
 
     /// Starts a read transaction.
@@ -68,7 +84,8 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn write(&self) -> Result<Box<dyn SqlTx>, StorageError> {
-        self.db.begin(TxMode::Write).await
+        let tx = self.db.begin(TxMode::Write).await?;
+        Ok(Box::new(chain::KeyedTx::new(tx, self.chain_key.clone())))
     }
 }
 

@@ -164,7 +164,7 @@ pub async fn withdraw_acceptance(tx: &mut dyn SqlTx, ledger_id: i64) -> Result<b
     Ok(n > 0)
 }
 
-/// Appends a ledger row; returns its id.
+/// Appends a ledger row, linked into the ledger's hash chain; returns its id.
 pub async fn append_ledger(tx: &mut dyn SqlTx, l: &LedgerRow) -> Result<i64, StorageError> {
     let row = tx
         .query_one(
@@ -188,7 +188,9 @@ pub async fn append_ledger(tx: &mut dyn SqlTx, l: &LedgerRow) -> Result<i64, Sto
             ],
         )
         .await?;
-    Ok(row.int(0))
+    let id = row.int(0);
+    super::chain::append(tx, super::chain::Chain::Ledger, id).await?;
+    Ok(id)
 }
 
 const LEDGER: &str = "SELECT l.id, l.entry_id, l.kind, l.reverses_id, l.institution_code,

@@ -1,5 +1,8 @@
-//! Report versions. A case's history is its versions in order; nothing is overwritten.
+//! Report versions. A case's history is its versions in order; nothing is overwritten (triggers
+//! refuse UPDATE and DELETE), and each version is linked into the reports hash chain in the
+//! transaction that writes it (see [`super::chain`]).
 
+use super::chain::{self, Chain};
 use super::sql::{Row, SqlTx, StorageError};
 use crate::model::Report;
 use crate::params;
@@ -46,7 +49,9 @@ pub async fn append(tx: &mut dyn SqlTx, r: &Report) -> Result<i64, StorageError>
             ],
         )
         .await?;
-    Ok(row.int(0))
+    let id = row.int(0);
+    chain::append(tx, Chain::Reports, id).await?;
+    Ok(id)
 }
 
 /// A report version by id.

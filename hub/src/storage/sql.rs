@@ -232,6 +232,14 @@ pub trait SqlTx: Send {
 
     /// Makes the transaction's changes durable: when this returns, they survive a crash.
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+
+    /// Links row `row_id` of a chained table into its hash chain when the transaction commits
+    /// (see [`super::chain`]); false if this transaction cannot (it has no chain key: only write
+    /// transactions opened through [`super::Store::write`] carry one).
+    fn link_at_commit(&mut self, chain: super::chain::Chain, row_id: i64) -> bool {
+        let _ = (chain, row_id);
+        false
+    }
 }
 
 impl dyn SqlTx + '_ {

@@ -68,8 +68,11 @@ pub struct SqliteBackend {
 }
 
 impl SqliteBackend {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`. The file is created readable by its
+    /// owner only (SQLite gives its `-wal` and `-shm` files the database's mode), and an existing
+    /// one readable by others is narrowed to that.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
+        owner_only(path)?;
         let mut idle = Vec::with_capacity(POOL_SIZE);
         for _ in 0..POOL_SIZE {
             idle.push(open_connection(path)?);
@@ -240,6 +243,37 @@ impl Checkpointer {
             this.running.store(false, Ordering::Release);
         });
     }
+}
+
+/// Creates the database file with mode 0600 if it is missing; narrows it and its `-wal` and
+/// `-shm` files to 0600 if they exist with wider permissions.
+fn owner_only(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let fail = |e: std::io::Error| StorageError::Open {
+        location: path.display().to_string(),
+        message: format!("cannot make it readable by its owner only: {e}"),
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(fail)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::metadata(&file) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(fail)?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    Ok(())
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StorageError> {
