@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content_identity",
         include_str!("migrations/0004_content_identity.sql"),
     ),
+    (
+        6,
+        "recognition access: what each check returned",
+        include_str!("migrations/0006_recognition_access.sql"),
+    ),
 ];
 
 /// Fills the dialect-specific placeholders of a migration.
