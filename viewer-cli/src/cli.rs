@@ -693,12 +693,20 @@ mod tests {
             "1",
             "--item",
             "CT-HEAD",
+            "--purpose",
+            "referral",
         ])
         .unwrap();
         let Command::Recognition(RecognitionCommand::Check(c)) = cli.command else {
             panic!("check")
         };
         assert_eq!(c.id_type, CheckIdType::IdCard);
+        assert_eq!(c.purpose, CheckPurposeArg::Referral);
+        let no_purpose = ["viewer-cli", "recognition", "check", "--patient-id", "1"];
+        assert!(
+            Cli::try_parse_from([&no_purpose[..], &["--item", "CT-HEAD"]].concat()).is_err(),
+            "a check states its purpose"
+        );
         assert!(
             Cli::try_parse_from([
                 "viewer-cli",
