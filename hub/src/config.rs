@@ -42,6 +42,8 @@ pub struct Config {
     pub region: RegionConfig,
     /// Tamper evidence: the key of the hash chains over the audit trail, reports and ledger.
     pub integrity: IntegrityConfig,
+    /// Result recognition: how long a check opens what it returned, and how often one may check.
+    pub recognition: RecognitionConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -52,6 +54,30 @@ pub struct IntegrityConfig {
     /// when the index is new; default `<data_dir>/integrity.key`). Keep it apart from the
     /// database and its backups, and give every replica of a region the same one.
     pub key_file: Option<PathBuf>,
+}
+
+/// Result recognition: what a check opens, for how long, and how many checks a user may make.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecognitionConfig {
+    /// How long the entries a check returned stay open to the user who checked: their cases
+    /// (read-only) and their acceptance or refusal.
+    #[serde(with = "human_duration")]
+    pub access_window: Duration,
+    /// Checks one user may make in any hour.
+    pub checks_per_user_per_hour: u32,
+    /// Checks one user may make about one patient in any 24 hours.
+    pub checks_per_patient_per_day: u32,
+}
+
+impl Default for RecognitionConfig {
+    fn default() -> Self {
+        RecognitionConfig {
+            access_window: Duration::from_secs(24 * 3600),
+            checks_per_user_per_hour: 30,
+            checks_per_patient_per_day: 5,
+        }
+    }
 }
 
 /// The region the hub serves.
@@ -274,6 +300,7 @@ impl Default for Config {
             dicom: DicomConfig::default(),
             region: RegionConfig::default(),
             integrity: IntegrityConfig::default(),
+            recognition: RecognitionConfig::default(),
         }
     }
 }
@@ -459,6 +486,15 @@ impl Config {
                 layer: "configuration".into(),
                 reason: format!("region.time_zone {:?}: {e}", self.region.time_zone),
             });
+        }
+        let r = &self.recognition;
+        if r.access_window.is_zero()
+            || r.checks_per_user_per_hour == 0
+            || r.checks_per_patient_per_day == 0
+        {
+            return Err(invalid(
+                "recognition.access_window must be positive, recognition.checks_per_user_per_hour and recognition.checks_per_patient_per_day at least 1",
+            ));
         }
         if self.dicom.artim_timeout.is_zero() || self.dicom.idle_timeout.is_zero() {
             return Err(invalid(

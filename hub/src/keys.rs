@@ -282,7 +282,8 @@ async fn rekey_all(tx: &mut dyn SqlTx, key: &[u8], version: i64) -> anyhow::Resu
     let olds = tx
         .query(
             "SELECT patient_key FROM cases UNION SELECT patient_key FROM recognition_entries
-             UNION SELECT patient_key FROM instance_content",
+             UNION SELECT patient_key FROM instance_content
+             UNION SELECT patient_key FROM recognition_checks",
             params![],
         )
         .await?;
@@ -298,7 +299,7 @@ async fn rekey_all(tx: &mut dyn SqlTx, key: &[u8], version: i64) -> anyhow::Resu
             params![old, &new, version],
         )
         .await?;
-        for table in ["recognition_entries", "instance_content"] {
+        for table in ["recognition_entries", "instance_content", "recognition_checks"] {
             let sql = format!("UPDATE {table} SET patient_key = $2 WHERE patient_key = $1");
             tx.execute(&sql, params![old, &new]).await?;
         }

@@ -8,7 +8,7 @@ use common::*;
 use hub::domain::Error;
 use hub::domain::ingest::IngestOptions;
 use hub::domain::pseudonym::IdType;
-use hub::domain::recognition::CheckRequest;
+use hub::domain::recognition::{CheckPurpose, CheckRequest};
 
 const PATIENT: &str = "990321195803040170";
 
@@ -17,7 +17,8 @@ fn check(id_type: IdType, patient_id: &str) -> CheckRequest {
         id_type,
         patient_id: patient_id.into(),
         item: "CT-HEAD".into(),
-        purpose: String::new(),
+        purpose: CheckPurpose::BeforeExamining,
+        note: String::new(),
     }
 }
 

@@ -13,7 +13,7 @@ use common::*;
 use hub::config::Config;
 use hub::domain::integrity::{self, Break};
 use hub::domain::pseudonym::IdType;
-use hub::domain::recognition::CheckRequest;
+use hub::domain::recognition::{CheckPurpose, CheckRequest};
 use hub::domain::reports::ReportText;
 use hub::storage::chain::Chain;
 
@@ -257,7 +257,8 @@ async fn recognition_still_matches_a_patient_after_a_key_rotation() {
         id_type: IdType::IdCard,
         patient_id: PATIENT.into(),
         item: "CT-HEAD".into(),
-        purpose: String::new(),
+        purpose: CheckPurpose::BeforeExamining,
+        note: String::new(),
     };
     let before = t.hub.check_recognition(&t.clinic_b, &check).await.unwrap();
     assert_eq!(before.entries.len(), 1, "the signed CT head is found");

@@ -6,7 +6,7 @@ use common::*;
 use hub::domain::Error;
 use hub::domain::ingest::IngestOptions;
 use hub::domain::pseudonym::IdType;
-use hub::domain::recognition::CheckRequest;
+use hub::domain::recognition::{CheckPurpose, CheckRequest};
 use hub::domain::reports::ReportText;
 use hub::domain::staging::RejectReason;
 use hub::model::Institution;
@@ -159,7 +159,8 @@ async fn reports_notes_and_names_are_bounded() {
         id_type: IdType::IdCard,
         patient_id: "110101199003074513".into(),
         item: "CT-HEAD".into(),
-        purpose: "p".repeat(FIVE_MIB),
+        purpose: CheckPurpose::Other,
+        note: "p".repeat(FIVE_MIB),
     };
     refused(
         t.hub.check_recognition(&t.clinic_a, &check).await,

@@ -74,6 +74,8 @@ fn the_readme_recognition_walkthrough_works_a_year_after_the_samples_were_made()
             PATIENT,
             "--item",
             "CT-HEAD",
+            "--purpose",
+            "before-examining",
         ],
     ))
     .clone();

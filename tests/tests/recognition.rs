@@ -4,7 +4,8 @@
 //! (accept → ledger at each one's own price), after the window (listed as expired, with its last
 //! day), for an item TS-A has no QC pass for (not recognisable, with the reason), for an item not yet
 //! in the catalogue; accepted or declined, never both; a possible repeat is flagged on upload; the
-//! statistics agree with the ledger to the fen; and every new RPC enforces its roles.
+//! statistics agree with the ledger to the fen; and every new RPC enforces its roles. A check opens
+//! only what it returned, to whoever checked; checks are rate-limited.
 
 mod recognition_region;
 
@@ -16,7 +17,13 @@ fn recognition_from_signed_report_to_savings_statistics() {
     let files = tempfile::tempdir().unwrap();
     let catalogue = files.path().join("region.toml");
     std::fs::write(&catalogue, CATALOGUE).unwrap();
-    let r = Region::start(&[("REMOTEDX_HUB_CATALOG__PATH", catalogue.to_str().unwrap())]);
+    let r = Region::start(
+        &[
+            &[("REMOTEDX_HUB_CATALOG__PATH", catalogue.to_str().unwrap())][..],
+            &GENEROUS_CHECK_LIMITS,
+        ]
+        .concat(),
+    );
     let (clinic_a, clinic_b) = (r.token("clinic_a"), r.token("clinic_b"));
     let (county, admin) = (r.token("specialist"), r.token("admin"));
 
@@ -134,7 +141,9 @@ fn recognition_from_signed_report_to_savings_statistics() {
     ledger_total += accepted["fee_fen"].as_i64().unwrap();
     let again = cli(&r.hub, clinic_b, &["recognition", "accept", &entry]);
     assert_eq!(again.code, 4, "accepted twice: {}", again.stderr);
-    // The county hospital pays county prices, and the 2099 price is not in force yet.
+    // The county hospital pays county prices, and the 2099 price is not in force yet (its
+    // specialist checks the patient first: knowing the entry id is not enough).
+    check(&r, county, PATIENT, "CT-HEAD", 1);
     let at_county = ok(&cli(&r.hub, county, &["recognition", "accept", &entry])).clone();
     assert_eq!(at_county["fee_fen"], 15_000);
     ledger_total += 15_000;
@@ -343,8 +352,13 @@ fn recognition_from_signed_report_to_savings_statistics() {
         None,
     );
     let note = repeat["possible_repeat"].as_str().unwrap();
+    // It says a check is worth making, not where or when the patient was examined: that is for
+    // the audited check to tell.
     assert!(
-        note.contains("possible repeat of CT-HEAD") && note.contains("TS-A"),
+        note.contains("possible repeat of CT-HEAD")
+            && note.contains("recognition check")
+            && !note.contains("TS-A")
+            && !note.contains(&dashed(&dicom_date(5))),
         "{note}"
     );
     let shown = ok(&cli(
@@ -452,6 +466,8 @@ fn authorisation_matrix(r: &Region, entry: &str) {
         PATIENT,
         "--item",
         "CT-HEAD",
+        "--purpose",
+        "before-examining",
     ];
     let accept = ["recognition", "accept", entry];
     let decline = ["recognition", "decline", entry, "--reason", "emergency"];
@@ -497,4 +513,142 @@ fn authorisation_matrix(r: &Region, entry: &str) {
         .code,
         4
     );
+}
+
+/// `recognition check` as `token` without waiting: one check, its JSON.
+fn check_once(r: &Region, token: &str, patient: &str, item: &str) -> CliRun {
+    let args = [
+        "recognition",
+        "check",
+        "--patient-id",
+        patient,
+        "--item",
+        item,
+        "--purpose",
+        "before-examining",
+    ];
+    cli(&r.hub, token, &args)
+}
+
+/// Issue 13, item 3: a check opens only the entries it returned, to the user who checked, for
+/// that item; a check that returned nothing opens nothing, not even a result signed after it;
+/// accepting needs such a check, and an entry id alone is not enough.
+#[test]
+fn a_check_opens_only_what_it_returned_and_knowing_an_id_is_not_enough() {
+    let files = tempfile::tempdir().unwrap();
+    let catalogue = files.path().join("region.toml");
+    std::fs::write(&catalogue, CATALOGUE).unwrap();
+    let r = Region::start(
+        &[
+            &[("REMOTEDX_HUB_CATALOG__PATH", catalogue.to_str().unwrap())][..],
+            &GENEROUS_CHECK_LIMITS,
+        ]
+        .concat(),
+    );
+    let (clinic_a, clinic_b) = (r.token("clinic_a"), r.token("clinic_b"));
+    let ct = upload(
+        &r,
+        clinic_a,
+        &study(files.path(), "zhang-san-ct-head/CT0001.dcm", 1, PATIENT, 5),
+        None,
+    );
+    let case = ct["case_id"].to_string();
+    let show = |token| cli(&r.hub, token, &["show", &case]);
+    assert_eq!(show(clinic_b).code, 3, "opened without a check");
+
+    // TS-B checks before TS-A's result is signed: nothing is returned, so nothing opens later.
+    let before = ok(&check_once(&r, clinic_b, PATIENT, "CT-HEAD")).clone();
+    assert_eq!(before["entries"].as_array().unwrap().len(), 0, "{before}");
+    sign(&r, ct["case_id"].as_i64().unwrap());
+    let entry = check(&r, r.token("specialist"), PATIENT, "CT-HEAD", 1)[0]["entry_id"]
+        .as_i64()
+        .unwrap();
+    let refused = show(clinic_b);
+    assert_eq!(
+        refused.code, 3,
+        "signed after the check: {}",
+        refused.stdout
+    );
+    for id in [entry, entry + 1000] {
+        let accept = cli(
+            &r.hub,
+            clinic_b,
+            &["recognition", "accept", &id.to_string()],
+        );
+        assert_eq!(
+            accept.code, 4,
+            "accepted without a check: {}",
+            accept.stdout
+        );
+        assert!(
+            accept
+                .stderr
+                .contains("no recognition check of yours returned"),
+            "{}",
+            accept.stderr
+        );
+    }
+    // A check of another item of the patient opens nothing of this one.
+    check(&r, clinic_b, PATIENT, "DR-CHEST", 0);
+    assert_eq!(show(clinic_b).code, 3, "opened by a check of another item");
+
+    // Its own check of the item returns the entry: now the case opens, and the entry is accepted.
+    check(&r, clinic_b, PATIENT, "CT-HEAD", 1);
+    let opened = ok(&show(clinic_b)).clone();
+    assert_eq!(opened["case"]["case_id"], ct["case_id"]);
+    ok(&cli(
+        &r.hub,
+        clinic_b,
+        &["recognition", "accept", &entry.to_string()],
+    ));
+    let views = ok(&cli(
+        &r.hub,
+        r.token("admin"),
+        &["audit", "--action", "view"],
+    ))
+    .clone();
+    assert!(
+        views.to_string().contains("result recognition, check"),
+        "{views}"
+    );
+}
+
+/// Issue 13, item 3: checks are limited per user and patient and per user, with a message that
+/// says which limit and when to try again; the purpose is required.
+#[test]
+fn recognition_checks_are_rate_limited_per_user_and_patient() {
+    let r = Region::start(&[
+        ("REMOTEDX_HUB_RECOGNITION__CHECKS_PER_PATIENT_PER_DAY", "2"),
+        ("REMOTEDX_HUB_RECOGNITION__CHECKS_PER_USER_PER_HOUR", "3"),
+    ]);
+    let clinic_b = r.token("clinic_b");
+    for _ in 0..2 {
+        ok(&check_once(&r, clinic_b, PATIENT, "CT-HEAD"));
+    }
+    let third = check_once(&r, clinic_b, PATIENT, "CT-HEAD");
+    assert_eq!(third.code, 1, "{}", third.stdout);
+    assert!(
+        third.stderr.contains("checks_per_patient_per_day") && third.stderr.contains("after"),
+        "{}",
+        third.stderr
+    );
+    ok(&check_once(&r, clinic_b, OTHER_PATIENT, "CT-HEAD"));
+    let fourth = check_once(&r, clinic_b, OTHER_PATIENT, "CT-HEAD");
+    assert!(
+        fourth.code == 1 && fourth.stderr.contains("checks_per_user_per_hour"),
+        "{}",
+        fourth.stderr
+    );
+    // Another user is not held back.
+    ok(&check_once(&r, r.token("clinic_a"), PATIENT, "CT-HEAD"));
+    let args = [
+        "recognition",
+        "check",
+        "--patient-id",
+        PATIENT,
+        "--item",
+        "CT-HEAD",
+    ];
+    let bare = cli(&r.hub, r.token("clinic_a"), &args);
+    assert_eq!(bare.code, 2, "a check without its purpose: {}", bare.stdout);
 }

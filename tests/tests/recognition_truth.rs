@@ -22,6 +22,8 @@ fn refused_id(r: &Region, token: &str, typed: &str, says: &str) {
         typed,
         "--item",
         "CT-HEAD",
+        "--purpose",
+        "before-examining",
     ];
     let run = cli(&r.hub, token, &args);
     assert_eq!(run.code, 2, "{typed:?} accepted: {}", run.stdout);
@@ -56,7 +58,13 @@ fn typos_are_refused_every_entry_is_explained_and_versions_name_their_writers() 
     let files = tempfile::tempdir().unwrap();
     let catalogue = files.path().join("region.toml");
     std::fs::write(&catalogue, CATALOGUE).unwrap();
-    let r = Region::start(&[("REMOTEDX_HUB_CATALOG__PATH", catalogue.to_str().unwrap())]);
+    let r = Region::start(
+        &[
+            &[("REMOTEDX_HUB_CATALOG__PATH", catalogue.to_str().unwrap())][..],
+            &GENEROUS_CHECK_LIMITS,
+        ]
+        .concat(),
+    );
     let (clinic_a, clinic_b) = (r.token("clinic_a"), r.token("clinic_b"));
 
     // Typos in the ID card number: length, check digit, impossible or future birth date.
@@ -135,6 +143,8 @@ fn typos_are_refused_every_entry_is_explained_and_versions_name_their_writers() 
             PATIENT,
             "--item",
             "CT-HEAD",
+            "--purpose",
+            "before-examining",
         ])
         .env("HUB_URL", &r.hub.url)
         .env("HUB_TOKEN", clinic_a)

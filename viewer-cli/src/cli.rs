@@ -163,8 +163,24 @@ pub struct RecognitionCheckArgs {
     #[arg(long)]
     pub item: String,
     /// Why you look (recorded in the audit trail).
+    #[arg(long, value_enum)]
+    pub purpose: CheckPurposeArg,
+    /// More about why (recorded in the audit trail; required with `--purpose other`).
     #[arg(long)]
-    pub purpose: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Why a recognition check is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckPurposeArg {
+    /// Deciding whether to examine the patient again.
+    BeforeExamining,
+    /// Receiving a referred or transferred patient.
+    Referral,
+    /// A consultation or treatment decision about the patient in front of you.
+    Consultation,
+    /// Anything else (say what with --note).
+    Other,
 }
 
 /// A patient identifier type a recognition check accepts (record numbers are hospital-local).
@@ -677,12 +693,20 @@ mod tests {
             "1",
             "--item",
             "CT-HEAD",
+            "--purpose",
+            "referral",
         ])
         .unwrap();
         let Command::Recognition(RecognitionCommand::Check(c)) = cli.command else {
             panic!("check")
         };
         assert_eq!(c.id_type, CheckIdType::IdCard);
+        assert_eq!(c.purpose, CheckPurposeArg::Referral);
+        let no_purpose = ["viewer-cli", "recognition", "check", "--patient-id", "1"];
+        assert!(
+            Cli::try_parse_from([&no_purpose[..], &["--item", "CT-HEAD"]].concat()).is_err(),
+            "a check states its purpose"
+        );
         assert!(
             Cli::try_parse_from([
                 "viewer-cli",

@@ -64,8 +64,8 @@ pub trait Extension: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Called in the transaction that creates a case. A returned sentence is stored as the case's
-    /// "possible repeat" note and shown to the uploader (e.g. "possible repeat of CT-HEAD done at
-    /// TS-A on 2026-11-02, valid until 2026-12-02").
+    /// "possible repeat" note and shown to the uploader (e.g. that a recognition check of CT-HEAD
+    /// is worth making before examining again; never another institution's exam).
     async fn case_created(&self, _tx: &mut dyn SqlTx, _case: &Case) -> Result<Option<String>> {
         Ok(None)
     }

@@ -9,10 +9,7 @@ use crate::clock::{ms, now_ms};
 use crate::model::{
     Artifact, Case, CaseState, Flag, Instance, Measurement, Principal, Report, Role,
 };
-use crate::storage::{cases, derived, instances, recognition, reports};
-
-/// How long after a recognition check a clinic of another institution may open the case.
-const RECOGNITION_ACCESS_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::storage::{cases, derived, instances, reports};
 
 /// A line of the queue.
 #[derive(Debug, Clone)]
@@ -317,22 +314,12 @@ impl Hub {
         if let Err(denied) =
             who.require_institution(&case.institution_code, &format!("case {case_id}"))
         {
-            // A clinic deciding whether to recognise this result may open it for a day after it
-            // looked the patient up (result mutual recognition); nothing else crosses institutions.
-            let now = now_ms();
-            let checked = who.role == Role::Clinic
-                && recognition::opened_by_check(
-                    tx.as_mut(),
-                    case_id,
-                    &who.institution_code,
-                    now - RECOGNITION_ACCESS_MS,
-                    now,
-                )
-                .await?;
-            if !checked {
+            // Only a recognition check of this user's that returned this case's entry opens it
+            // (domain::recognition::access); nothing else crosses institutions.
+            let Some(check) = self.recognition_opening(tx.as_mut(), who, case_id).await? else {
                 return Err(denied);
-            }
-            detail.push_str(" (result recognition)");
+            };
+            detail.push_str(&format!(" (result recognition, check {check})"));
         }
         audit::record(tx.as_mut(), who, "view", case_id, &case.patient_key, detail).await?;
         tx.commit().await?;

@@ -3,6 +3,8 @@
 //! integration tests that start them). A backend that passes can replace another without the
 //! domain noticing.
 
+mod recognition_access;
+
 use std::sync::Arc;
 
 use super::blob::{BlobStore, sha256_hex};
@@ -70,6 +72,7 @@ pub async fn check(store: Store) {
     recognition_entries_and_ledger(&store, users[0]).await;
     reports_after_a_cursor(&store, users[0]).await;
     one_decision_per_entry_and_institution(&store).await;
+    recognition_access::check(&store, users[0]).await;
     content_identity_and_mixups(&store, users[0]).await;
     super::chain_conformance::check(&store).await;
     blobs(store.blobs.clone()).await;

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0005_integrity.sql"),
     ),
     (
+        6,
+        "recognition access: what each check returned",
+        include_str!("migrations/0006_recognition_access.sql"),
+    ),
+    (
         8,
         "signed studies followed by new cases; blob references indexed",
         include_str!("migrations/0008_signed_studies_and_blob_references.sql"),

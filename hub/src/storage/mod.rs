@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod mixups;
 pub mod postgres;
 pub mod recognition;
+pub mod recognition_access;
 pub mod reports;
 pub mod sql;
 pub mod sqlite;

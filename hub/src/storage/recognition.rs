@@ -380,24 +380,3 @@ pub async fn workload(
         .filter(|w| w.2 > 0 || w.3 > 0)
         .collect())
 }
-
-/// Whether a user of `institution` looked this case's patient up for recognition (an audited
-/// check) after `since_ms`, and the case has a recognisable entry still valid at `now_ms`: what
-/// lets a doctor at another institution open the images of a result they are deciding on.
-pub async fn opened_by_check(
-    tx: &mut dyn SqlTx,
-    case_id: i64,
-    institution: &str,
-    since_ms: i64,
-    now_ms: i64,
-) -> Result<bool, StorageError> {
-    let sql = "SELECT e.id FROM recognition_entries e
-         WHERE e.case_id = $1 AND e.recognisable = 1 AND e.valid_until_ms > $2
-           AND EXISTS (SELECT 1 FROM audit a WHERE a.action = 'recognition_check'
-                       AND a.patient_key = e.patient_key AND a.institution_code = $3
-                       AND a.at_ms > $4)";
-    Ok(tx
-        .query_opt(sql, params![case_id, now_ms, institution, since_ms])
-        .await?
-        .is_some())
-}

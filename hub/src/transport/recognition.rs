@@ -9,7 +9,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::pseudonym::IdType;
 use crate::domain::recognition::rules::Ineligible;
 use crate::domain::recognition::standing::Standing;
-use crate::domain::recognition::{CheckRequest, CheckedEntry};
+use crate::domain::recognition::{CheckPurpose, CheckRequest, CheckedEntry};
 use crate::model::{DeclineReason, LedgerRow};
 
 /// The service.
@@ -32,6 +32,18 @@ fn id_type(t: i32) -> Result<IdType, Status> {
         Err(_) => Err(Status::invalid_argument(format!(
             "unknown patient id type {t}"
         ))),
+    }
+}
+
+fn purpose(p: i32) -> Result<CheckPurpose, Status> {
+    match pb::CheckPurpose::try_from(p) {
+        Ok(pb::CheckPurpose::BeforeExamining) => Ok(CheckPurpose::BeforeExamining),
+        Ok(pb::CheckPurpose::Referral) => Ok(CheckPurpose::Referral),
+        Ok(pb::CheckPurpose::Consultation) => Ok(CheckPurpose::Consultation),
+        Ok(pb::CheckPurpose::Other) => Ok(CheckPurpose::Other),
+        Ok(pb::CheckPurpose::Unspecified) | Err(_) => Err(Status::invalid_argument(
+            "a recognition check needs its purpose (--purpose before-examining, referral, consultation or other)",
+        )),
     }
 }
 
@@ -74,7 +86,11 @@ fn entry(c: &CheckedEntry, catalog: &Catalog) -> pb::RecognitionEntry {
         impression: e.impression.clone(),
         local_fee_fen: c.local_fee_fen.unwrap_or(-1),
         accepted_ledger_id: accepted,
-        images: format!("viewer-cli show {} --images DIR", e.case_id),
+        images: if c.standing.is_valid() {
+            format!("viewer-cli show {} --out DIR", e.case_id)
+        } else {
+            String::new()
+        },
         standing: standing(&c.standing).into(),
         declined_id: declined,
     }
@@ -108,7 +124,8 @@ impl pb::recognition_service_server::RecognitionService for Recognition {
             id_type: id_type(r.id_type)?,
             patient_id: r.patient_id,
             item: r.item_code,
-            purpose: r.purpose,
+            purpose: purpose(r.purpose_code)?,
+            note: r.purpose,
         };
         let out = self
             .hub
@@ -119,6 +136,7 @@ impl pb::recognition_service_server::RecognitionService for Recognition {
         Ok(Response::new(pb::CheckResponse {
             entries: out.entries.iter().map(|c| entry(c, catalog)).collect(),
             patient_key: out.patient_key,
+            open_until_ms: out.open_until_ms,
         }))
     }
 

@@ -4,13 +4,14 @@
 use remotedx_proto::v1 as pb;
 
 use crate::cli::{
-    CheckIdType, RecognitionCheckArgs, RecognitionCommand, RecognitionDeclineArgs,
+    CheckIdType, CheckPurposeArg, RecognitionCheckArgs, RecognitionCommand, RecognitionDeclineArgs,
     RecognitionReverseArgs,
 };
 use crate::client::Hub;
 use crate::error::{CliError, EXIT_OK};
 use crate::output::recognition::{CheckJson, DeclineJson, LedgerJson, yuan};
 use crate::output::table::{Cell, Table};
+use crate::output::time::absolute;
 use crate::output::{Output, Style};
 
 /// Runs one `recognition` subcommand.
@@ -31,6 +32,15 @@ fn id_type(t: CheckIdType) -> pb::PatientIdType {
     }
 }
 
+fn purpose(p: CheckPurposeArg) -> pb::CheckPurpose {
+    match p {
+        CheckPurposeArg::BeforeExamining => pb::CheckPurpose::BeforeExamining,
+        CheckPurposeArg::Referral => pb::CheckPurpose::Referral,
+        CheckPurposeArg::Consultation => pb::CheckPurpose::Consultation,
+        CheckPurposeArg::Other => pb::CheckPurpose::Other,
+    }
+}
+
 async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, CliError> {
     if a.id_type == CheckIdType::IdCard {
         super::check_id_card(&a.patient_id, "--id-type")?;
@@ -39,7 +49,8 @@ async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, C
         patient_id: a.patient_id,
         id_type: id_type(a.id_type).into(),
         item_code: a.item.clone(),
-        purpose: a.purpose.unwrap_or_default(),
+        purpose: a.note.unwrap_or_default(),
+        purpose_code: purpose(a.purpose).into(),
     };
     let res = hub
         .recognition()
@@ -103,7 +114,12 @@ async fn check(hub: &Hub, out: &Output, a: RecognitionCheckArgs) -> Result<u8, C
         ]);
     }
     out.line(&t.render(out.color))?;
-    out.line("Images: `viewer-cli show CASE --out DIR` (within a day of this check). Accept with `recognition accept ENTRY`, or decline with `recognition decline ENTRY --reason CODE`.")?;
+    out.line(&format!(
+        "Until {}, you (not your colleagues) may open the images of the recognisable entries \
+         (`viewer-cli show CASE --out DIR`) and accept (`recognition accept ENTRY`) or decline \
+         (`recognition decline ENTRY --reason CODE`) the entries above.",
+        absolute(res.open_until_ms)
+    ))?;
     Ok(EXIT_OK)
 }
 

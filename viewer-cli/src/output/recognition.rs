@@ -91,6 +91,9 @@ pub struct CheckJson {
     pub patient_key: String,
     /// Every entry of the item: valid ones first, then the others with their reasons.
     pub entries: Vec<EntryJson>,
+    /// Until when (Unix milliseconds) the checking user may open the valid entries' cases and
+    /// accept or decline the entries.
+    pub open_until_ms: i64,
 }
 
 impl From<pb::CheckResponse> for CheckJson {
@@ -127,6 +130,7 @@ impl From<pb::CheckResponse> for CheckJson {
         CheckJson {
             patient_key: r.patient_key,
             entries,
+            open_until_ms: r.open_until_ms,
         }
     }
 }

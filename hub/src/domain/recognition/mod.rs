@@ -8,9 +8,12 @@
 //! - [`Hub::check_recognition`], [`Hub::accept_recognition`], [`Hub::decline_recognition`],
 //!   [`Hub::reverse_recognition`]: what a doctor at the receiving institution does; every check is
 //!   audited, acceptances go to the append-only ledger, corrections are reversing rows.
+//! - [`access`]: what a check opens (the entries it returned, to the user who checked, for a
+//!   window), and the per-user and per-patient rate limits of checks.
 //! - [`rules`]: the pure rules (days, validity, QC passes, prices); [`region`]: the region's time
 //!   zone, which decides local days; [`stats`]: the administrators' figures.
 
+pub mod access;
 pub mod region;
 pub mod rules;
 pub mod standing;
@@ -31,6 +34,8 @@ use crate::model::{
 };
 use crate::storage::events::StoredEvent;
 use crate::storage::{SqlTx, cases, recognition as store, reports, users};
+use access::CheckMade;
+pub use access::CheckPurpose;
 pub use region::Region;
 use rules::{Day, Eligibility};
 use standing::Standing;
@@ -155,12 +160,39 @@ impl Extension for RecognitionExtension {
         }
         let entries =
             store::entries_in_window(tx, &case.patient_key, &case.exam_item_code, now_ms()).await?;
-        Ok(entries.iter().find(|e| e.recognisable).map(|e| {
-            format!(
-                "possible repeat of {} done at {} on {}, valid until {} (recognition entry {})",
-                e.exam_item_code, e.institution_code, e.exam_date, e.valid_until, e.id
-            )
-        }))
+        let Some(e) = entries.iter().find(|e| e.recognisable) else {
+            return Ok(None);
+        };
+        if e.institution_code == case.institution_code {
+            return Ok(Some(format!(
+                "possible repeat of {} done here on {}, valid until {} (case {})",
+                e.exam_item_code, e.exam_date, e.valid_until, e.case_id
+            )));
+        }
+        // Another institution's exam: the uploader learns only that a check is worth making; what
+        // and where is for the (audited, rate-limited) check to say. The hint is audited too.
+        let hub = Principal {
+            institution_code: case.institution_code.clone(),
+            ..Principal::system()
+        };
+        let detail = format!(
+            "possible repeat of {} hinted to {}: entry {} of {}",
+            e.exam_item_code, case.institution_code, e.id, e.institution_code
+        );
+        audit::record(
+            tx,
+            &hub,
+            "recognition_hint",
+            case.id,
+            &case.patient_key,
+            detail,
+        )
+        .await?;
+        Ok(Some(format!(
+            "possible repeat of {item}: a valid result may be on record for this patient; run \
+             `recognition check --item {item} --purpose before-examining` before examining again",
+            item = case.exam_item_code
+        )))
     }
 
     async fn handle_event(&self, tx: &mut dyn SqlTx, event: &StoredEvent) -> Result<()> {
@@ -181,7 +213,9 @@ pub struct CheckRequest {
     /// Exam item code.
     pub item: String,
     /// Why the doctor looks (goes to the audit trail).
-    pub purpose: String,
+    pub purpose: CheckPurpose,
+    /// What the doctor adds about why (required with [`CheckPurpose::Other`]).
+    pub note: String,
 }
 
 impl CheckRequest {
@@ -190,7 +224,13 @@ impl CheckRequest {
         use crate::domain::limits::{CODE_CHARS, NOTE_CHARS, bounded};
         bounded("the patient ID", &self.patient_id, CODE_CHARS)?;
         bounded("the exam item code", &self.item, CODE_CHARS)?;
-        bounded("the purpose", &self.purpose, NOTE_CHARS)
+        bounded("the purpose note", &self.note, NOTE_CHARS)?;
+        if self.purpose == CheckPurpose::Other && self.note.trim().is_empty() {
+            return Err(Error::InvalidArgument(
+                "purpose \"other\" needs a note saying why you check (--note)".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -213,6 +253,9 @@ pub struct CheckOutcome {
     /// Every entry of the item for the patient: valid ones first, then the others with their
     /// reasons; newest examination first within each.
     pub entries: Vec<CheckedEntry>,
+    /// Until when (Unix milliseconds) the caller may open the valid entries' cases and accept or
+    /// decline the entries.
+    pub open_until_ms: i64,
 }
 
 impl Hub {
@@ -244,7 +287,8 @@ impl Hub {
             .key_for(req.id_type, &patient_id, &who.institution_code)
             .key;
         let now = now_ms();
-        let mut tx = self.store().write().await?;
+        let tx = self.store().write().await?;
+        let mut tx = self.enforce_check_limits(tx, who, &key, now).await?;
         let level = self.level_of(tx.as_mut(), &who.institution_code).await?;
         let local_fee_fen = rules::price_on(
             &self.catalog().prices,
@@ -265,21 +309,43 @@ impl Hub {
         }
         standing::valid_first(&mut entries, |e| &e.standing);
         let valid = entries.iter().filter(|e| e.standing.is_valid()).count();
-        let purpose = match req.purpose.trim() {
-            "" => "recognition check before examining",
-            p => p,
-        };
+        let open_until_ms = self
+            .record_check(
+                tx.as_mut(),
+                &CheckMade {
+                    who,
+                    patient_key: &key,
+                    item: &item.code,
+                    purpose: req.purpose,
+                    entries: &entries,
+                    now,
+                },
+            )
+            .await?;
+        let returned: Vec<String> = entries.iter().map(|e| e.entry.id.to_string()).collect();
         let detail = format!(
-            "checked {} ({}): {} entries, {valid} valid; purpose: {purpose}",
+            "checked {} ({}): {} entries, {valid} valid (returned: {}); purpose: {} {}",
             item.code,
             req.id_type.as_str(),
-            entries.len()
+            entries.len(),
+            returned.join(", "),
+            req.purpose,
+            req.note.trim()
         );
-        audit::record(tx.as_mut(), who, "recognition_check", 0, &key, detail).await?;
+        audit::record(
+            tx.as_mut(),
+            who,
+            "recognition_check",
+            0,
+            &key,
+            detail.trim_end(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(CheckOutcome {
             patient_key: key,
             entries,
+            open_until_ms,
         })
     }
 
@@ -289,7 +355,9 @@ impl Hub {
         who.require(&[Role::Clinic, Role::Specialist], "accepting a recognition")?;
         let now = now_ms();
         let mut tx = self.store().write().await?;
-        let entry = self.entry_for_receiver(tx.as_mut(), who, entry_id).await?;
+        let entry = self
+            .entry_returned_to(tx.as_mut(), who, entry_id, now)
+            .await?;
         if !entry.recognisable {
             return Err(Error::FailedPrecondition(format!(
                 "entry {entry_id} is not recognisable: {}",
@@ -369,7 +437,9 @@ impl Hub {
             ));
         }
         let mut tx = self.store().write().await?;
-        let entry = self.entry_for_receiver(tx.as_mut(), who, entry_id).await?;
+        let entry = self
+            .entry_returned_to(tx.as_mut(), who, entry_id, now_ms())
+            .await?;
         refuse_if_decided(tx.as_mut(), who, entry_id).await?;
         let mut decline = RecognitionDecline {
             entry_id,
@@ -490,25 +560,6 @@ impl Hub {
             .await?
             .map(|i| i.level)
             .unwrap_or_default())
-    }
-
-    /// An entry another institution than its own may act on.
-    async fn entry_for_receiver(
-        &self,
-        tx: &mut dyn SqlTx,
-        who: &Principal,
-        entry_id: i64,
-    ) -> Result<RecognitionEntry> {
-        let entry = store::entry_by_id(tx, entry_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("no recognition entry {entry_id}")))?;
-        if entry.institution_code == who.institution_code {
-            return Err(Error::FailedPrecondition(format!(
-                "entry {entry_id} is {}'s own result; recognition is between institutions",
-                entry.institution_code
-            )));
-        }
-        Ok(entry)
     }
 }
 
