@@ -20,8 +20,8 @@ use super::sql::StorageError;
 /// Parts of a multipart upload, and the size above which one is used.
 const PART_BYTES: usize = 16 << 20;
 
-/// Where the S3-compatible store is and how to sign requests.
-#[derive(Debug, Clone)]
+/// Where the S3-compatible store is and how to sign requests. Its `Debug` masks the secret key.
+#[derive(Clone)]
 pub struct S3Config {
     /// Bucket name.
     pub bucket: String,
@@ -33,6 +33,21 @@ pub struct S3Config {
     pub access_key_id: String,
     /// Secret access key.
     pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field(
+                "endpoint",
+                &crate::config::redact::redact_url(&self.endpoint),
+            )
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &crate::config::redact::MASK)
+            .finish()
+    }
 }
 
 impl S3Config {
