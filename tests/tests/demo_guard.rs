@@ -69,7 +69,14 @@ fn the_demo_refuses_a_real_hubs_data_directory_and_changes_nothing() {
     stdout_of(
         dir.path(),
         &[
-            "user", "add", "--name", "Dr Real", "--role", "admin", "--institution", "TS-A",
+            "user",
+            "add",
+            "--name",
+            "Dr Real",
+            "--role",
+            "admin",
+            "--institution",
+            "TS-A",
         ],
     );
 
@@ -86,7 +93,10 @@ fn the_demo_refuses_a_real_hubs_data_directory_and_changes_nothing() {
         "{institutions}"
     );
     let users = stdout_of(dir.path(), &["user", "list"]);
-    assert!(!users.contains("Admin Sun"), "no demo user was added: {users}");
+    assert!(
+        !users.contains("Admin Sun"),
+        "no demo user was added: {users}"
+    );
 }
 
 #[test]
@@ -107,7 +117,10 @@ fn a_demo_directory_serves_only_as_a_demo() {
 
     // The README's command run a second time on the same directory still works.
     hub.restart();
-    assert_eq!(ok(&cli(&hub, "demo-clinic-a", &["whoami"]))["role"], "clinic");
+    assert_eq!(
+        ok(&cli(&hub, "demo-clinic-a", &["whoami"]))["role"],
+        "clinic"
+    );
     hub.kill();
 
     // Deleting the marker does not make the demo a real hub: its tokens still work, so no.
