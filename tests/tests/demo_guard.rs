@@ -27,6 +27,7 @@ fn hub_exits(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("hub {args:?} kept running: it should have refused the data directory");
 }
 
