@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod redact;
+
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
 
@@ -243,7 +245,9 @@ pub struct DicomConfig {
     /// An association with no PDU for this long is aborted.
     #[serde(with = "human_duration")]
     pub idle_timeout: Duration,
-    /// Accept any calling AE title (demos only): unknown peers act for `default_institution`.
+    /// Accept any calling AE title: unknown peers act for `default_institution`. Set only by
+    /// `serve --demo` in a demo's own data directory, never from a file or the environment.
+    #[serde(skip)]
     pub allow_any_calling_ae: bool,
     /// The institution of unknown peers when `allow_any_calling_ae` is set.
     pub default_institution: String,
@@ -507,6 +511,14 @@ impl Config {
     /// The SQLite index file.
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("index.sqlite3")
+    }
+
+    /// The configuration as TOML with every secret (passwords in URLs, tokens, secret keys)
+    /// shown as `***`: what `hub config` prints and what may be logged.
+    pub fn to_redacted_toml(&self) -> Result<String, toml::ser::Error> {
+        let mut table = toml::Table::try_from(self)?;
+        redact::redact_table(&mut table);
+        toml::to_string_pretty(&table)
     }
 
     /// The local blob directory.

@@ -3,7 +3,10 @@
 //! a full queue at once.
 //!
 //! The demo tokens are printed and documented in README.md. They are for trying the hub out on one
-//! machine only: never run `--demo` on a hub that holds real patients.
+//! machine only: never run `--demo` on a hub that holds real patients; [`guard`] keeps a demo's
+//! data directory and a real hub's apart.
+
+pub mod guard;
 
 use std::path::{Path, PathBuf};
 

@@ -157,7 +157,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(config, cmd).await,
         Command::Institution(cmd) => institution(config, cmd).await,
         Command::Config => {
-            print!("{}", toml::to_string_pretty(&config)?);
+            print!("{}", config.to_redacted_toml()?);
             Ok(())
         }
         Command::Verify => verify(config).await,
@@ -234,7 +234,11 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     let ae_title = config.dicom.ae_title.clone();
     let data_dir = config.data_dir.clone();
+    hub::demo::guard::check_data_dir(&config, args.demo)?;
     let hub = hub::startup::open(config).await?;
+    if !args.demo {
+        hub::demo::guard::refuse_public_tokens(&hub).await?;
+    }
     let addr = grpc.local_addr()?;
     if args.demo {
         let seeded = hub::demo::seed(&hub, &args.demo_data).await?;

@@ -98,13 +98,18 @@ async fn a_study_of_one_clinic_cannot_be_added_to_by_another() {
         Ok(a) => panic!("clinic B was given clinic A's case {}", a.case_id),
         Err(e) => assert_eq!(e.reason, RejectReason::ForeignStudy, "{}", e.message),
     }
-    let err = t
-        .hub
-        .case_detail(&t.clinic_b, 1)
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("TS-A"), "{err}");
+    // Clinic A's case reads to clinic B exactly as a case that does not exist.
+    let foreign = t.hub.case_detail(&t.clinic_b, 1).await.unwrap_err();
+    let missing = t.hub.case_detail(&t.clinic_b, 999).await.unwrap_err();
+    assert!(
+        matches!(foreign, hub::domain::Error::NotFound(_)),
+        "{foreign}"
+    );
+    assert_eq!(
+        foreign.to_string().replace(" 1", " N"),
+        missing.to_string().replace(" 999", " N")
+    );
+    assert!(!foreign.to_string().contains("TS-A"), "{foreign}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -402,7 +402,8 @@ async fn roles_and_institutions_are_enforced() {
     ));
     assert!(denied(t.hub.claim(&t.clinic_a, id, "").await.map(drop)));
     assert!(denied(t.hub.claim(&t.admin, id, "").await.map(drop)));
-    assert!(denied(t.hub.case_detail(&t.clinic_b, id).await.map(drop)));
+    let foreign = t.hub.case_detail(&t.clinic_b, id).await.map(drop);
+    assert!(matches!(foreign, Err(Error::NotFound(_))), "{foreign:?}");
     assert!(denied(
         t.hub
             .ingest_session(t.specialist.clone(), Default::default())

@@ -71,7 +71,7 @@ fn recognition_from_signed_report_to_savings_statistics() {
     // Another township cannot open TS-A's case by its number...
     let ct_case = ct["case_id"].to_string();
     let before = cli(&r.hub, clinic_b, &["show", &ct_case]);
-    assert_eq!(before.code, 3, "{}", before.stderr);
+    assert_eq!(before.code, 4, "reads as no such case: {}", before.stderr);
 
     // TS-B checks the patient's CT head: TS-A's result, valid for 30 days from the exam.
     let entries = check(&r, clinic_b, PATIENT, "CT-HEAD", 1);
@@ -81,7 +81,7 @@ fn recognition_from_signed_report_to_savings_statistics() {
     assert_eq!(opened["case"]["case_id"], ct["case_id"]);
     for closed in [&old, &dr] {
         let denied = cli(&r.hub, clinic_b, &["show", &closed["case_id"].to_string()]);
-        assert_eq!(denied.code, 3, "{}", denied.stderr);
+        assert_eq!(denied.code, 4, "{}", denied.stderr);
     }
     assert_eq!(entries.len(), 1, "{entries:?}");
     let e = &entries[0];

@@ -90,9 +90,10 @@ async fn township_upload_to_signed_report() {
     );
     assert_eq!(files[1]["status"], "duplicate");
 
-    // Clinic B cannot see clinic A's case.
+    // Clinic B cannot see clinic A's case: to clinic B it does not exist.
     let denied = cli(&hub, CLINIC_B, &["show", &ct_case.to_string()]);
-    assert_eq!(denied.code, 3, "{}", denied.stderr);
+    assert_eq!(denied.code, 4, "{}", denied.stderr);
+    assert!(!denied.stderr.contains("TS-A"), "{}", denied.stderr);
 
     // 2. The specialist's queue: the critical STAT case first, once the worker has processed it.
     let mut queue = Value::Null;

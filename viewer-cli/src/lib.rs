@@ -46,11 +46,14 @@ fn report(out: &Output, e: &CliError) -> u8 {
     }
     if out.json {
         let text = serde_json::to_string(&e.to_json()).expect("error JSON serialises");
-        eprintln!("{text}");
+        eprintln!("{}", output::terminal::escape_json(text));
     } else {
-        eprintln!("{} {e}", output::Style::Alarm.paint("error:", out.color));
+        // The hub's messages can quote what a clinic sent (a file name, a UID).
+        let clean = |text: String| output::terminal::clean(&text, false).into_owned();
+        let label = output::Style::Alarm.paint("error:", out.color);
+        eprintln!("{label} {}", clean(e.to_string()));
         if let Some(hint) = e.hint() {
-            eprintln!("hint: {hint}");
+            eprintln!("hint: {}", clean(hint));
         }
     }
     code

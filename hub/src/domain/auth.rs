@@ -270,14 +270,13 @@ impl Principal {
     }
 
     /// Fails unless the caller may see cases of `institution_code`: clinics only their own.
+    /// Another institution's `what` ("case 7") answers exactly as one that does not exist ("no
+    /// case 7"): which case ids exist, and whose they are, is not a clinic's to learn.
     pub fn require_institution(&self, institution_code: &str, what: &str) -> Result<()> {
         if self.role != Role::Clinic || self.institution_code == institution_code {
             return Ok(());
         }
-        Err(Error::PermissionDenied(format!(
-            "{what} belongs to institution {institution_code}; {} may only see {}'s cases",
-            self.name, self.institution_code
-        )))
+        Err(Error::NotFound(format!("no {what}")))
     }
 }
 
@@ -313,10 +312,8 @@ mod tests {
             "{err}"
         );
         assert!(clinic.require_institution("TS-A", "case 1").is_ok());
-        let err = clinic
-            .require_institution("TS-B", "case 7")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("TS-B") && err.contains("case 7"), "{err}");
+        let err = clinic.require_institution("TS-B", "case 7").unwrap_err();
+        assert!(matches!(err, Error::NotFound(_)), "{err}");
+        assert_eq!(err.to_string(), "no case 7", "the owner is not named");
     }
 }

@@ -147,7 +147,7 @@ impl IngestSession {
         let started = std::time::Instant::now();
         let meta = self.parse(&staged).await?;
         let parsed = started.elapsed();
-        let storage = |e: Error| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}"));
+        let storage = |e: Error| Rejection::storage(&file_name, e);
         if let Some(done) = self.already_stored(&meta, &staged).await? {
             // Acknowledged because it was read: wait until what was read is durable.
             self.hub
@@ -167,7 +167,7 @@ impl IngestSession {
         let path = staged
             .path
             .keep()
-            .map_err(|e| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}")))?;
+            .map_err(|e| Rejection::storage(&file_name, e))?;
         if let Err(e) = self.hub.store().blobs.put_file(&path, &staged.sha256).await {
             let _ = std::fs::remove_file(&path);
             return Err(storage(e.into()));
@@ -205,7 +205,7 @@ impl IngestSession {
             .parse_permits
             .acquire()
             .await
-            .map_err(|e| Rejection::new(RejectReason::Storage, e.to_string()))?;
+            .map_err(|e| Rejection::storage(&staged.file_name, e))?;
         // A small file is parsed right here: less work than handing it to the blocking pool.
         let parsed = if staged.size <= staging::INLINE_BYTES {
             dicom_meta::read(&staged.path, &staged.file_name)
@@ -214,10 +214,7 @@ impl IngestSession {
             tokio::task::spawn_blocking(move || dicom_meta::read(&path, &name))
                 .await
                 .map_err(|e| {
-                    Rejection::new(
-                        RejectReason::Storage,
-                        format!("{}: parser crashed: {e}", staged.file_name),
-                    )
+                    Rejection::storage(&staged.file_name, format_args!("parser crashed: {e}"))
                 })?
         };
         parsed.map_err(|e| {
@@ -242,10 +239,10 @@ impl IngestSession {
             .store()
             .read()
             .await
-            .map_err(|e| Rejection::new(RejectReason::Storage, e.to_string()))?;
+            .map_err(|e| Rejection::storage(&staged.file_name, e))?;
         let existing = instances::get(tx.as_mut(), &meta.sop_instance_uid)
             .await
-            .map_err(|e| Rejection::new(RejectReason::Storage, e.to_string()))?;
+            .map_err(|e| Rejection::storage(&staged.file_name, e))?;
         match existing {
             None => Ok(None),
             Some(i) => self
@@ -273,7 +270,7 @@ impl IngestSession {
     ) -> Result<Accepted, Rejection> {
         let case = cases::get(tx, existing.case_id)
             .await
-            .map_err(|e| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}")))?;
+            .map_err(|e| Rejection::storage(file_name, e))?;
         if case.is_some_and(|c| c.institution_code != self.who.institution_code) {
             return Err(Rejection::new(
                 RejectReason::ForeignStudy,
@@ -309,7 +306,7 @@ impl IngestSession {
         sha256: &str,
         size: u64,
     ) -> Result<Accepted, Rejection> {
-        let storage = |e: Error| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}"));
+        let storage = |e: Error| Rejection::storage(file_name, e);
         let mut tx = self
             .hub
             .store()
@@ -403,7 +400,7 @@ impl IngestSession {
         meta: &InstanceMeta,
         file_name: &str,
     ) -> Result<Case, Rejection> {
-        let storage = |e: Error| Rejection::new(RejectReason::Storage, format!("{file_name}: {e}"));
+        let storage = |e: Error| Rejection::storage(file_name, e);
         let mut case = self.new_case(meta);
         let created = cases::insert(tx, &case)
             .await
@@ -417,9 +414,10 @@ impl IngestSession {
             if case.institution_code != self.who.institution_code {
                 return Err(Rejection::new(
                     RejectReason::ForeignStudy,
+                    // Which institution holds it is not the sender's to know.
                     format!(
-                        "{file_name}: study {} belongs to institution {}, not {}",
-                        meta.study_instance_uid, case.institution_code, self.who.institution_code
+                        "{file_name}: study {} is held by another institution and cannot be added to from {}; a study of your own needs a Study Instance UID of its own",
+                        meta.study_instance_uid, self.who.institution_code
                     ),
                 ));
             }

@@ -47,7 +47,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::{Notify, broadcast, watch};
 
-pub use error::{Error, Result};
+pub use error::{Error, IncidentRef, Result, internal_message, storage_message};
 
 use crate::config::Config;
 use crate::model::{Case, Report};

@@ -72,6 +72,13 @@ impl Rejection {
             message: message.into(),
         }
     }
+
+    /// A storage failure while taking `file_name`: the sender is told a reference, the hub's log
+    /// gets `detail` (which may name paths or SQL) under it.
+    pub fn storage(file_name: &str, detail: impl std::fmt::Display) -> Self {
+        let message = super::storage_message(&detail);
+        Rejection::new(RejectReason::Storage, format!("{file_name}: {message}"))
+    }
 }
 
 /// A complete file in the staging directory, ready to ingest.
@@ -145,12 +152,9 @@ pub async fn begin(dir: &Path, file_name: &str, max_bytes: u64) -> Result<Stagin
 /// Creates a staging file in `dir` (and `dir` if needed).
 fn create(dir: &Path, file_name: &str) -> Result<StagingHandle, Rejection> {
     let storage = |e: std::io::Error| {
-        Rejection::new(
-            RejectReason::Storage,
-            format!(
-                "{file_name}: cannot create a staging file in {}: {e}",
-                dir.display()
-            ),
+        Rejection::storage(
+            file_name,
+            format_args!("cannot create a staging file in {}: {e}", dir.display()),
         )
     };
     std::fs::create_dir_all(dir).map_err(storage)?;
@@ -308,9 +312,9 @@ impl StagingFile {
     }
 
     fn storage_error(&self, e: std::io::Error) -> Rejection {
-        Rejection::new(
-            RejectReason::Storage,
-            format!("{}: cannot write staging file: {e}", self.file_name),
+        Rejection::storage(
+            &self.file_name,
+            format_args!("cannot write staging file: {e}"),
         )
     }
 }
@@ -329,12 +333,8 @@ fn write_chunk(
         None => create(dir, name)?,
     };
     // On failure the file is dropped here, and with it (TempPath) the staging file.
-    file.write_all(chunk).map_err(|e| {
-        Rejection::new(
-            RejectReason::Storage,
-            format!("{name}: cannot write staging file: {e}"),
-        )
-    })?;
+    file.write_all(chunk)
+        .map_err(|e| Rejection::storage(name, format_args!("cannot write staging file: {e}")))?;
     if let Some(writing_back) = writing_back
         && !writing_back.swap(true, Ordering::AcqRel)
     {
@@ -439,9 +439,10 @@ mod tests {
             Ok(()) => f.finish(None, None).await.unwrap_err(),
         };
         assert_eq!(err.reason, RejectReason::Storage);
+        // The file is named; the path and the OS error stay in the hub's log, under a reference.
         assert!(
-            err.message
-                .starts_with("big.dcm: cannot create a staging file"),
+            err.message.starts_with("big.dcm: storage error (ref ")
+                && !err.message.contains("plain-file"),
             "{}",
             err.message
         );
@@ -449,9 +450,10 @@ mod tests {
         let mut f = begin(&not_a_dir, "small.dcm", u64::MAX).await.unwrap();
         f.write(b"hello").await.unwrap();
         let err = f.finish(None, None).await.unwrap_err();
+        // The file is named; the path and the OS error stay in the hub's log, under a reference.
         assert!(
-            err.message
-                .starts_with("small.dcm: cannot create a staging file"),
+            err.message.starts_with("small.dcm: storage error (ref ")
+                && !err.message.contains("plain-file"),
             "{}",
             err.message
         );

@@ -242,9 +242,12 @@ impl IngestSession {
         match self.stored_record(&sop_uid, &header_name).await {
             Ok(Some(dup)) => {
                 // Acknowledged because it was read: wait until what was read is durable.
-                let durable = self.hub.store().wait_durable().await.map_err(|e| {
-                    Rejection::new(RejectReason::Storage, format!("{header_name}: {e}"))
-                });
+                let durable = self
+                    .hub
+                    .store()
+                    .wait_durable()
+                    .await
+                    .map_err(|e| Rejection::storage(&header_name, e));
                 return answer_all(durable.map(|()| dup));
             }
             Ok(None) => {}
@@ -258,9 +261,9 @@ impl IngestSession {
         })
         .await
         .unwrap_or_else(|e| {
-            Err(Rejection::new(
-                RejectReason::Storage,
-                format!("{header_name}: converter crashed: {e}"),
+            Err(Rejection::storage(
+                &header_name,
+                format_args!("converter crashed: {e}"),
             ))
         });
         let bytes = match encoded {
@@ -286,8 +289,7 @@ impl IngestSession {
         sop_uid: &str,
         header_name: &str,
     ) -> Result<Option<Accepted>, Rejection> {
-        let storage =
-            |e: String| Rejection::new(RejectReason::Storage, format!("{header_name}: {e}"));
+        let storage = |e: String| Rejection::storage(header_name, e);
         let mut tx = self
             .hub
             .store()
@@ -348,7 +350,7 @@ async fn read_header(staged: &StagedFile) -> Result<(String, Header), Rejection>
     }
     let bytes = tokio::fs::read(&staged.path)
         .await
-        .map_err(|e| Rejection::new(RejectReason::Storage, format!("{name}: {e}")))?;
+        .map_err(|e| Rejection::storage(&name, e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         malformed(format!(
             "{name}: not a DICOM file, and not a WFDB header either (not text: {e})"

@@ -25,8 +25,8 @@ const PART_BYTES: usize = 16 << 20;
 /// written again, so that the orphan collector of another replica sees it as new.
 const FRESH: Duration = Duration::from_secs(600);
 
-/// Where the S3-compatible store is and how to sign requests.
-#[derive(Debug, Clone)]
+/// Where the S3-compatible store is and how to sign requests. Its `Debug` masks the secret key.
+#[derive(Clone)]
 pub struct S3Config {
     /// Bucket name.
     pub bucket: String,
@@ -38,6 +38,21 @@ pub struct S3Config {
     pub access_key_id: String,
     /// Secret access key.
     pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field(
+                "endpoint",
+                &crate::config::redact::redact_url(&self.endpoint),
+            )
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &crate::config::redact::MASK)
+            .finish()
+    }
 }
 
 impl S3Config {

@@ -3,10 +3,10 @@
 
 use tonic::{Code, Status};
 
-use crate::domain::Error;
+use crate::domain::{Error, internal_message, storage_message};
 
 /// The status a domain error is reported with. Storage and internal failures are logged with their
-/// detail; the caller gets a message without internals.
+/// detail under a reference; the caller gets the reference and no internals (no SQL, no paths).
 pub fn to_status(e: Error) -> Status {
     match e {
         Error::Unauthenticated(m) => Status::new(Code::Unauthenticated, m),
@@ -15,17 +15,8 @@ pub fn to_status(e: Error) -> Status {
         Error::InvalidArgument(m) => Status::new(Code::InvalidArgument, m),
         Error::FailedPrecondition(m) => Status::new(Code::FailedPrecondition, m),
         Error::ResourceExhausted(m) => Status::new(Code::ResourceExhausted, m),
-        Error::Storage(e) => {
-            tracing::error!("storage failure: {e}");
-            Status::new(
-                Code::Unavailable,
-                format!("the hub's storage failed ({e}); nothing was changed, try again"),
-            )
-        }
-        Error::Internal(m) => {
-            tracing::error!("internal error: {m}");
-            Status::new(Code::Internal, format!("internal error: {m}"))
-        }
+        Error::Storage(e) => Status::new(Code::Unavailable, storage_message(&e)),
+        Error::Internal(m) => Status::new(Code::Internal, internal_message(&m)),
     }
 }
 
@@ -53,5 +44,24 @@ mod tests {
         for (e, code) in cases {
             assert_eq!(to_status(e).code(), code);
         }
+    }
+
+    /// Regression: a storage failure sent the SQL statement and the database's message (with
+    /// paths) to the caller.
+    #[test]
+    fn storage_failures_reach_the_caller_as_a_reference_only() {
+        let e = crate::storage::StorageError::database(
+            "INSERT INTO instances (sop_instance_uid) VALUES ($1)",
+            "unable to open database file /srv/hub/index.sqlite3",
+        );
+        let status = to_status(Error::Storage(e));
+        assert_eq!(status.code(), Code::Unavailable);
+        let m = status.message();
+        assert!(m.starts_with("storage error (ref "), "{m}");
+        assert!(!m.contains("INSERT") && !m.contains("/srv"), "{m}");
+        let m = to_status(Error::Internal("bad row in /srv/hub".into()))
+            .message()
+            .to_owned();
+        assert!(m.contains("(ref ") && !m.contains("/srv"), "{m}");
     }
 }

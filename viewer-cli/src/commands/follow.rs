@@ -222,6 +222,7 @@ fn seconds(d: Duration) -> String {
 
 /// A line on stderr: what happened to the watch (stdout keeps only reports).
 fn notice(text: &str) {
+    let text = crate::output::terminal::clean(text, false);
     eprintln!("reports --follow: {text}");
 }
 

@@ -6,11 +6,14 @@
 //! - [`text`]: labels for the contract's enums.
 //! - [`recognition`]: the JSON shapes of `recognition` and `stats`, money in yuan.
 //! - [`chart`]: the savings bar chart (SVG, PNG).
+//! - [`terminal`]: control characters in text from the hub made visible, not obeyed; every line
+//!   printed here (and every styled span, every table cell) passes through it.
 
 pub mod chart;
 pub mod json;
 pub mod recognition;
 pub mod table;
+pub mod terminal;
 pub mod text;
 pub mod time;
 
@@ -52,8 +55,10 @@ impl Output {
         }
     }
 
-    /// Prints `text` (a newline is added) on standard output.
+    /// Prints `text` (a newline is added) on standard output, its control characters made
+    /// visible (see [`terminal`]): only this program's own colour codes reach the terminal.
     pub fn line(&self, text: &str) -> Result<(), CliError> {
+        let text = terminal::clean(text, self.color);
         let mut out = std::io::stdout().lock();
         writeln!(out, "{text}")
             .and_then(|()| out.flush())
@@ -63,13 +68,13 @@ impl Output {
     /// Prints a value as pretty JSON on standard output.
     pub fn json<T: Serialize>(&self, value: &T) -> Result<(), CliError> {
         let text = serde_json::to_string_pretty(value).expect("our JSON types serialise");
-        self.line(&text)
+        self.line(&terminal::escape_json(text))
     }
 
     /// Prints a value as one line of JSON (for streams).
     pub fn json_line<T: Serialize>(&self, value: &T) -> Result<(), CliError> {
         let text = serde_json::to_string(value).expect("our JSON types serialise");
-        self.line(&text)
+        self.line(&terminal::escape_json(text))
     }
 
     /// `text` in `style`, if colours are on.
@@ -99,8 +104,10 @@ pub enum Style {
 }
 
 impl Style {
-    /// `text` wrapped in this style's ANSI codes when `color` is on.
+    /// `text` wrapped in this style's ANSI codes when `color` is on; control characters in
+    /// `text` itself are made visible, so a styled span carries no escape sequence but ours.
     pub fn paint(self, text: &str, color: bool) -> String {
+        let text = &*terminal::clean(text, false);
         let code = match self {
             Style::Plain => return text.to_owned(),
             Style::Bold => "1",

@@ -79,7 +79,10 @@ impl Table {
             .iter()
             .map(|r| {
                 r.iter()
-                    .map(|c| Cell::styled(truncate(&c.text, self.max_width), c.style))
+                    .map(|c| {
+                        let text = super::terminal::one_line(&c.text);
+                        Cell::styled(truncate(&text, self.max_width), c.style)
+                    })
                     .collect()
             })
             .collect();
