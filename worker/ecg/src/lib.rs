@@ -23,6 +23,7 @@
 //! - [`measure`]: median beats, PR / QRS / QT, axis, ST at J + 60 ms.
 //! - [`quality`]: lead off, saturation, noise.
 //! - [`eval`]: bxb / EC57-style scoring against reference annotations (binary `ecg-eval`).
+//! - [`eval_beats`]: EC57 VEB / SVEB scoring of the beat classes (`ecg-eval beats`).
 //! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
 //! - [`encode`]: the DICOM ECG writer (WFDB records and synthetic ECGs become 12-Lead, General
 //!   or Ambulatory ECG objects).
@@ -64,6 +65,7 @@ pub mod dicom;
 pub mod encode;
 pub mod error;
 pub mod eval;
+pub mod eval_beats;
 pub mod filter;
 pub mod leads;
 pub mod measure;
