@@ -82,7 +82,12 @@ pub fn compare(reference: &[usize], test: &[usize], start: usize, window: usize)
 
 /// The matches [`compare`] counts, as (index into `reference`, index into `test`): each
 /// reference beat at or after `start` takes the nearest unused detection within `window`.
-pub fn pairs(reference: &[usize], test: &[usize], start: usize, window: usize) -> Vec<(usize, usize)> {
+pub fn pairs(
+    reference: &[usize],
+    test: &[usize],
+    start: usize,
+    window: usize,
+) -> Vec<(usize, usize)> {
     let mut used = vec![false; test.len()];
     let mut out = Vec::new();
     let mut j = test.partition_point(|&t| t < start);

@@ -27,7 +27,9 @@ use rayon::prelude::*;
 use crate::analysis::BeatClass;
 use crate::analysis::beats::classify;
 use crate::error::EcgError;
-use crate::eval::{MATCH_WINDOW_S, PACED_CODES, START_S, discover, is_ec57_beat, pairs, vf_episodes};
+use crate::eval::{
+    MATCH_WINDOW_S, PACED_CODES, START_S, discover, is_ec57_beat, pairs, vf_episodes,
+};
 use crate::wfdb::{read_annotations, read_wfdb};
 
 /// EC57's reference classes.
@@ -118,7 +120,11 @@ pub struct BeatScore {
 
 /// Scores the reference classes `reference` against our classes `ours` for one record,
 /// given the matches (reference index, our index).
-pub fn score(reference: &[RefClass], ours: &[BeatClass], matched: &[(usize, usize)]) -> (ClassScore, ClassScore) {
+pub fn score(
+    reference: &[RefClass],
+    ours: &[BeatClass],
+    matched: &[(usize, usize)],
+) -> (ClassScore, ClassScore) {
     let mut veb = ClassScore::default();
     let mut sveb = ClassScore::default();
     let mut found = vec![false; reference.len()];
@@ -126,13 +132,33 @@ pub fn score(reference: &[RefClass], ours: &[BeatClass], matched: &[(usize, usiz
     for &(r, t) in matched {
         found[r] = true;
         ours_matched[t] = true;
-        tally(&mut veb, reference[r], ours[t], RefClass::V, BeatClass::Ventricular);
-        tally(&mut sveb, reference[r], ours[t], RefClass::S, BeatClass::Supraventricular);
+        tally(
+            &mut veb,
+            reference[r],
+            ours[t],
+            RefClass::V,
+            BeatClass::Ventricular,
+        );
+        tally(
+            &mut sveb,
+            reference[r],
+            ours[t],
+            RefClass::S,
+            BeatClass::Supraventricular,
+        );
     }
-    let missed = |c: RefClass| (0..reference.len()).filter(|&i| !found[i] && reference[i] == c).count();
+    let missed = |c: RefClass| {
+        (0..reference.len())
+            .filter(|&i| !found[i] && reference[i] == c)
+            .count()
+    };
     veb.fn_ += missed(RefClass::V);
     sveb.fn_ += missed(RefClass::S);
-    let extra = |c: BeatClass| (0..ours.len()).filter(|&i| !ours_matched[i] && ours[i] == c).count();
+    let extra = |c: BeatClass| {
+        (0..ours.len())
+            .filter(|&i| !ours_matched[i] && ours[i] == c)
+            .count()
+    };
     veb.fp += extra(BeatClass::Ventricular);
     sveb.fp += extra(BeatClass::Supraventricular);
     (veb, sveb)
@@ -196,7 +222,10 @@ pub fn evaluate_record(header: &Path) -> Result<BeatScore, EcgError> {
 /// Scores every annotated record under `dir`, records in parallel; an unreadable record is
 /// returned as its error and does not stop the others.
 pub fn evaluate_dir(dir: &Path) -> Result<Vec<Result<BeatScore, EcgError>>, EcgError> {
-    Ok(discover(dir)?.par_iter().map(|h| evaluate_record(h)).collect())
+    Ok(discover(dir)?
+        .par_iter()
+        .map(|h| evaluate_record(h))
+        .collect())
 }
 
 /// Gross VEB and SVEB counts over the records without paced beats.

@@ -8,19 +8,29 @@
 //!   is most often an ectopic one; the beat after a compensatory pause is not premature), so
 //!   the template follows slow changes of axis and amplitude over a long recording;
 //! - **morphology**: the pooled Pearson correlation over ±60 ms with the dominant beat, at the
-//!   best lag within ±[`MAX_LAG_S`] (the fiducial of a wide beat may sit off its centre);
-//!   the **QRS width** from the summed absolute slope of all leads (samples over a fifth of
-//!   its peak); the **amplitude** as the RMS over ±60 ms;
+//!   best lag within ±[`MAX_LAG_S`] (the fiducial of a wide beat may sit off its centre), and
+//!   with the [`PEERS`] nearest timely beats one by one, keeping the correlation that a
+//!   [`PEER_SHARE`] of them reach (where two normal shapes alternate, a median template looks
+//!   like neither, while each normal beat looks like many of its neighbours); the **QRS
+//!   width** from the summed absolute slope of all leads, smoothed over 10 ms (from the first
+//!   to the last sample over a fifth of its peak); the **amplitude** as the RMS over ±60 ms;
 //! - **timing**: the RR before the beat over the local RR (the median of the eight intervals
-//!   before it), the RR after it, and how regular the local rhythm is.
+//!   before it), the RR after it (a compensatory pause), and how regular the local rhythm is.
 //!
-//! A ventricular ectopic beat starts in the ventricle, outside the conduction system: its QRS
-//! is unlike the dominant beat's (correlation under [`V_CORRELATION`]) and it is wider by at
-//! least [`V_WIDER_S`], or larger by [`V_LARGER`] times, or premature; a very different shape
-//! (correlation under [`V_BIZARRE`]) with a wider or larger QRS suffices alone. A
-//! supraventricular ectopic beat is conducted normally (its QRS looks like the dominant beat)
-//! but comes early: its RR is under [`S_PREMATURE`] of the local RR in a locally regular
-//! rhythm (in atrial fibrillation every interval is irregular and no beat is called S).
+//! A ventricular ectopic beat starts in the ventricle, outside the conduction system, and
+//! comes out of turn. It is called when its timing says so (premature by [`PREMATURE`],
+//! followed by a pause of [`PAUSE`], or continuing a ventricular run) and its QRS says so:
+//! broad (wider than the dominant one by [`V_BROAD_S`], and unlike it or premature), or
+//! unlike both the dominant beat and its peers (correlation under [`V_CORRELATION`]) and
+//! either distinct (wider by [`V_WIDER_S`], [`V_LARGER`] times larger, or bizarre: under
+//! [`V_BIZARRE`]) or premature in a regular rhythm. A supraventricular ectopic beat is
+//! conducted normally (its QRS neither unlike nor wider) but comes early: its RR is under
+//! [`S_PREMATURE`] of the local RR in a locally regular rhythm (in atrial fibrillation every
+//! interval is irregular and no beat is called S).
+//!
+//! The thresholds are physiological round numbers, checked on the QT Database records that
+//! do not come from the MIT-BIH Arrhythmia Database (other patients); the MIT-BIH development
+//! records only score them (`ecg-eval beats`, docs/PERFORMANCE.md).
 
 use serde::Serialize;
 
@@ -53,9 +63,9 @@ pub const BLOCK: usize = 8;
 /// Beats on each side of a block whose QRS windows make its dominant beat.
 const NEIGHBOURS: usize = 24;
 /// Timely beats nearby that a beat is compared with, one by one.
-const PEERS: usize = 16;
+pub const PEERS: usize = 16;
 /// Share of those a normal beat looks like at least.
-const PEER_SHARE: f64 = 0.25;
+pub const PEER_SHARE: f64 = 0.25;
 /// Half-width of the QRS window that templates and widths use, s.
 const HALF_S: f64 = 0.1;
 /// Half-width of the QRS window that correlations and amplitudes use, s.
@@ -67,11 +77,18 @@ pub const PREMATURE: f64 = 0.9;
 /// Correlation with the dominant beat under which a QRS is unlike it (as the rhythm's odd
 /// beats, [`super::ODD_BEAT_CORRELATION`]).
 pub const V_CORRELATION: f64 = 0.8;
+/// Correlation at which the lag search stops: a QRS this like the dominant one is normal in
+/// shape whatever the other lags give.
+pub const ALIKE: f64 = 0.95;
 /// Correlation under which a QRS is bizarre (of another origin) by its shape alone.
 pub const V_BIZARRE: f64 = 0.5;
 /// A QRS wider than the dominant one by this much is of ventricular origin, s (a normal QRS
 /// lasts 80–100 ms; a ventricular one 120 ms and more).
 pub const V_WIDER_S: f64 = 0.03;
+/// A QRS unlike the dominant one and wider than it by this much is ventricular even where
+/// it looks like its neighbours (in a run of ventricular tachycardia they are ventricular
+/// too), s: a ventricular QRS lasts 120–160 ms and more, a normal one 80–100 ms.
+pub const V_BROAD_S: f64 = 0.04;
 /// A QRS with this many times the dominant RMS amplitude is of ventricular origin.
 pub const V_LARGER: f64 = 1.5;
 /// RR after a beat over the local RR from which it is a compensatory pause.
@@ -85,8 +102,11 @@ pub const IRREGULAR_RR: f64 = 0.1;
 /// What is measured on one beat.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BeatFeatures {
-    /// Best pooled correlation with the dominant beat.
+    /// Best pooled correlation with the dominant beat (the search stops at [`ALIKE`]).
     pub correlation: f64,
+    /// Correlation reached with a [`PEER_SHARE`] of the timely beats nearby
+    /// ([`peer_likeness`]); the same as `correlation` for a beat like the dominant one.
+    pub peer_correlation: f64,
     /// QRS width minus the dominant beat's, s.
     pub wider_s: f64,
     /// RMS amplitude over the dominant beat's.
@@ -119,10 +139,12 @@ pub fn rule(f: BeatFeatures, prev: BeatClass) -> BeatClass {
     let larger = f.amplitude >= V_LARGER;
     let premature = f.prematurity < PREMATURE;
     let timed = premature || f.pause >= PAUSE || prev == BeatClass::Ventricular;
-    let unlike = f.correlation < V_CORRELATION;
-    let distinct = wider || larger || f.correlation < V_BIZARRE;
+    let unlike_dominant = f.correlation < V_CORRELATION;
+    let unlike = unlike_dominant && f.peer_correlation < V_CORRELATION;
+    let distinct = wider || larger || f.correlation.max(f.peer_correlation) < V_BIZARRE;
     let regular = f.rr_spread < IRREGULAR_RR;
-    if unlike && ((premature && regular) || (timed && distinct)) {
+    let broad = f.wider_s >= V_BROAD_S && (unlike_dominant || premature);
+    if timed && (broad || (unlike && (distinct || (premature && regular)))) {
         return BeatClass::Ventricular;
     }
     if f.prematurity < S_PREMATURE && !unlike && !wider && regular {
@@ -156,7 +178,10 @@ pub fn features(sigs: &[&[f32]], fs: f64, beats: &[usize]) -> Vec<Option<BeatFea
         for i in start..(start + BLOCK).min(beats.len()) {
             if fits(beats[i]) {
                 let mut f = t.compare(sigs, beats[i], &rr, i);
-                f.correlation = f.correlation.max(peer_likeness(sigs, fs, beats, pick, i));
+                // Only a beat unlike the dominant one needs its peers (see [`rule`]).
+                if f.correlation < V_CORRELATION {
+                    f.peer_correlation = peer_likeness(sigs, fs, beats, pick, i);
+                }
                 out[i] = Some(f);
             }
         }
@@ -170,7 +195,10 @@ pub fn features(sigs: &[&[f32]], fs: f64, beats: &[usize]) -> Vec<Option<BeatFea
 /// shapes alternate (the template, a median, is then like neither).
 fn peer_likeness(sigs: &[&[f32]], fs: f64, beats: &[usize], pick: &[usize], i: usize) -> f64 {
     let c = (CORR_HALF_S * fs).round() as usize;
-    let own: Vec<&[f32]> = sigs.iter().map(|s| &s[beats[i] - c..=beats[i] + c]).collect();
+    let own: Vec<&[f32]> = sigs
+        .iter()
+        .map(|s| &s[beats[i] - c..=beats[i] + c])
+        .collect();
     let mut near: Vec<usize> = pick.iter().copied().filter(|&j| j != i).collect();
     near.sort_by_key(|&j| j.abs_diff(i));
     near.truncate(PEERS);
@@ -301,12 +329,20 @@ impl Template {
         let c = (CORR_HALF_S * self.fs).round() as usize;
         let lag = (MAX_LAG_S * self.fs).round() as usize;
         let tmpl: Vec<&[f32]> = self.leads.iter().map(|l| &l[half - c..=half + c]).collect();
-        let correlation = (0..=2 * lag)
-            .map(|d| super::rhythm::correlation(&tmpl, sigs, b + d - lag - c))
-            .fold(f64::MIN, f64::max);
+        // Lags nearest first; a normal beat matches at once, and no rule looks past
+        // [`ALIKE`].
+        let mut correlation = f64::MIN;
+        for d in (0..=lag).flat_map(|d| [d, d.wrapping_neg()]).skip(1) {
+            let at = (b - c).wrapping_add(d);
+            correlation = correlation.max(super::rhythm::correlation(&tmpl, sigs, at));
+            if correlation >= ALIKE {
+                break;
+            }
+        }
         let own: Vec<&[f32]> = sigs.iter().map(|s| &s[b - half..=b + half]).collect();
         BeatFeatures {
             correlation,
+            peer_correlation: correlation,
             wider_s: width(&own, self.fs) - self.width,
             amplitude: rms(&own, half - c, 2 * c + 1) / self.rms.max(f64::MIN_POSITIVE),
             prematurity: rr.prematurity(i),

@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(v.fastest_run_bpm, Some(150.0));
         assert_eq!(e.supraventricular.beats, 1);
         assert!(e.vt_flag(&[]).unwrap().urgent);
-        assert!(e.summary().starts_with("室性早搏 PVC 8 (成对 couplets 1, 短阵室速 VT runs 1"));
+        assert!(
+            e.summary()
+                .starts_with("室性早搏 PVC 8 (成对 couplets 1, 短阵室速 VT runs 1")
+        );
     }
 
     #[test]
