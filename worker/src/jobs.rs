@@ -322,7 +322,13 @@ fn ecg_measurements(a: &worker_ecg::Analysis) -> Vec<MeasurementOut> {
         for (kind, x) in [("pvc", &e.ventricular), ("pac", &e.supraventricular)] {
             let n = |v: usize| Some(v as f64);
             push(&format!("{kind}_count"), n(x.beats), "beats", "hub", "");
-            push(&format!("{kind}_couplets"), n(x.couplets), "count", "hub", "");
+            push(
+                &format!("{kind}_couplets"),
+                n(x.couplets),
+                "count",
+                "hub",
+                "",
+            );
             push(&format!("{kind}_runs"), n(x.runs), "count", "hub", "");
         }
     }
