@@ -380,3 +380,65 @@ fn rms(leads: &[&[f32]], from: usize, len: usize) -> f64 {
     }
     (sum / (len * leads.len().max(1)) as f64).sqrt()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 2-lead recording at 360 Hz: a narrow beat every 800 ms, with beat 10 a wide,
+    /// inverted beat 480 ms early (followed by a compensatory pause) and beat 20 a narrow
+    /// beat 520 ms early: a PVC and a PAC.
+    fn recording() -> (Vec<Vec<f32>>, Vec<usize>) {
+        let fs = 360.0;
+        let mut at = Vec::new();
+        let mut t = 0.5;
+        for i in 0..30 {
+            t += match i {
+                0 => 0.0,
+                10 => 0.48,
+                11 => 1.12,
+                20 => 0.52,
+                _ => 0.8,
+            };
+            at.push((t * fs) as usize);
+        }
+        let n = ((t + 1.0) * fs) as usize;
+        let mut leads = vec![vec![0f32; n]; 2];
+        for (i, &b) in at.iter().enumerate() {
+            let (sd, gain) = if i == 10 { (0.025, -1.6) } else { (0.008, 1.0) };
+            for (l, lead) in leads.iter_mut().enumerate() {
+                let g = gain * if l == 0 { 1000.0 } else { 600.0 };
+                for (k, v) in lead.iter_mut().enumerate() {
+                    let x = (k as f64 / fs - b as f64 / fs) / sd;
+                    *v += (g * (-0.5 * x * x).exp()) as f32;
+                }
+            }
+        }
+        (leads, at)
+    }
+
+    #[test]
+    fn a_wide_premature_beat_is_ventricular_and_a_narrow_one_supraventricular() {
+        let (leads, beats) = recording();
+        let sigs: Vec<&[f32]> = leads.iter().map(|l| l.as_slice()).collect();
+        let classes = classify(&sigs, 360.0, &beats);
+        for (i, c) in classes.iter().enumerate() {
+            let want = match i {
+                10 => BeatClass::Ventricular,
+                20 => BeatClass::Supraventricular,
+                _ => BeatClass::Normal,
+            };
+            assert_eq!(*c, want, "beat {i}");
+        }
+    }
+
+    #[test]
+    fn no_readable_lead_means_no_ectopic_beat() {
+        let (_, beats) = recording();
+        assert!(
+            classify(&[], 360.0, &beats)
+                .iter()
+                .all(|&c| c == BeatClass::Normal)
+        );
+    }
+}
