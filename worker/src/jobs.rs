@@ -317,6 +317,21 @@ fn ecg_measurements(a: &worker_ecg::Analysis) -> Vec<MeasurementOut> {
     // Repolarisation alone (QT − QRS), and the QTc adjusted for a wide QRS (only then).
     push("jt", a.jt_ms, "ms", "hub", "");
     push("qtc_wide_qrs", a.qtc_wide_qrs_ms, "ms", "hub", "");
+    // Ectopic beats (室性早搏 PVC, 房性早搏 PAC) and their couplets and runs.
+    if let Some(e) = &a.ectopy {
+        for (kind, x) in [("pvc", &e.ventricular), ("pac", &e.supraventricular)] {
+            let n = |v: usize| Some(v as f64);
+            push(&format!("{kind}_count"), n(x.beats), "beats", "hub", "");
+            push(
+                &format!("{kind}_couplets"),
+                n(x.couplets),
+                "count",
+                "hub",
+                "",
+            );
+            push(&format!("{kind}_runs"), n(x.runs), "count", "hub", "");
+        }
+    }
     if let Some(d) = &a.device {
         push("heart_rate", d.hr_bpm, "bpm", "device", "");
         push("rr", d.rr_ms, "ms", "device", "");

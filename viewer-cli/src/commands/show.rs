@@ -399,7 +399,7 @@ fn print_measurements(out: &Output, ms: &[pb::Measurement]) -> Result<(), CliErr
     let mut t = Table::new(&["NAME", "VALUE", "UNIT", "LEAD", "SOURCE"]);
     for m in ms {
         t.row(vec![
-            m.name.clone().into(),
+            measurement_label(&m.name).into(),
             format!("{}", (m.value * 100.0).round() / 100.0).into(),
             m.unit.clone().into(),
             m.lead.clone().into(),
@@ -407,6 +407,15 @@ fn print_measurements(out: &Output, ms: &[pb::Measurement]) -> Result<(), CliErr
         ]);
     }
     out.line(&t.render(out.color))
+}
+
+/// A measurement's name, with the term Chinese ECG reports use for the ectopic beat counts.
+fn measurement_label(name: &str) -> String {
+    match name {
+        "pvc_count" => "pvc_count 室性早搏".into(),
+        "pac_count" => "pac_count 房性早搏".into(),
+        _ => name.into(),
+    }
 }
 
 fn print_artifacts(out: &Output, arts: &[pb::ArtifactInfo]) -> Result<(), CliError> {

@@ -6,6 +6,8 @@
 //! behind the rhythm, the median beats behind the intervals and ST levels. A recording with no
 //! readable lead gets quality flags and no rhythm or interval (see [`flags`] for the rules).
 
+pub mod beats;
+pub mod ectopy;
 mod flags;
 mod rhythm;
 
@@ -18,6 +20,8 @@ use crate::measure::{Measurements, measure, median_beats};
 use crate::quality::{LeadQuality, assess, flat_or_saturated};
 use crate::{DeviceMeasurements, Ecg, qrs};
 
+pub use beats::BeatClass;
+pub use ectopy::{Ectopics, Ectopy};
 pub use flags::{IRREGULAR, MIN_RR_IRREGULAR, MIN_RR_RATE, WIDE_QRS_MS};
 pub use rhythm::{ODD_BEAT_CORRELATION, irregularly_irregular};
 
@@ -76,6 +80,13 @@ pub struct Analysis {
     pub fs: f64,
     /// QRS fiducials, samples.
     pub beats: Vec<usize>,
+    /// Class of each beat (one per fiducial in `beats`), from the readable leads: normal,
+    /// ventricular or supraventricular ectopic (see [`beats`]). All normal when no lead is
+    /// readable.
+    pub beat_classes: Vec<BeatClass>,
+    /// PVC (室性早搏) and PAC (房性早搏) counts, couplets, runs and bigeminy; `None` when no
+    /// lead is readable.
+    pub ectopy: Option<Ectopy>,
     /// Rhythm, when at least two beats were found on readable leads.
     pub rhythm: Option<Rhythm>,
     /// Median-beat measurements, when a beat could be averaged.
@@ -223,9 +234,13 @@ fn analyse_finite(ecg: &Ecg) -> Result<Analysis, EcgError> {
     };
     let rr_s = rhythm.as_ref().map(|r| r.rr_ms / 1000.0);
     let measurements = mb.map(|mb| measure(&mb, rr_s));
+    let beat_classes = beats::classify(&sigs, fs, &beats);
+    let ectopy = (!usable.is_empty()).then(|| Ectopy::count(&beat_classes, &beats, fs));
     let mut a = Analysis {
         fs,
         beats,
+        beat_classes,
+        ectopy,
         rhythm,
         measurements,
         qtc_bazett_ms: None,
@@ -239,6 +254,8 @@ fn analyse_finite(ecg: &Ecg) -> Result<Analysis, EcgError> {
     };
     corrected_qt(&mut a);
     a.flags = flags::flags(&a, ecg.len() as f64 / fs);
+    let vt = a.ectopy.as_ref().and_then(|e| e.vt_flag(&names));
+    a.flags.extend(vt);
     Ok(a)
 }
 

@@ -71,30 +71,41 @@ fn pct(a: usize, b: usize) -> f64 {
 /// Compares detected beat samples with reference beat samples (both ascending) at `fs` Hz,
 /// counting only beats at or after `start` samples, matching within `window` samples.
 pub fn compare(reference: &[usize], test: &[usize], start: usize, window: usize) -> Score {
-    let r: Vec<usize> = reference.iter().copied().filter(|&s| s >= start).collect();
-    let t: Vec<usize> = test.iter().copied().filter(|&s| s >= start).collect();
-    let mut used = vec![false; t.len()];
-    let mut tp = 0;
-    let mut j = 0;
-    for &s in &r {
-        while j < t.len() && t[j] + window < s {
+    let tp = pairs(reference, test, start, window).len();
+    let count = |v: &[usize]| v.iter().filter(|&&s| s >= start).count();
+    Score {
+        tp,
+        fn_: count(reference) - tp,
+        fp: count(test) - tp,
+    }
+}
+
+/// The matches [`compare`] counts, as (index into `reference`, index into `test`): each
+/// reference beat at or after `start` takes the nearest unused detection within `window`.
+pub fn pairs(
+    reference: &[usize],
+    test: &[usize],
+    start: usize,
+    window: usize,
+) -> Vec<(usize, usize)> {
+    let mut used = vec![false; test.len()];
+    let mut out = Vec::new();
+    let mut j = test.partition_point(|&t| t < start);
+    for (i, &s) in reference.iter().enumerate().filter(|(_, s)| **s >= start) {
+        while j < test.len() && test[j] + window < s {
             j += 1;
         }
         // Nearest unused detection within the window.
-        let best = (j..t.len())
-            .take_while(|&k| t[k] <= s + window)
+        let best = (j..test.len())
+            .take_while(|&k| test[k] <= s + window)
             .filter(|&k| !used[k])
-            .min_by_key(|&k| t[k].abs_diff(s));
+            .min_by_key(|&k| test[k].abs_diff(s));
         if let Some(k) = best {
             used[k] = true;
-            tp += 1;
+            out.push((i, k));
         }
     }
-    Score {
-        tp,
-        fn_: r.len() - tp,
-        fp: t.len() - tp,
-    }
+    out
 }
 
 /// EC57's beat labels (`N L R B A a J S V r F e j n E / f Q ?`) by WFDB annotation code.
@@ -103,7 +114,7 @@ pub fn is_ec57_beat(code: u8) -> bool {
 }
 
 /// WFDB codes of a paced beat (`/`) and a fusion of paced and normal beat (`f`).
-const PACED_CODES: [u8; 2] = [12, 38];
+pub(crate) const PACED_CODES: [u8; 2] = [12, 38];
 /// WFDB codes of the start (`[`) and end (`]`) of ventricular flutter or fibrillation.
 const VF_ON: u8 = 32;
 const VF_OFF: u8 = 33;
@@ -156,7 +167,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), EcgError> {
 }
 
 /// Sample ranges `[on, off]` of the ventricular flutter/fibrillation episodes.
-fn vf_episodes(ann: &[Annotation]) -> Vec<(usize, usize)> {
+pub(crate) fn vf_episodes(ann: &[Annotation]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut on = None;
     for a in ann {

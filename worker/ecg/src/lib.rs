@@ -23,6 +23,7 @@
 //! - [`measure`]: median beats, PR / QRS / QT, axis, ST at J + 60 ms.
 //! - [`quality`]: lead off, saturation, noise.
 //! - [`eval`]: bxb / EC57-style scoring against reference annotations (binary `ecg-eval`).
+//! - [`eval_beats`]: EC57 VEB / SVEB scoring of the beat classes (`ecg-eval beats`).
 //! - [`eval_delineation`]: P / QRS / T boundaries scored against the cardiologists' (LUDB,
 //!   QT Database), the `ecg-eval delineation` table.
 //! - [`dicom`]: DICOM waveform objects (multiplex groups, channels, device measurements).
@@ -72,6 +73,7 @@ pub mod dicom;
 pub mod encode;
 pub mod error;
 pub mod eval;
+pub mod eval_beats;
 pub mod eval_delineation;
 pub mod filter;
 pub mod leads;

@@ -107,7 +107,7 @@ pub(super) fn odd_beats(mb: &MedianBeats, sigs: &[&[f32]], beats: &[usize]) -> V
 
 /// Pooled Pearson correlation of `template` (one slice per lead) with the same number of
 /// samples of `sigs` from `start`.
-fn correlation(template: &[&[f32]], sigs: &[&[f32]], start: usize) -> f64 {
+pub(super) fn correlation(template: &[&[f32]], sigs: &[&[f32]], start: usize) -> f64 {
     let (mut sxy, mut sxx, mut syy) = (0f64, 0f64, 0f64);
     for (t, s) in template.iter().zip(sigs) {
         let x = &s[start..start + t.len()];

@@ -5,6 +5,9 @@
 //! gross Se and +P over all records both reach the bar, 1 when either is below it, 2 when the
 //! records cannot be read.
 //!
+//! `ecg-eval beats DIR [--bar PERCENT]`: beat classification, EC57 VEB and SVEB statistics
+//! (see `worker_ecg::eval_beats`); exit status 1 when the gross VEB Se or +P is below the bar.
+//!
 //! `ecg-eval delineation DIR [--sd-scale FACTOR] [--max-mean-ms MS]`: P on/off, QRS on/off and
 //! T off against the cardiologists' marks on every LUDB and QT Database record under DIR (see
 //! `worker_ecg::eval_delineation`). Exit status 1 when a boundary's SD is above its CSE
@@ -38,6 +41,16 @@ enum Command {
         /// reference marks no beats) as false positives.
         #[arg(long)]
         count_vf: bool,
+    },
+    /// Ectopic beats: EC57 VEB and SVEB Se, +P and FPR per record and gross (paced records
+    /// left out), beats matched as `qrs` matches them.
+    Beats {
+        /// Directory searched (recursively) for WFDB records with a `.atr` reference file,
+        /// e.g. ../shared/corpus/ecg-annotated/mitdb.
+        dir: PathBuf,
+        /// Exit with status 1 when the gross VEB Se or +P is below this percentage.
+        #[arg(long, default_value_t = 90.0, value_name = "PERCENT")]
+        bar: f64,
     },
     /// Wave delineation: P on/off, QRS on/off and T off against the cardiologists' marks
     /// (LUDB per-lead files, QT Database `.q1c`/`.q2c`): Se, +P, mean ± SD of the error.
@@ -75,6 +88,7 @@ enum Tolerance {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Qrs { dir, bar, count_vf } => qrs(&dir, bar, Options { count_vf }),
+        Command::Beats { dir, bar } => beats(&dir, bar),
         Command::Delineation(args) => delineation(&args),
     }
 }
@@ -109,6 +123,40 @@ fn qrs(dir: &std::path::Path, bar: f64, opts: Options) -> ExitCode {
             g.se(),
             g.ppv()
         );
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn beats(dir: &std::path::Path, bar: f64) -> ExitCode {
+    use worker_ecg::eval_beats;
+    let results = match eval_beats::evaluate_dir(dir) {
+        Ok(r) if !r.is_empty() => r,
+        Ok(_) => {
+            eprintln!(
+                "ecg-eval: no WFDB record with a .atr file under {}",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("ecg-eval: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    print!("{}", eval_beats::table(&results));
+    let (v, s) = eval_beats::gross(&results);
+    let show = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{x:.2} %"));
+    println!(
+        "\ngross VEB Se {} / +P {}; SVEB Se {} / +P {} (paced records left out)",
+        show(v.se()),
+        show(v.ppv()),
+        show(s.se()),
+        show(s.ppv())
+    );
+    let (se, ppv) = (v.se().unwrap_or(0.0), v.ppv().unwrap_or(0.0));
+    if se < bar || ppv < bar {
+        eprintln!("ecg-eval: gross VEB Se {se:.2} % / +P {ppv:.2} % below the {bar} % bar");
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS

@@ -23,6 +23,7 @@ pub(super) fn twelve_lead_header(ecg: &Ecg, a: &Analysis, info: &PageInfo) -> (V
         filters_line(ecg, a, info),
         other_channels(info),
         statements(a.device.as_ref()),
+        ectopy_line(a),
     ];
     for line in lines.into_iter().flatten().chain([st_line(a)]) {
         for part in wrap(&line, 3.0) {
@@ -102,6 +103,13 @@ fn other_channels(info: &PageInfo) -> Option<String> {
             info.other_channels.join(", ")
         )
     })
+}
+
+/// The ectopic beats in the terms of Chinese reports, when there are any.
+fn ectopy_line(a: &Analysis) -> Option<String> {
+    let e = a.ectopy.as_ref()?;
+    (e.ventricular.beats + e.supraventricular.beats > 0)
+        .then(|| format!("Ectopic beats: {}", e.summary()))
 }
 
 fn statements(d: Option<&DeviceMeasurements>) -> Option<String> {
