@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod migrate;
 pub mod mixups;
 pub mod postgres;
+pub mod postgres_tls;
 pub mod recognition;
 pub mod reports;
 pub mod sql;
