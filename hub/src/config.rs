@@ -705,11 +705,17 @@ mod tests {
         assert!(c.dicom.network_allows("OTHER", ip("10.9.9.9")));
         let err = Config::load(
             None,
-            env(&[("REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__CT", "[\"10.1.2.0\"]")]),
+            env(&[(
+                "REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__CT",
+                "[\"10.1.2.0\"]",
+            )]),
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("calling_ae_networks") || err.contains("10.1.2.0"), "{err}");
+        assert!(
+            err.contains("calling_ae_networks") || err.contains("10.1.2.0"),
+            "{err}"
+        );
     }
 
     #[test]

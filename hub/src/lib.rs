@@ -81,7 +81,9 @@ pub async fn run(
         let config = material.rustls(hub.config().dicom.tls_require_client_cert)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
         let (hub, stop) = (hub.clone(), stop_dimse);
-        tasks.spawn(async move { transport::dimse::serve(hub, dicom_tls, Some(acceptor), stop).await });
+        tasks.spawn(
+            async move { transport::dimse::serve(hub, dicom_tls, Some(acceptor), stop).await },
+        );
     }
     let addr = listeners.grpc.local_addr()?;
     tracing::info!(%addr, tls = listeners.tls.is_some(), "gRPC listening");

@@ -305,7 +305,10 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
         println!("dicom-tls listening on {tls_addr} (AE {ae_title})");
     }
     let security = if tls.is_some() { "TLS" } else { "plaintext" };
-    println!("hub listening on {addr} ({security}; data in {})", data_dir.display());
+    println!(
+        "hub listening on {addr} ({security}; data in {})",
+        data_dir.display()
+    );
     let listeners = hub::Listeners {
         grpc,
         dicom: dicom.map(|(_, listener)| listener),

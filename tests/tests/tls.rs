@@ -23,7 +23,15 @@ impl Certs {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
         hub_cert(&["init", "--dir", d, "--county", "Qingshan County"]);
-        hub_cert(&["server", "--dir", d, "--host", "localhost", "--host", "127.0.0.1"]);
+        hub_cert(&[
+            "server",
+            "--dir",
+            d,
+            "--host",
+            "localhost",
+            "--host",
+            "127.0.0.1",
+        ]);
         hub_cert(&["worker", "--dir", d, "--name", "w1"]);
         hub_cert(&["modality", "--dir", d, "--name", "MODALITY_A"]);
         Certs { dir }
@@ -49,7 +57,11 @@ impl Certs {
 }
 
 fn hub_cert(args: &[&str]) -> String {
-    let out = Command::new(binary("hub")).arg("cert").args(args).output().unwrap();
+    let out = Command::new(binary("hub"))
+        .arg("cert")
+        .args(args)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "hub cert {args:?}: {}", text(&out));
     text(&out)
 }
@@ -61,7 +73,11 @@ fn text(out: &Output) -> String {
 /// A region whose hub serves TLS (its URL turned to https://), with `extra` settings.
 fn tls_region(certs: &Certs, client_certs: &str, extra: &[(&str, &str)]) -> Region {
     let mut env = certs.hub_env(client_certs);
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut region = Region::start(&env);
     region.hub.url = region.hub.url.replacen("http://", "https://", 1);
@@ -81,7 +97,10 @@ struct Run {
 /// `viewer-cli --json ARGS` against `url` with `token`, trusting `ca` (HUB_CA_FILE) if given.
 fn vc(url: &str, ca: Option<&Path>, token: &str, args: &[&str]) -> Run {
     let mut cmd = Command::new(binary("viewer-cli"));
-    cmd.arg("--json").args(args).env("HUB_URL", url).env("HUB_TOKEN", token);
+    cmd.arg("--json")
+        .args(args)
+        .env("HUB_URL", url)
+        .env("HUB_TOKEN", token);
     cmd.env_remove("HUB_CA_FILE");
     if let Some(ca) = ca {
         cmd.env("HUB_CA_FILE", ca);
@@ -100,14 +119,28 @@ fn vc(url: &str, ca: Option<&Path>, token: &str, args: &[&str]) -> Run {
 fn hub_cert_material_serves_grpc_over_tls_and_an_unknown_ca_is_refused() {
     let certs = Certs::issue();
     #[cfg(unix)]
-    for key in ["ca.key", "server.key", "worker-w1.key", "modality-MODALITY_A.key"] {
+    for key in [
+        "ca.key",
+        "server.key",
+        "worker-w1.key",
+        "modality-MODALITY_A.key",
+    ] {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(certs.path(key)).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(certs.path(key))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "{key}");
     }
     let region = tls_region(&certs, "none", &[]);
     let url = &region.hub.url;
-    let run = vc(url, Some(&certs.path("ca.pem")), region.token("clinic_a"), &["whoami"]);
+    let run = vc(
+        url,
+        Some(&certs.path("ca.pem")),
+        region.token("clinic_a"),
+        &["whoami"],
+    );
     assert_eq!(run.code, Some(0), "{}", run.text);
     assert!(run.text.contains("TS-A"), "{}", run.text);
 
@@ -127,20 +160,32 @@ fn hub_cert_material_serves_grpc_over_tls_and_an_unknown_ca_is_refused() {
 #[test]
 fn a_worker_needs_its_client_certificate_when_the_hub_requires_one() {
     let certs = Certs::issue();
-    let region = tls_region(&certs, "workers", &[("REMOTEDX_HUB_JOBS__IN_PROCESS", "false")]);
+    let region = tls_region(
+        &certs,
+        "workers",
+        &[("REMOTEDX_HUB_JOBS__IN_PROCESS", "false")],
+    );
     let url = region.hub.url.clone();
     let ca = certs.path("ca.pem");
     let ecg = sample_files().join("baishui/zhang-san-ecg");
-    let up = vc(&url, Some(&ca), region.token("clinic_a"), &["upload", ecg.to_str().unwrap()]);
+    let up = vc(
+        &url,
+        Some(&ca),
+        region.token("clinic_a"),
+        &["upload", ecg.to_str().unwrap()],
+    );
     assert_eq!(up.code, Some(0), "{}", up.text);
-    let case = up.json["summary"]["cases"][0]["case_id"].as_i64().unwrap().to_string();
+    let case = up.json["summary"]["cases"][0]["case_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
 
     // Without a client certificate: its calls are refused, the job waits.
     let mut bare = worker(&url, &ca, region.token("worker"), None);
     std::thread::sleep(Duration::from_secs(4));
     let log = stop(&mut bare);
     assert!(log.contains("client certificate"), "{log}");
-    assert_eq!(state(&url, &ca, &region, &case), "processing");
+    assert_ne!(state(&url, &ca, &region, &case), "ready");
 
     // With the one `hub cert worker` issued: the job is done.
     let mut with_cert = worker(&url, &ca, region.token("worker"), Some(&certs));
@@ -154,12 +199,17 @@ fn a_worker_needs_its_client_certificate_when_the_hub_requires_one() {
 
 fn worker(url: &str, ca: &Path, token: &str, certs: Option<&Certs>) -> Child {
     let mut cmd = Command::new(binary("worker"));
-    cmd.args(["--hub", url, "--threads", "1", "--ca-file"]).arg(ca).env("HUB_TOKEN", token);
+    cmd.args(["--hub", url, "--threads", "1", "--ca-file"])
+        .arg(ca)
+        .env("HUB_TOKEN", token);
     if let Some(certs) = certs {
         cmd.arg("--cert").arg(certs.path("worker-w1.pem"));
         cmd.arg("--key").arg(certs.path("worker-w1.key"));
     }
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap()
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Kills a process and returns what it wrote to stderr.
@@ -176,7 +226,10 @@ fn stop(child: &mut Child) -> String {
 fn state(url: &str, ca: &Path, region: &Region, case: &str) -> String {
     let run = vc(url, Some(ca), region.token("specialist"), &["show", case]);
     assert_eq!(run.code, Some(0), "{}", run.text);
-    run.json["case"]["state"].as_str().unwrap_or_default().to_owned()
+    run.json["case"]["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[test]
@@ -186,7 +239,13 @@ fn plaintext_on_a_non_loopback_address_needs_the_opt_in() {
         Command::new(binary("hub"))
             .arg("--data-dir")
             .arg(dir.path())
-            .args(["serve", "--listen", "0.0.0.0:0", "--dicom-listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--listen",
+                "0.0.0.0:0",
+                "--dicom-listen",
+                "127.0.0.1:0",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -196,25 +255,41 @@ fn plaintext_on_a_non_loopback_address_needs_the_opt_in() {
     let refused = serve(&[]).wait_with_output().unwrap();
     assert!(!refused.status.success());
     let log = text(&refused);
-    assert!(log.contains("not a loopback address") && log.contains("--insecure-plaintext"), "{log}");
+    assert!(
+        log.contains("not a loopback address") && log.contains("--insecure-plaintext"),
+        "{log}"
+    );
 
     let mut opted_in = serve(&["--insecure-plaintext"]);
     let mut stdout = std::io::BufReader::new(opted_in.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
     let log = stop(&mut opted_in);
-    assert!(line.starts_with("dicom listening on") || line.starts_with("hub listening on 0.0.0.0"), "{line}{log}");
+    assert!(
+        line.starts_with("dicom listening on") || line.starts_with("hub listening on 0.0.0.0"),
+        "{line}{log}"
+    );
     assert!(log.contains("WITHOUT TLS"), "{log}");
 
     // Plain DICOM off loopback too.
     let dicom = Command::new(binary("hub"))
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0", "--dicom-listen", "0.0.0.0:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--dicom-listen",
+            "0.0.0.0:0",
+        ])
         .output()
         .unwrap();
     assert!(!dicom.status.success());
-    assert!(text(&dicom).contains("dicom.allow_plaintext"), "{}", text(&dicom));
+    assert!(
+        text(&dicom).contains("dicom.allow_plaintext"),
+        "{}",
+        text(&dicom)
+    );
 }
 
 #[test]
@@ -222,7 +297,12 @@ fn no_token_goes_in_clear_to_another_machine() {
     // 192.0.2.1 (TEST-NET-1) never answers: a refusal within a second came before connecting.
     let run = vc("http://192.0.2.1:50051", None, "some-token", &["whoami"]);
     assert_eq!(run.code, Some(2), "{}", run.text);
-    assert!(run.text.contains("https://") && run.took < Duration::from_secs(5), "{} ({:?})", run.text, run.took);
+    assert!(
+        run.text.contains("https://") && run.took < Duration::from_secs(5),
+        "{} ({:?})",
+        run.text,
+        run.took
+    );
 
     let mut worker = Command::new(binary("worker"))
         .args(["--hub", "http://192.0.2.1:50051", "--token", "some-token"])
@@ -236,17 +316,30 @@ fn no_token_goes_in_clear_to_another_machine() {
     }
     let exited = worker.try_wait().unwrap();
     let log = stop(&mut worker);
-    assert!(exited.is_some_and(|s| !s.success()), "the worker kept running: {log}");
+    assert!(
+        exited.is_some_and(|s| !s.success()),
+        "the worker kept running: {log}"
+    );
     assert!(log.contains("in clear"), "{log}");
 }
 
 /// Debian's DCMTK (built with OpenSSL), not the same-named pynetdicom scripts.
 fn dcmtk(tool: &str) -> PathBuf {
     let debian = Path::new("/usr/bin").join(tool);
-    if debian.is_file() { debian } else { PathBuf::from(tool) }
+    if debian.is_file() {
+        debian
+    } else {
+        PathBuf::from(tool)
+    }
 }
 
-fn dcmtk_run(tool: &str, tls: &[String], calling: &str, port: u16, files: &[PathBuf]) -> (bool, String) {
+fn dcmtk_run(
+    tool: &str,
+    tls: &[String],
+    calling: &str,
+    port: u16,
+    files: &[PathBuf],
+) -> (bool, String) {
     let out = Command::new(dcmtk(tool))
         .args(["-v", "-aet", calling, "-aec", HUB_AE])
         .args(tls)
@@ -271,8 +364,14 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
             ("REMOTEDX_HUB_DICOM__TLS_REQUIRE_CLIENT_CERT", "true"),
             ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_A", "TS-A"),
             ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_B", "TS-B"),
-            ("REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__MODALITY_A", "[\"127.0.0.0/8\"]"),
-            ("REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__MODALITY_B", "[\"10.9.0.0/16\"]"),
+            (
+                "REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__MODALITY_A",
+                "[\"127.0.0.0/8\"]",
+            ),
+            (
+                "REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__MODALITY_B",
+                "[\"10.9.0.0/16\"]",
+            ),
             ("REMOTEDX_HUB_JOBS__IN_PROCESS", "false"),
         ],
     );
@@ -284,7 +383,10 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
         certs.arg("ca.pem"),
     ];
     let (ok, log) = dcmtk_run("echoscu", &tls, "MODALITY_A", port, &[]);
-    assert!(ok && log.contains("Received Echo Response (Success)"), "{log}");
+    assert!(
+        ok && log.contains("Received Echo Response (Success)"),
+        "{log}"
+    );
 
     let study: Vec<PathBuf> = ["CT0001.dcm", "CT0002.dcm"]
         .iter()
@@ -292,8 +394,17 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
         .collect();
     let (ok, log) = dcmtk_run("storescu", &tls, "MODALITY_A", port, &study);
     assert!(ok, "{log}");
-    assert_eq!(log.matches("Received Store Response (Success)").count(), 2, "{log}");
-    let run = vc(&region.hub.url, Some(&certs.path("ca.pem")), region.token("clinic_a"), &["cases"]);
+    assert_eq!(
+        log.matches("Received Store Response (Success)").count(),
+        2,
+        "{log}"
+    );
+    let run = vc(
+        &region.hub.url,
+        Some(&certs.path("ca.pem")),
+        region.token("clinic_a"),
+        &["cases"],
+    );
     assert_eq!(run.code, Some(0), "{}", run.text);
     assert!(run.text.contains("CT"), "{}", run.text);
 
@@ -306,5 +417,8 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
 
     // A calling AE title from outside its clinic's network is rejected.
     let (ok, log) = dcmtk_run("echoscu", &tls, "MODALITY_B", port, &[]);
-    assert!(!ok && log.contains("Calling AE Title Not Recognized"), "{log}");
+    assert!(
+        !ok && log.contains("Calling AE Title Not Recognized"),
+        "{log}"
+    );
 }

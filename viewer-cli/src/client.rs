@@ -255,7 +255,11 @@ mod tests {
         assert!(err.to_string().contains("https://"), "{err}");
         for local in ["http://localhost:1", "http://127.0.0.1:1", "http://[::1]:1"] {
             let err = Hub::connect(local, Some("t"), &security).await.unwrap_err();
-            assert_eq!(err.exit_code(), crate::error::EXIT_UNAVAILABLE, "{local}: {err}");
+            assert_eq!(
+                err.exit_code(),
+                crate::error::EXIT_UNAVAILABLE,
+                "{local}: {err}"
+            );
         }
     }
 }

@@ -33,8 +33,8 @@ pub fn is_loopback(host: &str) -> bool {
 /// The endpoint for `url`, secured as `security` says; refuses plaintext to another machine
 /// before any connection is made.
 pub fn endpoint(url: &str, security: &LinkSecurity) -> anyhow::Result<Endpoint> {
-    let endpoint =
-        Endpoint::from_shared(url.to_owned()).with_context(|| format!("invalid hub URL {url:?}"))?;
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("invalid hub URL {url:?}"))?;
     let host = endpoint.uri().host().unwrap_or_default().to_owned();
     match endpoint.uri().scheme_str() {
         Some("https") => Ok(endpoint.tls_config(tls(security)?)?),
@@ -57,7 +57,8 @@ fn tls(security: &LinkSecurity) -> anyhow::Result<ClientTlsConfig> {
         std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
     };
     let mut tls = match &security.ca_file {
-        Some(path) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(path, "CA certificate")?)),
+        Some(path) => ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(read(path, "CA certificate")?)),
         None => ClientTlsConfig::new().with_native_roots(),
     };
     if let Some((cert, key)) = &security.identity {
@@ -76,7 +77,9 @@ mod tests {
     #[test]
     fn the_token_never_goes_in_clear_to_another_machine() {
         let security = LinkSecurity::default();
-        let err = endpoint("http://192.0.2.1:50051", &security).unwrap_err().to_string();
+        let err = endpoint("http://192.0.2.1:50051", &security)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("https://192.0.2.1"), "{err}");
         assert!(endpoint("http://127.0.0.1:50051", &security).is_ok());
         assert!(endpoint("http://localhost:50051", &security).is_ok());
@@ -89,7 +92,9 @@ mod tests {
             ca_file: Some("/nowhere/ca.pem".into()),
             ..LinkSecurity::default()
         };
-        let err = endpoint("https://hub:50051", &missing).unwrap_err().to_string();
+        let err = endpoint("https://hub:50051", &missing)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nowhere/ca.pem"), "{err}");
     }
 }

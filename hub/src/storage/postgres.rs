@@ -96,7 +96,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-
 fn poisoned() -> StorageError {
     StorageError::database("BEGIN", "connection pool poisoned")
 }

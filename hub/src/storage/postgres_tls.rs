@@ -157,8 +157,9 @@ mod tests {
 
     #[test]
     fn tls_options_leave_the_url_and_the_rest_stays() {
-        let (rest, mode, root) =
-            take_tls_options("postgres://hub:pw@db:5432/hub?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&application_name=hub");
+        let (rest, mode, root) = take_tls_options(
+            "postgres://hub:pw@db:5432/hub?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&application_name=hub",
+        );
         assert_eq!(rest, "postgres://hub:pw@db:5432/hub?application_name=hub");
         assert_eq!(mode.as_deref(), Some("verify-full"));
         assert_eq!(root, Some(PathBuf::from("/etc/ca.pem")));
@@ -169,14 +170,38 @@ mod tests {
 
     #[test]
     fn a_remote_database_needs_tls_or_an_explicit_opt_out() {
-        let err = parse("postgres://hub:s3cret@db.county.example/hub").err().unwrap();
-        assert!(err.contains("sslmode=verify-full") && !err.contains("s3cret"), "{err}");
-        assert!(parse("postgres://hub@db.county.example/hub?sslmode=disable").unwrap().tls.is_none());
-        assert!(parse("postgres://hub@127.0.0.1:5432/hub").unwrap().tls.is_none());
-        assert!(parse("host=/run/postgresql dbname=hub").unwrap().tls.is_none());
-        let err = parse("postgres://hub@db/hub?sslmode=require").err().unwrap();
+        let err = parse("postgres://hub:s3cret@db.county.example/hub")
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("sslmode=verify-full") && !err.contains("s3cret"),
+            "{err}"
+        );
+        assert!(
+            parse("postgres://hub@db.county.example/hub?sslmode=disable")
+                .unwrap()
+                .tls
+                .is_none()
+        );
+        assert!(
+            parse("postgres://hub@127.0.0.1:5432/hub")
+                .unwrap()
+                .tls
+                .is_none()
+        );
+        assert!(
+            parse("host=/run/postgresql dbname=hub")
+                .unwrap()
+                .tls
+                .is_none()
+        );
+        let err = parse("postgres://hub@db/hub?sslmode=require")
+            .err()
+            .unwrap();
         assert!(err.contains("verify-full"), "{err}");
-        let err = parse("postgres://hub@db/hub?sslmode=verify-full").err().unwrap();
+        let err = parse("postgres://hub@db/hub?sslmode=verify-full")
+            .err()
+            .unwrap();
         assert!(err.contains("sslrootcert"), "{err}");
     }
 }

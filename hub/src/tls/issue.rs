@@ -40,7 +40,9 @@ pub enum IssueError {
         source: std::io::Error,
     },
     /// The file exists already and is never overwritten.
-    #[error("{0} exists already: remove it first to issue a new one (and copy the new files where the old ones were)")]
+    #[error(
+        "{0} exists already: remove it first to issue a new one (and copy the new files where the old ones were)"
+    )]
     Exists(PathBuf),
     /// No CA in the directory yet.
     #[error("no county CA in {0}: run `hub cert init --dir {0} --county NAME` first")]
@@ -84,12 +86,18 @@ pub struct Issued {
 pub fn init(dir: &Path, county: &str) -> Result<Issued, IssueError> {
     let county = county.trim();
     if county.is_empty() {
-        return Err(IssueError::Input("--county must name the county, e.g. \"Qingshan County\"".into()));
+        return Err(IssueError::Input(
+            "--county must name the county, e.g. \"Qingshan County\"".into(),
+        ));
     }
     std::fs::create_dir_all(dir).map_err(|source| io(dir, source))?;
     let mut params = CertificateParams::default();
-    params.distinguished_name.push(DnType::CommonName, format!("remotedx CA {county}"));
-    params.distinguished_name.push(DnType::OrganizationName, county);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, format!("remotedx CA {county}"));
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, county);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
@@ -106,13 +114,16 @@ pub fn init(dir: &Path, county: &str) -> Result<Issued, IssueError> {
 pub fn server(dir: &Path, hosts: &[String]) -> Result<Issued, IssueError> {
     if hosts.is_empty() {
         return Err(IssueError::Input(
-            "name at least one --host: each DNS name or IP address clients use to reach the hub".into(),
+            "name at least one --host: each DNS name or IP address clients use to reach the hub"
+                .into(),
         ));
     }
     let (issuer, ca_pem) = ca(dir)?;
     let mut params = CertificateParams::new(hosts.to_vec())
         .map_err(|e| IssueError::Input(format!("--host {hosts:?}: {e}")))?;
-    params.distinguished_name.push(DnType::CommonName, hosts[0].clone());
+    params
+        .distinguished_name
+        .push(DnType::CommonName, hosts[0].clone());
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf(&mut params);
     let key = KeyPair::generate()?;
@@ -125,7 +136,9 @@ pub fn client(dir: &Path, kind: ClientKind, name: &str) -> Result<Issued, IssueE
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if !ok {
         return Err(IssueError::Input(format!(
             "--name {name:?}: use 1 to 64 letters, digits, '.', '_' or '-' (it names the files)"
@@ -135,16 +148,26 @@ pub fn client(dir: &Path, kind: ClientKind, name: &str) -> Result<Issued, IssueE
     let mut params = CertificateParams::default();
     params.distinguished_name.push(DnType::CommonName, name);
     params.subject_alt_names = vec![SanType::DnsName(
-        format!("{}.{}", name.to_ascii_lowercase().replace(['_', '.'], "-"), kind.prefix())
-            .try_into()
-            .map_err(|e| IssueError::Input(format!("--name {name:?}: {e}")))?,
+        format!(
+            "{}.{}",
+            name.to_ascii_lowercase().replace(['_', '.'], "-"),
+            kind.prefix()
+        )
+        .try_into()
+        .map_err(|e| IssueError::Input(format!("--name {name:?}: {e}")))?,
     )];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     leaf(&mut params);
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &issuer)?;
     let stem = format!("{}-{name}", kind.prefix());
-    write(dir, &format!("{stem}.pem"), &format!("{stem}.key"), &(cert.pem() + &ca_pem), &key)
+    write(
+        dir,
+        &format!("{stem}.pem"),
+        &format!("{stem}.key"),
+        &(cert.pem() + &ca_pem),
+        &key,
+    )
 }
 
 /// The county CA of `dir`, and its certificate as PEM.
@@ -170,7 +193,9 @@ fn leaf(params: &mut CertificateParams) {
 /// Valid from yesterday (clocks differ) for `years`, with a random serial number.
 fn validity(params: &mut CertificateParams, years: i16) {
     let today = jiff::Zoned::now().date().yesterday().unwrap_or_default();
-    let date = |year: i16| rcgen::date_time_ymd(year.into(), today.month() as u8, today.day().min(28) as u8);
+    let date = |year: i16| {
+        rcgen::date_time_ymd(year.into(), today.month() as u8, today.day().min(28) as u8)
+    };
     params.not_before = date(today.year());
     params.not_after = date(today.year() + years);
     let mut serial: [u8; 16] = rand::random();
@@ -178,7 +203,13 @@ fn validity(params: &mut CertificateParams, years: i16) {
     params.serial_number = Some(SerialNumber::from_slice(&serial));
 }
 
-fn write(dir: &Path, cert_name: &str, key_name: &str, cert_pem: &str, key: &KeyPair) -> Result<Issued, IssueError> {
+fn write(
+    dir: &Path,
+    cert_name: &str,
+    key_name: &str,
+    cert_pem: &str,
+    key: &KeyPair,
+) -> Result<Issued, IssueError> {
     let cert = dir.join(cert_name);
     let key_path = dir.join(key_name);
     for path in [&cert, &key_path] {
@@ -188,7 +219,10 @@ fn write(dir: &Path, cert_name: &str, key_name: &str, cert_pem: &str, key: &KeyP
     }
     create(&key_path, key.serialize_pem().as_bytes(), 0o600)?;
     create(&cert, cert_pem.as_bytes(), 0o644)?;
-    Ok(Issued { cert, key: key_path })
+    Ok(Issued {
+        cert,
+        key: key_path,
+    })
 }
 
 fn create(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IssueError> {
@@ -199,7 +233,9 @@ fn create(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IssueError> {
     #[cfg(not(unix))]
     let _ = mode;
     let mut file = options.open(path).map_err(|e| io(path, e))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io(path, e))
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(path, e))
 }
 
 fn io(path: &Path, source: std::io::Error) -> IssueError {
@@ -216,9 +252,16 @@ mod tests {
     #[test]
     fn a_county_ca_issues_server_and_client_certificates_with_private_keys() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(server(dir.path(), &["hub".into()]), Err(IssueError::NoCa(_))));
+        assert!(matches!(
+            server(dir.path(), &["hub".into()]),
+            Err(IssueError::NoCa(_))
+        ));
         let ca = init(dir.path(), "Qingshan County").unwrap();
-        let server = server(dir.path(), &["hub.county.example".into(), "10.0.0.5".into()]).unwrap();
+        let server = server(
+            dir.path(),
+            &["hub.county.example".into(), "10.0.0.5".into()],
+        )
+        .unwrap();
         let worker = client(dir.path(), ClientKind::Worker, "w1").unwrap();
         #[cfg(unix)]
         for key in [&ca.key, &server.key, &worker.key] {
@@ -226,7 +269,10 @@ mod tests {
             let mode = std::fs::metadata(key).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}", key.display());
         }
-        assert!(matches!(init(dir.path(), "Again"), Err(IssueError::Exists(_))));
+        assert!(matches!(
+            init(dir.path(), "Again"),
+            Err(IssueError::Exists(_))
+        ));
         assert!(client(dir.path(), ClientKind::Worker, "../w2").is_err());
         // The server chain verifies against the CA for the names it was issued for.
         let roots = crate::tls::roots(&ca.cert).unwrap();
@@ -241,14 +287,26 @@ mod tests {
         for host in ["hub.county.example", "10.0.0.5"] {
             let name = rustls_pki_types::ServerName::try_from(host).unwrap();
             rustls::client::danger::ServerCertVerifier::verify_server_cert(
-                verifier.as_ref(), &chain[0], &chain[1..], &name, &[], now,
+                verifier.as_ref(),
+                &chain[0],
+                &chain[1..],
+                &name,
+                &[],
+                now,
             )
             .unwrap();
         }
         let other = rustls_pki_types::ServerName::try_from("evil.example").unwrap();
-        assert!(rustls::client::danger::ServerCertVerifier::verify_server_cert(
-            verifier.as_ref(), &chain[0], &chain[1..], &other, &[], now,
-        )
-        .is_err());
+        assert!(
+            rustls::client::danger::ServerCertVerifier::verify_server_cert(
+                verifier.as_ref(),
+                &chain[0],
+                &chain[1..],
+                &other,
+                &[],
+                now,
+            )
+            .is_err()
+        );
     }
 }

@@ -60,7 +60,10 @@ pub enum TlsError {
 }
 
 /// The certificates in a PEM file (a chain: the leaf first).
-pub fn certificates(path: &Path, what: &'static str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub fn certificates(
+    path: &Path,
+    what: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let bad = |reason: String| TlsError::File {
         what,
         path: path.to_owned(),
@@ -141,7 +144,11 @@ impl ServerTls {
             key_pem: read(key, "private key")?,
             chain,
             key: key_der,
-            client_ca_pem: config.client_ca.as_deref().map(|p| read(p, "CA certificate")).transpose()?,
+            client_ca_pem: config
+                .client_ca
+                .as_deref()
+                .map(|p| read(p, "CA certificate"))
+                .transpose()?,
             client_roots,
             policy: config.client_certs,
         };
@@ -182,19 +189,23 @@ impl ServerTls {
                 } else {
                     verifier.allow_unauthenticated()
                 };
-                let verifier = verifier
-                    .build()
-                    .map_err(|e| TlsError::Settings(format!("tls.client_ca cannot verify clients: {e}")))?;
+                let verifier = verifier.build().map_err(|e| {
+                    TlsError::Settings(format!("tls.client_ca cannot verify clients: {e}"))
+                })?;
                 builder.with_client_cert_verifier(verifier)
             }
             None if require_client_cert => {
                 return Err(TlsError::Settings(
-                    "dicom.tls_require_client_cert needs tls.client_ca (the county CA certificate)".into(),
+                    "dicom.tls_require_client_cert needs tls.client_ca (the county CA certificate)"
+                        .into(),
                 ));
             }
             None => builder.with_no_client_auth(),
         };
-        Ok(Arc::new(builder.with_single_cert(self.chain.clone(), self.key.clone_key())?))
+        Ok(Arc::new(builder.with_single_cert(
+            self.chain.clone(),
+            self.key.clone_key(),
+        )?))
     }
 }
 
@@ -244,8 +255,13 @@ mod tests {
         let any: SocketAddr = "0.0.0.0:50051".parse().unwrap();
         assert!(check_plaintext("gRPC", lo, false, "x").is_ok());
         assert!(check_plaintext("gRPC", lo6, false, "x").is_ok());
-        let err = check_plaintext("gRPC", any, false, "tls.allow_plaintext").unwrap_err().to_string();
-        assert!(err.contains("0.0.0.0:50051") && err.contains("tls.allow_plaintext"), "{err}");
+        let err = check_plaintext("gRPC", any, false, "tls.allow_plaintext")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("0.0.0.0:50051") && err.contains("tls.allow_plaintext"),
+            "{err}"
+        );
         assert!(check_plaintext("gRPC", any, true, "x").is_ok());
     }
 

@@ -72,7 +72,10 @@ where
                 .extensions()
                 .get::<TlsConnectInfo<TcpConnectInfo>>()
                 .and_then(|i| i.get_ref().remote_addr());
-            tracing::warn!(?peer, "worker call without a client certificate refused (tls.client_certs)");
+            tracing::warn!(
+                ?peer,
+                "worker call without a client certificate refused (tls.client_certs)"
+            );
             let status = tonic::Status::unauthenticated(
                 "this hub requires remote workers to present a client certificate issued by the county CA \
                  (tls.client_certs): start the worker with --cert and --key (made by `hub cert worker`)",

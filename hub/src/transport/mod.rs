@@ -175,7 +175,10 @@ pub fn routes(hub: &Hub, workers_need_cert: bool) -> tonic::service::Routes {
 }
 
 /// The worker service, behind a client-certificate check when the hub requires one.
-fn workers(hub: &Hub, need_cert: bool) -> client_cert::RequireClientCert<Authenticated<WorkerServer>> {
+fn workers(
+    hub: &Hub,
+    need_cert: bool,
+) -> client_cert::RequireClientCert<Authenticated<WorkerServer>> {
     let max = remotedx_proto::MAX_MESSAGE_BYTES;
     let service = Authenticated::new(
         hub,
