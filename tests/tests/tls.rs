@@ -422,3 +422,62 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
         "{log}"
     );
 }
+
+/// Copies `from` into the database server's directory as `name`, owned by the server's user
+/// (PostgreSQL refuses a key others can read or it does not own).
+fn place_for_postgres(dir: &Path, from: &Path, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    std::fs::copy(from, &to).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if let Ok(out) = Command::new("id").args(["-u", "postgres"]).output()
+            && out.status.success()
+        {
+            let uid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+            std::os::unix::fs::chown(&to, Some(uid), None).unwrap();
+        }
+    }
+    to
+}
+
+#[test]
+fn postgres_verify_full_checks_the_database_servers_certificate() {
+    let certs = Certs::issue();
+    let pg = e2e::servers::Postgres::start_with(|dir| {
+        let cert = place_for_postgres(dir, &certs.path("server.pem"), "server.pem");
+        let key = place_for_postgres(dir, &certs.path("server.key"), "server.key");
+        format!(
+            "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            cert.display(),
+            key.display()
+        )
+    });
+    let data = tempfile::tempdir().unwrap();
+    let list = |ca: &Path| {
+        let url = format!(
+            "{}?sslmode=verify-full&sslrootcert={}",
+            pg.url,
+            ca.display()
+        );
+        Command::new(binary("hub"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["institution", "list"])
+            .env("REMOTEDX_HUB_STORAGE__DATABASE", url)
+            .output()
+            .unwrap()
+    };
+    let ok = list(&certs.path("ca.pem"));
+    assert!(ok.status.success(), "{}", text(&ok));
+    // A server whose certificate the configured CA did not issue is not the database.
+    let stranger = Certs::issue();
+    let refused = list(&stranger.path("ca.pem"));
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).to_lowercase().contains("certificate"),
+        "{}",
+        text(&refused)
+    );
+}
