@@ -114,9 +114,15 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// Connects to `url` (failing fast if nothing listens there) with the default [`Security`]:
+    /// TLS against the system's roots for `https://`, no token over `http://` to another machine.
+    pub async fn connect(url: &str, token: Option<&str>) -> Result<Hub, CliError> {
+        Hub::connect_secured(url, token, &Security::default()).await
+    }
+
     /// Connects to `url` (failing fast if nothing listens there): over TLS for `https://`; a
     /// token is never sent over `http://` to another machine unless `security` allows it.
-    pub async fn connect(
+    pub async fn connect_secured(
         url: &str,
         token: Option<&str>,
         security: &Security,
@@ -233,14 +239,10 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
-        let err = Hub::connect(&url, None, &Security::default())
-            .await
-            .unwrap_err();
+        let err = Hub::connect(&url, None).await.unwrap_err();
         assert_eq!(err.exit_code(), crate::error::EXIT_UNAVAILABLE);
         assert!(err.to_string().contains(&url));
-        let bad = Hub::connect("not a url", None, &Security::default())
-            .await
-            .unwrap_err();
+        let bad = Hub::connect("not a url", None).await.unwrap_err();
         assert_eq!(bad.exit_code(), crate::error::EXIT_USAGE);
     }
 
@@ -248,13 +250,15 @@ mod tests {
     async fn a_token_is_never_sent_in_clear_to_another_machine() {
         // 192.0.2.1 (TEST-NET-1) never answers: the refusal comes before any connection.
         let security = Security::default();
-        let err = Hub::connect("http://192.0.2.1:50051", Some("t"), &security)
+        let err = Hub::connect_secured("http://192.0.2.1:50051", Some("t"), &security)
             .await
             .unwrap_err();
         assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
         assert!(err.to_string().contains("https://"), "{err}");
         for local in ["http://localhost:1", "http://127.0.0.1:1", "http://[::1]:1"] {
-            let err = Hub::connect(local, Some("t"), &security).await.unwrap_err();
+            let err = Hub::connect_secured(local, Some("t"), &security)
+                .await
+                .unwrap_err();
             assert_eq!(
                 err.exit_code(),
                 crate::error::EXIT_UNAVAILABLE,

@@ -63,7 +63,7 @@ pub async fn connect(global: &GlobalArgs) -> Result<Hub, CliError> {
         ca_file: global.ca_file.clone(),
         allow_plaintext: global.insecure_plaintext,
     };
-    Hub::connect(&global.hub, global.token.as_deref(), &security).await
+    Hub::connect_secured(&global.hub, global.token.as_deref(), &security).await
 }
 
 /// "张* M 68y": the masked patient with sex and age.
