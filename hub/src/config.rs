@@ -46,6 +46,8 @@ pub struct Config {
     pub integrity: IntegrityConfig,
     /// Result recognition: how long a check opens what it returned, and how often one may check.
     pub recognition: RecognitionConfig,
+    /// TLS: the hub's certificate, client certificates, plaintext opt-ins.
+    pub tls: TlsConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -78,6 +80,51 @@ impl Default for RecognitionConfig {
             access_window: Duration::from_secs(24 * 3600),
             checks_per_user_per_hour: 30,
             checks_per_patient_per_day: 5,
+        }
+    }
+}
+
+/// TLS for gRPC (the worker link included) and the DICOM TLS port (`dicom.tls_listen`).
+///
+/// Without `cert` and `key` the hub serves plaintext, which it does on loopback addresses only
+/// unless `allow_plaintext` (gRPC) or `dicom.allow_plaintext` opts in. `hub cert` creates a
+/// county CA, the server certificate and client certificates.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// The hub's certificate chain (PEM, the hub's certificate first): `server.pem`.
+    pub cert: Option<PathBuf>,
+    /// The hub's private key (PEM): `server.key`.
+    pub key: Option<PathBuf>,
+    /// The CA certificate client certificates must chain to (the county CA, `ca.pem`).
+    pub client_ca: Option<PathBuf>,
+    /// Which gRPC connections must present a client certificate issued by `client_ca`.
+    pub client_certs: ClientCertPolicy,
+    /// Serve gRPC in plaintext on a non-loopback address (logged as a WARN at start): only
+    /// behind a TLS-terminating proxy on a private link.
+    pub allow_plaintext: bool,
+}
+
+/// Which gRPC callers must present a client certificate (mTLS).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientCertPolicy {
+    /// None (certificates presented are still verified against `tls.client_ca`).
+    #[default]
+    None,
+    /// Remote workers (the worker service); people authenticate with their tokens alone.
+    Workers,
+    /// Every connection: the TLS handshake fails without one.
+    All,
+}
+
+impl ClientCertPolicy {
+    /// The name used in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientCertPolicy::None => "none",
+            ClientCertPolicy::Workers => "workers",
+            ClientCertPolicy::All => "all",
         }
     }
 }
@@ -253,6 +300,17 @@ pub struct DicomConfig {
     pub default_institution: String,
     /// Calling AE title → institution code.
     pub calling_ae: BTreeMap<String, String>,
+    /// Calling AE title → the networks (CIDRs, e.g. "10.1.2.0/24") it may call from; an AE
+    /// title listed here calling from elsewhere is rejected (A-ASSOCIATE-RJ) and logged.
+    pub calling_ae_networks: BTreeMap<String, Vec<ipnet::IpNet>>,
+    /// The DICOM TLS port (PS3.15 B.1 secure transport, e.g. 0.0.0.0:2762), served with
+    /// `[tls] cert` and `key`; absent: none.
+    pub tls_listen: Option<SocketAddr>,
+    /// The DICOM TLS port requires a client certificate issued by `tls.client_ca`.
+    pub tls_require_client_cert: bool,
+    /// Serve plain (unencrypted) DICOM on a non-loopback `listen` address (logged as a WARN at
+    /// start), for modalities that cannot speak TLS; pair it with `calling_ae_networks`.
+    pub allow_plaintext: bool,
 }
 
 impl Default for DicomConfig {
@@ -270,6 +328,10 @@ impl Default for DicomConfig {
             allow_any_calling_ae: false,
             default_institution: String::new(),
             calling_ae: BTreeMap::new(),
+            calling_ae_networks: BTreeMap::new(),
+            tls_listen: None,
+            tls_require_client_cert: false,
+            allow_plaintext: false,
         }
     }
 }
@@ -286,6 +348,21 @@ impl DicomConfig {
                 (self.allow_any_calling_ae && !self.default_institution.is_empty())
                     .then_some(self.default_institution.as_str())
             })
+    }
+
+    /// Whether `calling_ae` may call from `peer`: yes unless `calling_ae_networks` lists the AE
+    /// title (matched without regard to case) and none of its networks holds `peer`.
+    pub fn network_allows(&self, calling_ae: &str, peer: std::net::IpAddr) -> bool {
+        let calling = calling_ae.trim();
+        // An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let peer = match peer {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.calling_ae_networks
+            .iter()
+            .find(|(ae, _)| ae.trim().eq_ignore_ascii_case(calling))
+            .is_none_or(|(_, networks)| networks.iter().any(|n| n.contains(&peer)))
     }
 }
 
@@ -305,6 +382,7 @@ impl Default for Config {
             region: RegionConfig::default(),
             integrity: IntegrityConfig::default(),
             recognition: RecognitionConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -690,6 +768,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("soon"), "{err}");
+    }
+
+    #[test]
+    fn calling_ae_networks_and_tls_settings_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(
+            &file,
+            "[tls]\ncert = \"/etc/remotedx/server.pem\"\nclient_certs = \"workers\"\n[dicom]\ntls_listen = \"0.0.0.0:2762\"\n[dicom.calling_ae_networks]\nCT_TSA = [\"10.1.2.0/24\", \"fd00::/8\"]\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(c.tls.client_certs, ClientCertPolicy::Workers);
+        assert_eq!(c.dicom.tls_listen, Some("0.0.0.0:2762".parse().unwrap()));
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(c.dicom.network_allows("ct_tsa", ip("10.1.2.77")));
+        assert!(c.dicom.network_allows("CT_TSA", ip("::ffff:10.1.2.77")));
+        assert!(!c.dicom.network_allows("CT_TSA", ip("10.9.9.9")));
+        assert!(c.dicom.network_allows("OTHER", ip("10.9.9.9")));
+        let err = Config::load(
+            None,
+            env(&[(
+                "REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__CT",
+                "[\"10.1.2.0\"]",
+            )]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("calling_ae_networks") || err.contains("10.1.2.0"),
+            "{err}"
+        );
     }
 
     #[test]

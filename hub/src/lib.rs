@@ -3,7 +3,7 @@
 //!
 //! Data flows one way: [`transport`] (gRPC adapters) → [`domain`] (what the hub does) →
 //! [`storage`] (SQL index and blob store behind traits). [`runner`] runs worker jobs on the hub's
-//! rayon pool; [`config`] is layered configuration; [`model`] the plain data types; [`demo`] seeds a
+//! rayon pool; [`config`] is layered configuration; [`tls`] the hub's TLS material and `hub cert`; [`model`] the plain data types; [`demo`] seeds a
 //! demo region. The binary (`main.rs`) parses flags, binds listeners and calls [`run`].
 
 pub mod clock;
@@ -15,6 +15,7 @@ pub mod model;
 pub mod runner;
 pub mod startup;
 pub mod storage;
+pub mod tls;
 pub mod transport;
 
 use std::future::Future;
@@ -30,6 +31,10 @@ pub struct Listeners {
     pub grpc: TcpListener,
     /// The DICOM listener, if enabled.
     pub dicom: Option<TcpListener>,
+    /// The DICOM TLS listener (`dicom.tls_listen`), if any; needs `tls`.
+    pub dicom_tls: Option<TcpListener>,
+    /// The TLS material gRPC and the DICOM TLS port are served with (`[tls]`); None: plaintext.
+    pub tls: Option<std::sync::Arc<tls::ServerTls>>,
 }
 
 /// Serves the hub until `shutdown` resolves, then stops accepting, lets requests and jobs in
@@ -71,19 +76,39 @@ pub async fn run(
         tasks.spawn(async move { runner::run(hub, threads, stop).await });
     }
     if let Some(dicom) = listeners.dicom {
+        let (hub, stop) = (hub.clone(), stop_dimse.clone());
+        tasks.spawn(async move { transport::dimse::serve(hub, dicom, None, stop).await });
+    }
+    if let Some(dicom_tls) = listeners.dicom_tls {
+        let material = listeners
+            .tls
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("dicom.tls_listen needs [tls] cert and key"))?;
+        let config = material.rustls(hub.config().dicom.tls_require_client_cert)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
         let (hub, stop) = (hub.clone(), stop_dimse);
-        tasks.spawn(async move { transport::dimse::serve(hub, dicom, stop).await });
+        tasks.spawn(
+            async move { transport::dimse::serve(hub, dicom_tls, Some(acceptor), stop).await },
+        );
     }
     let addr = listeners.grpc.local_addr()?;
-    tracing::info!(%addr, "gRPC listening");
+    tracing::info!(%addr, tls = listeners.tls.is_some(), "gRPC listening");
     let incoming = transport::grpc_listener::incoming(listeners.grpc, &hub.config().grpc);
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(material) = &listeners.tls {
+        builder = builder.tls_config(material.grpc())?;
+    }
+    let workers_need_cert = listeners
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.workers_need_client_cert());
+    let server = builder
         .concurrency_limit_per_connection(hub.config().grpc.max_concurrent_requests)
         .http2_keepalive_interval(Some(transport::grpc_listener::keepalive(
             &hub.config().grpc,
         )))
         .http2_keepalive_timeout(Some(hub.config().grpc.idle_timeout))
-        .add_routes(transport::routes(&hub))
+        .add_routes(transport::routes(&hub, workers_need_cert))
         .serve_with_incoming_shutdown(incoming, stopped());
     let stopping = hub.clone();
     tokio::spawn(async move {

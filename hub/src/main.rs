@@ -48,6 +48,9 @@ enum Command {
     /// Manage the pseudonym key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Create a county's local CA and the hub's, workers' and modalities' TLS certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +58,46 @@ enum KeyCommand {
     /// Rotate the pseudonym key: a new key, every stored pseudonym re-keyed with it (stop every
     /// hub serving this index first). The old key is kept as <key file>.v<version>: back up both.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCommand {
+    /// Create the county CA (ca.pem, and ca.key which never leaves this directory).
+    Init {
+        /// Directory for the CA and the certificates it issues.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The county, e.g. "Qingshan County" (in the CA's name).
+        #[arg(long)]
+        county: String,
+    },
+    /// Issue the hub's server certificate (server.pem, server.key).
+    Server {
+        /// The CA's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// A DNS name or IP address clients reach the hub by (repeat for each).
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+    },
+    /// Issue a remote worker's client certificate (worker-NAME.pem, .key) for mTLS.
+    Worker {
+        /// The CA's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The worker's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Issue a modality's client certificate (modality-NAME.pem, .key) for the DICOM TLS port.
+    Modality {
+        /// The CA's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The modality's name (its AE title, say).
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -65,6 +108,13 @@ struct ServeArgs {
     /// DICOM address to listen on (default 127.0.0.1:11112; `[dicom] enabled = false` turns it off).
     #[arg(long)]
     dicom_listen: Option<SocketAddr>,
+    /// DICOM TLS address to listen on (dicom.tls_listen; needs [tls] cert and key).
+    #[arg(long)]
+    dicom_tls_listen: Option<SocketAddr>,
+    /// Serve gRPC without TLS on a non-loopback address (tls.allow_plaintext): only behind a
+    /// TLS-terminating proxy on a private link.
+    #[arg(long)]
+    insecure_plaintext: bool,
     /// Seed a demo region (institutions, users with well-known tokens, sample studies) if absent.
     /// Also lets any calling AE title store over DICOM, for the demo's first township.
     #[arg(long)]
@@ -120,6 +170,8 @@ enum InstitutionCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    // One crypto provider for every TLS configuration in the process (tonic builds its own).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -162,6 +214,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Verify => verify(config).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
+        Command::Cert(cmd) => cert(cmd),
     }
 }
 
@@ -194,9 +247,50 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `hub cert`: issues, then says what to copy where.
+fn cert(cmd: CertCommand) -> anyhow::Result<()> {
+    use hub::tls::issue::{self, ClientKind};
+    let (issued, next) = match &cmd {
+        CertCommand::Init { dir, county } => (
+            issue::init(dir, county)?,
+            "Keep ca.key in this directory only (back it up offline). Copy ca.pem to the hub \
+             ([tls] client_ca), to every worker (--ca-file) and to every viewer-cli user (--ca-file / HUB_CA_FILE).",
+        ),
+        CertCommand::Server { dir, hosts } => (
+            issue::server(dir, hosts)?,
+            "On the hub: [tls] cert = server.pem, key = server.key (readable by the hub's user only).",
+        ),
+        CertCommand::Worker { dir, name } => (
+            issue::client(dir, ClientKind::Worker, name)?,
+            "On the worker's machine: worker --hub https://HUB:50051 --ca-file ca.pem --cert <this .pem> --key <this .key>.",
+        ),
+        CertCommand::Modality { dir, name } => (
+            issue::client(dir, ClientKind::Modality, name)?,
+            "On the modality: its TLS client certificate and key for the hub's DICOM TLS port, with ca.pem as the trusted CA.",
+        ),
+    };
+    println!("wrote {}", issued.cert.display());
+    println!("wrote {} (private key, mode 0600)", issued.key.display());
+    println!("{next}");
+    Ok(())
+}
+
 async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.grpc.listen = listen;
+    }
+    if let Some(listen) = args.dicom_tls_listen {
+        config.dicom.tls_listen = Some(listen);
+    }
+    config.tls.allow_plaintext |= args.insecure_plaintext;
+    let tls = hub::tls::ServerTls::load(&config.tls)?.map(std::sync::Arc::new);
+    if tls.is_none() {
+        hub::tls::check_plaintext(
+            "gRPC",
+            config.grpc.listen,
+            config.tls.allow_plaintext,
+            "--insecure-plaintext or tls.allow_plaintext = true",
+        )?;
     }
     let grpc = tokio::net::TcpListener::bind(config.grpc.listen)
         .await
@@ -219,7 +313,14 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
             config.dicom.default_institution = (*code).to_owned();
         }
     }
+    let dicom_tls = dicom_tls_listener(&config, tls.is_some()).await?;
     let dicom = if config.dicom.enabled {
+        hub::tls::check_plaintext(
+            "DICOM",
+            config.dicom.listen,
+            config.dicom.allow_plaintext,
+            "dicom.allow_plaintext = true (with [dicom.calling_ae_networks]); peers that speak TLS use dicom.tls_listen",
+        )?;
         let listener = tokio::net::TcpListener::bind(config.dicom.listen)
             .await
             .with_context(|| {
@@ -249,12 +350,39 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some((dicom_addr, _)) = &dicom {
         println!("dicom listening on {dicom_addr} (AE {ae_title})");
     }
-    println!("hub listening on {addr} (data in {})", data_dir.display());
+    if let Some((tls_addr, _)) = &dicom_tls {
+        println!("dicom-tls listening on {tls_addr} (AE {ae_title})");
+    }
+    let security = if tls.is_some() { "TLS" } else { "plaintext" };
+    println!(
+        "hub listening on {addr} ({security}; data in {})",
+        data_dir.display()
+    );
     let listeners = hub::Listeners {
         grpc,
         dicom: dicom.map(|(_, listener)| listener),
+        dicom_tls: dicom_tls.map(|(_, listener)| listener),
+        tls,
     };
     hub::run(hub, listeners, shutdown_signal()).await
+}
+
+/// Binds the DICOM TLS port (`dicom.tls_listen`), which needs the hub's certificate.
+async fn dicom_tls_listener(
+    config: &Config,
+    has_tls: bool,
+) -> anyhow::Result<Option<(SocketAddr, tokio::net::TcpListener)>> {
+    let Some(listen) = config.dicom.tls_listen.filter(|_| config.dicom.enabled) else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        has_tls,
+        "dicom.tls_listen ({listen}) needs the hub's certificate: set [tls] cert and key (see `hub cert server`)"
+    );
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen for DICOM TLS on {listen} (dicom.tls_listen)"))?;
+    Ok(Some((listener.local_addr()?, listener)))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -55,6 +55,12 @@ pub struct Postgres {
 impl Postgres {
     /// Starts one.
     pub fn start() -> Postgres {
+        Postgres::start_with(|_| String::new())
+    }
+
+    /// Starts one with extra server options (`-c name=value ...`), made by `options` from the
+    /// server's private directory (files placed there are readable by the server).
+    pub fn start_with(options: impl FnOnce(&Path) -> String) -> Postgres {
         let dir = tempfile::Builder::new()
             .prefix("pg-")
             .tempdir_in("/tmp")
@@ -78,8 +84,9 @@ impl Postgres {
         assert!(status.success(), "initdb failed");
         let port = free_port();
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1",
-            dir.path().display()
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 {}",
+            dir.path().display(),
+            options(dir.path())
         );
         let status = as_db_user(&postgres_bin("pg_ctl"))
             .args(["-D"])

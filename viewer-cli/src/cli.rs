@@ -48,6 +48,14 @@ pub struct GlobalArgs {
     /// Your bearer token (sent as `authorization: Bearer <token>`).
     #[arg(long, env = "HUB_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
+    /// The CA certificate (PEM) an https:// hub's certificate is checked against, e.g. the
+    /// county CA's ca.pem (default: the system's trusted roots).
+    #[arg(long, env = "HUB_CA_FILE", global = true)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Send your token over plaintext http:// to a hub on another machine (refused otherwise):
+    /// only on a private link you trust.
+    #[arg(long, global = true)]
+    pub insecure_plaintext: bool,
     /// Print JSON for scripts instead of tables; hides the progress bar.
     #[arg(long, global = true)]
     pub json: bool,

@@ -1,6 +1,7 @@
 //! The connection to the hub: one channel, the bearer-token interceptor and a typed client per
 //! service.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use remotedx_proto::v1 as pb;
@@ -8,7 +9,7 @@ use remotedx_proto::{AUTHORIZATION, MAX_MESSAGE_BYTES};
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 
 use crate::error::CliError;
@@ -42,6 +43,68 @@ impl Interceptor for Auth {
 /// A channel with the token attached.
 pub type AuthChannel = InterceptedService<Channel, Auth>;
 
+/// How the connection to the hub is secured.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// The CA certificate (PEM) an `https://` hub's certificate must chain to; the system's
+    /// roots when absent.
+    pub ca_file: Option<PathBuf>,
+    /// Send the token over plaintext `http://` to a host that is not this machine.
+    pub allow_plaintext: bool,
+}
+
+/// Whether `host` (from a URL) is this machine.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses, before any connection, to send a token in clear to another machine; sets up TLS
+/// for `https://`.
+fn secure(
+    endpoint: Endpoint,
+    url: &str,
+    auth: &Auth,
+    security: &Security,
+) -> Result<Endpoint, CliError> {
+    let uri = endpoint.uri().clone();
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str() {
+        Some("https") => {
+            let tls = match &security.ca_file {
+                Some(path) => {
+                    let pem = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
+                    ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem))
+                }
+                None => ClientTlsConfig::new().with_native_roots(),
+            };
+            endpoint
+                .tls_config(tls)
+                .map_err(|e| CliError::Usage(format!("--hub {url:?}: cannot set up TLS: {e}")))
+        }
+        Some("http") if auth.0.is_some() && !is_loopback(host) && !security.allow_plaintext => {
+            Err(CliError::Usage(format!(
+                "refusing to send your token in clear to {host} over http://: use --hub https://{host}:PORT \
+                 (with --ca-file / HUB_CA_FILE for the county CA), or --insecure-plaintext on a private link you trust"
+            )))
+        }
+        _ => Ok(endpoint),
+    }
+}
+
+/// A hint for TLS failures, which the transport words for engineers.
+fn tls_hint(reason: &str) -> &'static str {
+    if reason.contains("UnknownIssuer") || reason.contains("certificate") {
+        " (the hub's certificate is not one you trust: check --ca-file / HUB_CA_FILE, and that the --hub name is one the certificate was issued for)"
+    } else {
+        ""
+    }
+}
+
 /// A connected hub.
 #[derive(Debug, Clone)]
 pub struct Hub {
@@ -51,21 +114,33 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Connects to `url` (failing fast if nothing listens there).
+    /// Connects to `url` (failing fast if nothing listens there) with the default [`Security`]:
+    /// TLS against the system's roots for `https://`, no token over `http://` to another machine.
     pub async fn connect(url: &str, token: Option<&str>) -> Result<Hub, CliError> {
+        Hub::connect_secured(url, token, &Security::default()).await
+    }
+
+    /// Connects to `url` (failing fast if nothing listens there): over TLS for `https://`; a
+    /// token is never sent over `http://` to another machine unless `security` allows it.
+    pub async fn connect_secured(
+        url: &str,
+        token: Option<&str>,
+        security: &Security,
+    ) -> Result<Hub, CliError> {
         let auth = Auth::new(token)?;
         let endpoint = Endpoint::from_shared(url.to_owned())
             .map_err(|e| CliError::Usage(format!("--hub {url:?} is not a valid URL: {e}")))?
             .connect_timeout(Duration::from_secs(10))
             .http2_keep_alive_interval(Duration::from_secs(30))
             .keep_alive_while_idle(true);
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|e| CliError::Unreachable {
+        let endpoint = secure(endpoint, url, &auth, security)?;
+        let channel = endpoint.connect().await.map_err(|e| {
+            let reason = error_chain(&e);
+            CliError::Unreachable {
                 url: url.to_owned(),
-                reason: error_chain(&e),
-            })?;
+                reason: format!("{reason}{}", tls_hint(&reason)),
+            }
+        })?;
         Ok(Hub {
             channel,
             auth,
@@ -169,5 +244,26 @@ mod tests {
         assert!(err.to_string().contains(&url));
         let bad = Hub::connect("not a url", None).await.unwrap_err();
         assert_eq!(bad.exit_code(), crate::error::EXIT_USAGE);
+    }
+
+    #[tokio::test]
+    async fn a_token_is_never_sent_in_clear_to_another_machine() {
+        // 192.0.2.1 (TEST-NET-1) never answers: the refusal comes before any connection.
+        let security = Security::default();
+        let err = Hub::connect_secured("http://192.0.2.1:50051", Some("t"), &security)
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+        assert!(err.to_string().contains("https://"), "{err}");
+        for local in ["http://localhost:1", "http://127.0.0.1:1", "http://[::1]:1"] {
+            let err = Hub::connect_secured(local, Some("t"), &security)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.exit_code(),
+                crate::error::EXIT_UNAVAILABLE,
+                "{local}: {err}"
+            );
+        }
     }
 }

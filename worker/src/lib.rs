@@ -7,9 +7,11 @@
 //!   by name instead of aborting the process.
 //! - [`wire`]: conversions between those types and the gRPC contract.
 //! - [`remote`]: the remote worker loop (lease, fetch inputs, execute, complete).
+//! - [`link`]: its connection to the hub (TLS, client certificate, no token in clear).
 
 pub mod guard;
 pub mod jobs;
+pub mod link;
 pub mod remote;
 pub mod wire;
 

@@ -20,6 +20,21 @@ struct Cli {
     /// Threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// The CA certificate (PEM) an https:// hub's certificate is checked against (the county
+    /// CA's ca.pem; default: the system's roots).
+    #[arg(long, env = "HUB_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// This worker's client certificate (PEM), from `hub cert worker`, for hubs that require
+    /// one (mTLS).
+    #[arg(long, env = "WORKER_CERT", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key of --cert.
+    #[arg(long, env = "WORKER_KEY", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Send the token over plaintext http:// to a hub on another machine (refused otherwise):
+    /// only on a private link you trust.
+    #[arg(long)]
+    insecure_plaintext: bool,
     /// Scratch directory for job inputs.
     #[arg(long, default_value_os_t = std::env::temp_dir().join("remotedx-worker"))]
     scratch: PathBuf,
@@ -41,6 +56,11 @@ async fn main() -> std::process::ExitCode {
         name: cli.name,
         threads: cli.threads,
         scratch: cli.scratch,
+        security: worker::link::LinkSecurity {
+            ca_file: cli.ca_file,
+            identity: cli.cert.zip(cli.key),
+            allow_plaintext: cli.insecure_plaintext,
+        },
     };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -34,6 +34,8 @@ pub struct RemoteConfig {
     pub threads: usize,
     /// Where inputs are downloaded while a job runs.
     pub scratch: PathBuf,
+    /// TLS and client certificate for the link to the hub.
+    pub security: crate::link::LinkSecurity,
 }
 
 type Client = WorkerServiceClient<InterceptedService<Channel, Auth>>;
@@ -57,8 +59,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let token = MetadataValue::try_from(format!("Bearer {}", cfg.token))
         .context("the token has characters a header cannot carry")?;
-    let channel = Channel::from_shared(cfg.hub_url.clone())
-        .with_context(|| format!("invalid hub URL {:?}", cfg.hub_url))?
+    let channel = crate::link::endpoint(&cfg.hub_url, &cfg.security)?
         .tcp_nodelay(true)
         .connect_lazy();
     let client = WorkerServiceClient::with_interceptor(channel, Auth(token))

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod migrate;
 pub mod mixups;
 pub mod postgres;
+pub mod postgres_tls;
 pub mod recognition;
 pub mod recognition_access;
 pub mod reports;

@@ -22,15 +22,23 @@ const POOL_SIZE: usize = 8;
 /// A pool of connections to one PostgreSQL database.
 pub struct PostgresBackend {
     url: String,
+    connect: super::postgres_tls::PgConnect,
     idle: Arc<Mutex<Vec<Client>>>,
     permits: Arc<Semaphore>,
 }
 
 impl PostgresBackend {
-    /// Connects to `url` (`postgres://user:password@host:port/db`, or with `host=/socket/dir`).
+    /// Connects to `url` (`postgres://user:password@host:port/db`, or with `host=/socket/dir`);
+    /// `sslmode=verify-full&sslrootcert=<CA file>` connects over verified TLS
+    /// ([`super::postgres_tls`]).
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let connect = super::postgres_tls::parse(url).map_err(|message| StorageError::Open {
+            location: redact(url),
+            message,
+        })?;
         let backend = PostgresBackend {
             url: url.to_owned(),
+            connect,
             idle: Arc::new(Mutex::new(Vec::new())),
             permits: Arc::new(Semaphore::new(POOL_SIZE)),
         };
@@ -41,20 +49,51 @@ impl PostgresBackend {
     }
 
     async fn open_client(&self) -> Result<Client, StorageError> {
-        let (client, connection) =
-            tokio_postgres::connect(&self.url, NoTls)
-                .await
-                .map_err(|e| StorageError::Open {
-                    location: redact(&self.url),
-                    message: e.to_string(),
-                })?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!("PostgreSQL connection closed: {e}");
+        let failed = |e: tokio_postgres::Error| StorageError::Open {
+            location: redact(&self.url),
+            message: error_chain(&e),
+        };
+        let config = &self.connect.config;
+        let client = match &self.connect.tls {
+            Some(tls) => {
+                let (client, connection) = config.connect(tls.clone()).await.map_err(failed)?;
+                spawn_connection(connection);
+                client
             }
-        });
+            None => {
+                let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+                spawn_connection(connection);
+                client
+            }
+        };
         Ok(client)
     }
+}
+
+/// Drives a connection until it closes.
+fn spawn_connection<F>(connection: F)
+where
+    F: std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("PostgreSQL connection closed: {e}");
+        }
+    });
+}
+
+/// An error and its causes (a TLS failure's reason is in its source).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text = format!("{text}: {next}");
+        }
+        source = s.source();
+    }
+    text
 }
 
 fn poisoned() -> StorageError {

@@ -4,12 +4,14 @@
 //! - [`convert`]: domain types to and from the contract; [`mixup`]: possible patient mix-ups.
 //! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`],
 //!   [`recognition`].
+//! - [`client_cert`]: mTLS for remote workers (`tls.client_certs`).
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
 
 pub mod account;
 pub mod admin;
 pub mod authenticated;
 pub mod cases;
+pub mod client_cert;
 pub mod convert;
 pub mod dimse;
 pub mod grpc_listener;
@@ -135,8 +137,9 @@ pub fn stream_bytes(data: Vec<u8>, media_type: &str) -> ResponseStream<pb::Chunk
 }
 
 /// Every service, ready to add to a tonic router; each authenticates its caller from the
-/// headers before its request body is read ([`authenticated`]).
-pub fn routes(hub: &Hub) -> tonic::service::Routes {
+/// headers before its request body is read ([`authenticated`]); with `workers_need_cert` the
+/// worker service also needs a client certificate from the county CA ([`client_cert`]).
+pub fn routes(hub: &Hub, workers_need_cert: bool) -> tonic::service::Routes {
     let max = remotedx_proto::MAX_MESSAGE_BYTES;
     tonic::service::Routes::new(Authenticated::new(
         hub,
@@ -166,10 +169,22 @@ pub fn routes(hub: &Hub) -> tonic::service::Routes {
             recognition::Recognition::new(hub.clone()),
         ),
     ))
-    .add_service(Authenticated::new(
+    .add_service(workers(hub, workers_need_cert))
+}
+
+/// The worker service, behind a client-certificate check when the hub requires one.
+fn workers(
+    hub: &Hub,
+    need_cert: bool,
+) -> client_cert::RequireClientCert<Authenticated<WorkerServer>> {
+    let max = remotedx_proto::MAX_MESSAGE_BYTES;
+    let service = Authenticated::new(
         hub,
         pb::worker_service_server::WorkerServiceServer::new(jobs::Jobs::new(hub.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
-    ))
+    );
+    client_cert::RequireClientCert::new(service, need_cert)
 }
+
+type WorkerServer = pb::worker_service_server::WorkerServiceServer<jobs::Jobs>;

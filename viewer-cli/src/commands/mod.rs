@@ -59,7 +59,11 @@ pub async fn dispatch(global: &GlobalArgs, out: &Output, command: Command) -> Re
 
 /// Connects with the global options.
 pub async fn connect(global: &GlobalArgs) -> Result<Hub, CliError> {
-    Hub::connect(&global.hub, global.token.as_deref()).await
+    let security = crate::client::Security {
+        ca_file: global.ca_file.clone(),
+        allow_plaintext: global.insecure_plaintext,
+    };
+    Hub::connect_secured(&global.hub, global.token.as_deref(), &security).await
 }
 
 /// "张* M 68y": the masked patient with sex and age.

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use dicom_ul::pdu::{AbortRQSource, PDataValue, PDataValueType, Pdu};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::message::{self, Command, field, status};
-use super::{Context, ReceiveError, abort, provider_abort, receive, send, stopped};
+use super::{Context, ReceiveError, Socket, abort, provider_abort, receive, send, stopped};
 use crate::domain::Hub;
 use crate::domain::ingest::IngestSession;
 use crate::domain::staging::{RejectReason, Rejection, StagingFile};
@@ -55,7 +54,7 @@ enum Ending {
 /// An established association.
 pub(super) struct Association {
     pub(super) hub: Hub,
-    pub(super) socket: TcpStream,
+    pub(super) socket: Socket,
     pub(super) buf: BytesMut,
     pub(super) peer: SocketAddr,
     pub(super) calling_ae: String,

@@ -13,6 +13,10 @@
 //! file, ingested exactly like an uploaded file, and answered only once it is durable. At A-RELEASE
 //! the session finishes, which queues its studies for reading just as the end of an upload does.
 //!
+//! The same associations run over TLS on their own port (`dicom.tls_listen`, PS3.15 B.1 secure
+//! transport): the handshake, within ARTIM, comes first, then everything above. A calling AE title
+//! listed in `[dicom.calling_ae_networks]` is accepted only from its networks.
+//!
 //! Shutdown: no new connections; an association between messages is aborted at once, one in the
 //! middle of a C-STORE first finishes and answers it; the sessions of both are finished.
 
@@ -30,9 +34,10 @@ use dicom_ul::pdu::{
     AssociationRJSource, AssociationRQ, Pdu, PresentationContextResult,
     PresentationContextResultReason, UserVariableItem,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
 
 use crate::domain::Hub;
 use crate::domain::ingest::IngestOptions;
@@ -45,9 +50,22 @@ use message::{
 /// PDU header size (type, reserved, length).
 const PDU_HEADER: usize = 6;
 
-/// Serves DICOM associations on `listener` until `stop` turns true, then stops accepting and
-/// waits for the associations in flight to end (see the module documentation).
-pub async fn serve(hub: Hub, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+/// A connection's bytes: plain TCP, or TLS over TCP on the DICOM TLS port.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
+
+/// An association's connection, whichever port it came in on.
+type Socket = Box<dyn Io>;
+
+/// Serves DICOM associations on `listener` (over TLS when `tls` is given) until `stop` turns
+/// true, then stops accepting and waits for the associations in flight to end (see the module
+/// documentation).
+pub async fn serve(
+    hub: Hub,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
     let config = &hub.config().dicom;
     let slots = Arc::new(Semaphore::new(config.max_associations));
     let connections =
@@ -70,9 +88,12 @@ pub async fn serve(hub: Hub, listener: TcpListener, mut stop: watch::Receiver<bo
                             continue;
                         }
                     };
-                    let (hub, slots, stop) = (hub.clone(), slots.clone(), stop.clone());
+                    let (hub, slots, stop, tls) = (hub.clone(), slots.clone(), stop.clone(), tls.clone());
                     tasks.spawn(async move {
-                        handle(hub, socket, peer, &slots, stop).await;
+                        let artim = hub.config().dicom.artim_timeout;
+                        if let Some(socket) = secure(socket, peer, tls.as_ref(), artim).await {
+                            handle(hub, socket, peer, &slots, stop).await;
+                        }
                         drop(admitted);
                     });
                 }
@@ -93,6 +114,30 @@ pub async fn serve(hub: Hub, listener: TcpListener, mut stop: watch::Receiver<bo
         );
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// The connection as the association sees it: after a TLS handshake (within ARTIM) on the TLS
+/// port; None (logged) when the handshake fails.
+async fn secure(
+    socket: TcpStream,
+    peer: SocketAddr,
+    tls: Option<&TlsAcceptor>,
+    artim: Duration,
+) -> Option<Socket> {
+    let Some(acceptor) = tls else {
+        return Some(Box::new(socket));
+    };
+    match tokio::time::timeout(artim, acceptor.accept(socket)).await {
+        Ok(Ok(stream)) => Some(Box::new(stream)),
+        Ok(Err(e)) => {
+            tracing::warn!(%peer, "DICOM TLS handshake failed: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::info!(%peer, "DICOM TLS: no handshake within {artim:?} (ARTIM); closing");
+            None
+        }
+    }
 }
 
 /// Resolves once `stop` is true (or its sender is gone).
@@ -123,7 +168,7 @@ impl std::fmt::Display for ReceiveError {
 
 /// Reads one PDU of at most `max_pdu` bytes (after its header), buffering what follows it.
 async fn receive(
-    socket: &mut TcpStream,
+    socket: &mut Socket,
     buf: &mut BytesMut,
     max_pdu: u32,
 ) -> Result<Pdu, ReceiveError> {
@@ -155,7 +200,7 @@ async fn receive(
 }
 
 /// Writes one PDU.
-async fn send(socket: &mut TcpStream, pdu: &Pdu) -> std::io::Result<()> {
+async fn send(socket: &mut Socket, pdu: &Pdu) -> std::io::Result<()> {
     let mut out = Vec::with_capacity(256);
     dicom_ul::pdu::write_pdu(&mut out, pdu)
         .map_err(|e| std::io::Error::other(format!("cannot encode PDU: {e}")))?;
@@ -163,7 +208,7 @@ async fn send(socket: &mut TcpStream, pdu: &Pdu) -> std::io::Result<()> {
 }
 
 /// Sends an A-ABORT (best effort) and closes the connection.
-async fn abort(socket: &mut TcpStream, source: AbortRQSource) {
+async fn abort(socket: &mut Socket, source: AbortRQSource) {
     let _ = send(socket, &Pdu::AbortRQ { source }).await;
     let _ = socket.shutdown().await;
 }
@@ -175,7 +220,7 @@ fn provider_abort() -> AbortRQSource {
 /// Negotiates an association on a fresh connection and serves it.
 async fn handle(
     hub: Hub,
-    mut socket: TcpStream,
+    mut socket: Socket,
     peer: SocketAddr,
     slots: &Arc<Semaphore>,
     stop: watch::Receiver<bool>,
@@ -207,7 +252,7 @@ async fn handle(
         }
     };
     let calling = rq.calling_ae_title.trim().to_owned();
-    let accepted = match accept(&hub, &rq, slots).await {
+    let accepted = match accept(&hub, &rq, peer, slots).await {
         Ok(accepted) => accepted,
         Err((source, transient, why)) => {
             tracing::warn!(%peer, calling_ae = %calling, called_ae = %rq.called_ae_title.trim(), "DICOM association rejected: {why}");
@@ -308,7 +353,12 @@ fn user_reject(reason: AssociationRJServiceUserReason, why: String) -> Reject {
 
 /// Decides on an A-ASSOCIATE-RQ; an association slot is taken only once the AE titles and the
 /// institution are known to be right.
-async fn accept(hub: &Hub, rq: &AssociationRQ, slots: &Arc<Semaphore>) -> Result<Accepted, Reject> {
+async fn accept(
+    hub: &Hub,
+    rq: &AssociationRQ,
+    peer: SocketAddr,
+    slots: &Arc<Semaphore>,
+) -> Result<Accepted, Reject> {
     let config = &hub.config().dicom;
     if rq.protocol_version & 1 == 0 {
         return Err(user_reject(
@@ -350,6 +400,12 @@ async fn accept(hub: &Hub, rq: &AssociationRQ, slots: &Arc<Semaphore>) -> Result
             "calling AE title {calling:?} is not mapped to an institution (add it to [dicom.calling_ae])"
         )));
     };
+    if !config.network_allows(calling, peer.ip()) {
+        return Err(not_recognized(format!(
+            "calling AE title {calling:?} may not call from {} (not in its [dicom.calling_ae_networks])",
+            peer.ip()
+        )));
+    }
     let institution = hub.institution(code).await.map_err(|e| {
         (
             AssociationRJSource::ServiceProviderPresentation(
