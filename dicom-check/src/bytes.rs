@@ -9,6 +9,10 @@ use std::sync::Arc;
 pub trait ByteSource: Send + Sync {
     /// Total length in bytes.
     fn len(&self) -> u64;
+    /// Whether the source holds no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Fills `buf` from `offset`; an error if the source ends first.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
 

@@ -82,6 +82,35 @@ pub fn read_waveforms(path: &Path) -> Result<(Vec<MultiplexGroup>, DeviceMeasure
     Ok((groups, device))
 }
 
+/// Opens a DICOM file for the readers of this crate: the structural walk of `dicom-check` first
+/// (every element length, at every nesting level, must fit inside its item and the file), then
+/// dicom-object parses only the checked bytes. A crafted length is refused by name instead of
+/// making the parser allocate the gigabytes it claims (found by fuzzing, `fuzz/`).
+pub(crate) fn open_checked(path: &Path) -> Result<InMemDicomObject, EcgError> {
+    let refused = |why: String| EcgError::Dicom {
+        path: path.to_path_buf(),
+        why,
+    };
+    let checked = dicom_check::read_checked(path, &|_| true).map_err(|e| {
+        refused(match e {
+            dicom_check::CheckError::Io { source, .. } => format!("cannot read the file: {source}"),
+            dicom_check::CheckError::Malformed { reason, .. } => format!(
+                "not a well-formed DICOM object ({reason}); the file is damaged or was cut \
+                 short: export it again from the ECG cart or archive and resend it"
+            ),
+        })
+    })?;
+    let waveforms = (tags::WAVEFORM_SEQUENCE.0, tags::WAVEFORM_SEQUENCE.1);
+    if checked.left_out.contains(&waveforms) {
+        return Err(refused(
+            "the Waveform Sequence (5400,0100) is malformed: an element inside it claims more \
+             bytes than its item holds; export the ECG again from the cart and resend it"
+                .into(),
+        ));
+    }
+    Ok(checked.attributes)
+}
+
 /// Reads a DICOM ECG: the ECG leads of the original (non-derived) group with the most ECG
 /// leads, the longest on a tie (usually `RHYTHM`), become the [`Ecg`]; the device's
 /// measurements come along. Channels that are not ECG leads are never in it.
@@ -620,33 +649,4 @@ mod tests {
         let e = group(&group_obj(2, 2, "500", "SS", 8, vec![0; 8])).unwrap_err();
         assert_eq!(e.0, "WaveformBitsAllocated");
     }
-}
-
-/// Opens a DICOM file for the readers of this crate: the structural walk of `dicom-check` first
-/// (every element length, at every nesting level, must fit inside its item and the file), then
-/// dicom-object parses only the checked bytes. A crafted length is refused by name instead of
-/// making the parser allocate the gigabytes it claims (found by fuzzing, `fuzz/`).
-pub(crate) fn open_checked(path: &Path) -> Result<InMemDicomObject, EcgError> {
-    let refused = |why: String| EcgError::Dicom {
-        path: path.to_path_buf(),
-        why,
-    };
-    let checked = dicom_check::read_checked(path, &|_| true).map_err(|e| {
-        refused(match e {
-            dicom_check::CheckError::Io { source, .. } => format!("cannot read the file: {source}"),
-            dicom_check::CheckError::Malformed { reason, .. } => format!(
-                "not a well-formed DICOM object ({reason}); the file is damaged or was cut \
-                 short: export it again from the ECG cart or archive and resend it"
-            ),
-        })
-    })?;
-    let waveforms = (tags::WAVEFORM_SEQUENCE.0, tags::WAVEFORM_SEQUENCE.1);
-    if checked.left_out.contains(&waveforms) {
-        return Err(refused(
-            "the Waveform Sequence (5400,0100) is malformed: an element inside it claims more \
-             bytes than its item holds; export the ECG again from the cart and resend it"
-                .into(),
-        ));
-    }
-    Ok(checked.attributes)
 }
