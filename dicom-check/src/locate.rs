@@ -572,6 +572,32 @@ impl Strict<'_> {
         }
     }
 
+    /// The size of one value of the element's VR (the dictionary's VR in Implicit VR): a length
+    /// that is not a multiple of it makes dicom-object read the whole values and leave the rest,
+    /// so that it reads the next element header from the wrong offset (a UL of 14 bytes turned
+    /// the following bytes into a 4 GB OB length; found by fuzzing).
+    fn value_unit(&self, tag: (u16, u16), vr: Option<[u8; 2]>) -> u32 {
+        use dicom_core::VR;
+        use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+        let vr = match vr {
+            Some(bytes) => VR::from_binary(bytes),
+            None => match dicom_dictionary_std::StandardDataDictionary
+                .by_tag(dicom_core::Tag(tag.0, tag.1))
+                .map(|e| e.vr())
+            {
+                Some(VirtualVr::Exact(vr)) => Some(vr),
+                Some(VirtualVr::Xs | VirtualVr::Ox | VirtualVr::Lt) => Some(VR::US),
+                _ => None,
+            },
+        };
+        match vr {
+            Some(VR::US | VR::SS | VR::OW) => 2,
+            Some(VR::UL | VR::SL | VR::FL | VR::AT | VR::OL | VR::OF) => 4,
+            Some(VR::FD | VR::SV | VR::UV | VR::OD | VR::OV) => 8,
+            _ => 1,
+        }
+    }
+
     /// Elements from `pos` to `end` (or to an item delimiter when `in_undefined_item`); returns
     /// the position after them.
     fn elements(
@@ -600,6 +626,9 @@ impl Strict<'_> {
                 pos = self.items(pos, end, depth + 1, None)?;
             } else {
                 let value_end = pos.checked_add(len as usize).filter(|&e| e <= end)?;
+                if len % self.value_unit(tag, vr) != 0 {
+                    return None;
+                }
                 if self.is_sequence(tag, vr) {
                     self.items(pos, value_end, depth + 1, Some(value_end))?;
                 }
@@ -694,6 +723,19 @@ mod tests {
         d.extend([0x10, 0x00, 0x10, 0x00, b'O', b'B', 0, 0, 0xF0, 0, 0, 0]);
         let src = MemBytes(Arc::from(d));
         assert!(find_pixel_data(&src, 0, Encoding::EXPLICIT_LE).is_err());
+    }
+
+    #[test]
+    fn a_length_that_is_not_a_whole_number_of_values_is_not_handed_to_the_parser() {
+        let mut ok = Vec::new();
+        elem_le(&mut ok, 0x0040, 0xA132, b"UL", &[1, 0, 0, 0, 2, 0, 0, 0]);
+        assert!(parses_cleanly(&ok, Encoding::EXPLICIT_LE));
+        let mut bad = Vec::new();
+        elem_le(&mut bad, 0x0040, 0xA132, b"UL", &[1, 0, 0, 0, 2, 0]);
+        assert!(!parses_cleanly(&bad, Encoding::EXPLICIT_LE));
+        // Implicit VR: the dictionary says (0028,0010) Rows is US.
+        let implicit = [0x28, 0x00, 0x10, 0x00, 3, 0, 0, 0, 1, 2, 3];
+        assert!(!parses_cleanly(&implicit, Encoding::IMPLICIT_LE));
     }
 
     #[test]
