@@ -58,10 +58,7 @@ pub struct MultiplexGroup {
 
 /// Opens a DICOM file and reads its waveform groups and device measurements.
 pub fn read_waveforms(path: &Path) -> Result<(Vec<MultiplexGroup>, DeviceMeasurements), EcgError> {
-    let obj = dicom_object::open_file(path).map_err(|e| EcgError::Dicom {
-        path: path.to_path_buf(),
-        why: e.to_string(),
-    })?;
+    let obj = open_checked(path)?;
     let items = obj
         .get(tags::WAVEFORM_SEQUENCE)
         .and_then(|e| e.items())
@@ -83,6 +80,38 @@ pub fn read_waveforms(path: &Path) -> Result<(Vec<MultiplexGroup>, DeviceMeasure
         .collect::<Result<Vec<_>, _>>()?;
     let device = device_measurements(&obj, &groups);
     Ok((groups, device))
+}
+
+/// Opens a DICOM file for the readers of this crate: the structural walk of `dicom-check` first
+/// (every element length, at every nesting level, must fit inside its item and the file), then
+/// dicom-object parses only the checked bytes. A crafted length is refused by name instead of
+/// making the parser allocate the gigabytes it claims (found by fuzzing, `fuzz/`).
+pub(crate) fn open_checked(path: &Path) -> Result<InMemDicomObject, EcgError> {
+    let refused = |why: String| EcgError::Dicom {
+        path: path.to_path_buf(),
+        why,
+    };
+    let checked = dicom_check::read_checked(path, &|_| true).map_err(|e| {
+        refused(match e {
+            dicom_check::CheckError::Io { source, .. } => format!("cannot read the file: {source}"),
+            dicom_check::CheckError::InflatesTooLarge { limit, .. } => format!(
+                "its deflated data set inflates to more than {limit} bytes; send it uncompressed"
+            ),
+            dicom_check::CheckError::Malformed { reason, .. } => format!(
+                "not a well-formed DICOM object ({reason}); the file is damaged or was cut \
+                 short: export it again from the ECG cart or archive and resend it"
+            ),
+        })
+    })?;
+    let waveforms = (tags::WAVEFORM_SEQUENCE.0, tags::WAVEFORM_SEQUENCE.1);
+    if checked.left_out.contains(&waveforms) {
+        return Err(refused(
+            "the Waveform Sequence (5400,0100) is malformed: an element inside it claims more \
+             bytes than its item holds; export the ECG again from the cart and resend it"
+                .into(),
+        ));
+    }
+    Ok(checked.attributes)
 }
 
 /// Reads a DICOM ECG: the ECG leads of the original (non-derived) group with the most ECG

@@ -119,11 +119,7 @@ impl fmt::Display for Filters {
 
 /// Reads the page's identification from a DICOM ECG object.
 pub fn read_page_info(path: &Path) -> Result<PageInfo, EcgError> {
-    let obj = dicom_object::open_file(path).map_err(|e| EcgError::Dicom {
-        path: path.to_path_buf(),
-        why: e.to_string(),
-    })?;
-    Ok(page_info(&obj))
+    Ok(page_info(&crate::dicom::open_checked(path)?))
 }
 
 /// The identification of an opened object (see [`read_page_info`]).

@@ -48,5 +48,5 @@ pub use parallel::{
 };
 pub use render::window::{Preset, UnknownPreset, WindowSpec};
 pub use render::{Image8, render};
-pub use source::inflate::{DEFAULT_MAX_INFLATED_BYTES, max_inflated_bytes, set_max_inflated_bytes};
+pub use dicom_check::{DEFAULT_MAX_INFLATED_BYTES, max_inflated_bytes, set_max_inflated_bytes};
 pub use source::{CheckedHeader, Image, check_structure, read_checked, read_checked_with_content};

@@ -1,32 +1,26 @@
 //! Opening an object: the meta group and pixel layout by a header walk (`locate`), the
 //! attributes by dicom-object over the header bytes, and per-frame access to the pixel bytes
 //! (`fragments` for encapsulated data). Only the header and one frame's bytes are ever in memory,
-//! except for deflated data sets, which must be inflated whole (`inflate`, within a budget).
+//! except for deflated data sets, which must be inflated whole (within a budget:
+//! [`crate::set_max_inflated_bytes`]).
 
-pub(crate) mod bytes;
-pub(crate) mod content;
 pub(crate) mod fragments;
-pub(crate) mod inflate;
-pub(crate) mod locate;
+pub(crate) use dicom_check::{bytes, locate};
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dicom_object::InMemDicomObject;
-use dicom_transfer_syntax_registry::entries;
+pub use dicom_check::CheckedHeader;
+use dicom_check::{CheckError, DatasetSyntax, parse_header};
 
 use crate::attrs::{self, PixelAttrs};
 use crate::codec::{self, Codec, Geometry, Syntax};
 use crate::error::{ImagingError, ObjectId};
 use crate::frame::{DecodedFrame, normalize};
-use bytes::{ByteSource, FileBytes, MemBytes};
+use bytes::{ByteSource, MemBytes};
 use fragments::{FragmentTable, StartMarker};
 use locate::{Encoding, PixelElement};
-
-/// Header bytes beyond this are refused rather than risk a crafted length exhausting memory
-/// (inflated data sets have their own, configurable budget: [`inflate::max_inflated_bytes`]).
-const MAX_IN_MEMORY: u64 = 1 << 30;
 
 /// Where a frame's bytes are.
 enum Layout {
@@ -102,13 +96,26 @@ impl Image {
             object: Box::new(id.clone()),
             reason,
         };
-        let DataSet {
+        let dicom_check::DataSet {
             meta,
-            syntax,
             src,
             start,
             enc,
-        } = DataSet::read(src, &id)?;
+        } = dicom_check::DataSet::read(src, &|uid| {
+            let syntax = Syntax::from_uid(uid);
+            DatasetSyntax {
+                encoding: syntax.dataset,
+                deflated: syntax.deflated,
+            }
+        })
+        .map_err(|e| match e {
+            dicom_check::InflateError::TooLarge { limit } => ImagingError::InflatesTooLarge {
+                object: Box::new(id.clone()),
+                limit,
+            },
+            dicom_check::InflateError::Bad(reason) => parse(&id, reason),
+        })?;
+        let syntax = Syntax::from_uid(&meta.transfer_syntax);
         id.sop_instance_uid = meta.media_sop_instance_uid.clone();
         id.transfer_syntax = Some(meta.transfer_syntax.clone());
         let mut needed = Vec::new();
@@ -261,93 +268,55 @@ impl Image {
 }
 
 /// Checks that the file at `path` is a DICOM object well formed to its last byte, without reading
-/// its values: the meta group, then every element header of the data set (inflated first when
-/// deflated), including each item of undefined-length sequences and of encapsulated Pixel Data,
-/// must fit inside the file. A truncated or corrupt file fails with the offset and what is wrong.
-/// This is the check a full parse makes, for the price of reading the headers: ingest uses it so
-/// that a 7 MB radiograph is not decoded into memory to be validated.
+/// its values (see [`dicom_check::check_structure`]). Ingest uses it so that a 7 MB radiograph is
+/// not decoded into memory to be validated.
 pub fn check_structure(path: &Path) -> Result<(), ImagingError> {
-    read_checked(path, &|_| false).map(|_| ())
-}
-
-/// What [`read_checked`] read: the meta group's identifiers and the attributes asked for.
-#[derive(Debug, Clone)]
-pub struct CheckedHeader {
-    /// Transfer Syntax UID, as declared (or guessed when the meta group lacks it).
-    pub transfer_syntax: String,
-    /// The meta group declares it (DCMTK and GDCM read a file that does not; a Part 10 file must).
-    pub transfer_syntax_declared: bool,
-    /// Media Storage SOP Class UID, if present.
-    pub media_sop_class_uid: Option<String>,
-    /// Media Storage SOP Instance UID, if present.
-    pub media_sop_instance_uid: Option<String>,
-    /// The top-level attributes asked for, parsed by dicom-object (an element that would not
-    /// parse cleanly is left out; the structure around it was checked).
-    pub attributes: InMemDicomObject,
+    dicom_check::check_structure(path).map_err(imaging_error)
 }
 
 /// [`check_structure`] that also returns the top-level attributes `wanted` asks for (by tag),
-/// from the same walk: one read of the file, and the attribute parser sees only those elements
-/// (the hub's index fields are a few dozen bytes of a header that can hold tens of kilobytes of
-/// private data).
+/// from the same walk (see [`dicom_check::read_checked`]): the hub's index fields are a few dozen
+/// bytes of a header that can hold tens of kilobytes of private data.
 pub fn read_checked(
     path: &Path,
     wanted: &dyn Fn((u16, u16)) -> bool,
 ) -> Result<CheckedHeader, ImagingError> {
-    read_checked_inner(path, wanted, None)
+    dicom_check::read_checked(path, wanted).map_err(imaging_error)
 }
 
-/// [`read_checked`] that also feeds `content` the bytes of what the object holds, in file order:
-/// the value of Pixel Data (Float and Double Float Pixel Data too; encapsulated data as stored,
-/// item headers included), and the Waveform Data values of each Waveform Sequence item. These do
-/// not depend on the patient attributes or the UIDs, so a hash of them recognises the same image
-/// or signal sent again under another identity. An object without either feeds nothing.
+/// [`read_checked`] that also feeds `content` the bytes of what the object holds (see
+/// [`dicom_check::read_checked_with_content`]): a hash of them recognises the same image or
+/// signal sent again under another identity.
 pub fn read_checked_with_content(
     path: &Path,
     wanted: &dyn Fn((u16, u16)) -> bool,
     content: &mut dyn FnMut(&[u8]),
 ) -> Result<CheckedHeader, ImagingError> {
-    read_checked_inner(path, wanted, Some(content))
+    dicom_check::read_checked_with_content(path, wanted, content).map_err(imaging_error)
 }
 
-/// Where the content bytes go, if anywhere.
-type ContentSink<'a> = Option<&'a mut dyn FnMut(&[u8])>;
-
-fn read_checked_inner(
-    path: &Path,
-    wanted: &dyn Fn((u16, u16)) -> bool,
-    content: ContentSink<'_>,
-) -> Result<CheckedHeader, ImagingError> {
-    let (src, id) = open_file(path)?;
-    let data_set = DataSet::read(src, &id)?;
-    let parse = |reason: String| ImagingError::Parse {
-        object: Box::new(id.clone()),
-        reason,
+/// The check's error as this crate's, naming the same file.
+fn imaging_error(e: CheckError) -> ImagingError {
+    let id = |file: PathBuf| {
+        Box::new(ObjectId {
+            file,
+            ..ObjectId::default()
+        })
     };
-    let (mut keep, mut ranges) = (Vec::new(), Vec::new());
-    locate::walk_to_end_keeping(
-        &*data_set.src,
-        data_set.start,
-        data_set.enc,
-        wanted,
-        &mut keep,
-        &mut ranges,
-    )
-    .map_err(|e| parse(e.0))?;
-    if let Some(sink) = content {
-        content::feed(&*data_set.src, &ranges, sink).map_err(|source| ImagingError::Io {
-            object: Box::new(id.clone()),
+    match e {
+        CheckError::Io { file, source } => ImagingError::Io {
+            object: id(file),
             source,
-        })?;
+        },
+        CheckError::InflatesTooLarge { file, limit } => ImagingError::InflatesTooLarge {
+            object: id(file),
+            limit,
+        },
+        CheckError::Malformed { file, reason } => ImagingError::Parse {
+            object: id(file),
+            reason,
+        },
     }
-    let attributes = parse_header(&*data_set.src, &keep, data_set.enc).map_err(parse)?;
-    Ok(CheckedHeader {
-        transfer_syntax: data_set.meta.transfer_syntax,
-        transfer_syntax_declared: data_set.meta.transfer_syntax_declared,
-        media_sop_class_uid: data_set.meta.media_sop_class_uid,
-        media_sop_instance_uid: data_set.meta.media_sop_instance_uid,
-        attributes,
-    })
 }
 
 /// Opens a file as a byte source, with the identity its errors carry.
@@ -356,83 +325,9 @@ fn open_file(path: &Path) -> Result<(Arc<dyn ByteSource>, ObjectId), ImagingErro
         file: path.to_path_buf(),
         ..ObjectId::default()
     };
-    match FileBytes::open(path) {
-        Ok(src) => Ok((Arc::new(src), id)),
-        Err(source) => Err(ImagingError::Io {
-            object: Box::new(id),
-            source,
-        }),
-    }
-}
-
-/// An object's data set: its meta group read, the data set inflated when deflated, its encoding
-/// sniffed from its first element.
-struct DataSet {
-    meta: locate::Meta,
-    syntax: Syntax,
-    /// The data set's bytes (the file itself unless deflated).
-    src: Arc<dyn ByteSource>,
-    /// Where in `src` the data set begins.
-    start: u64,
-    enc: Encoding,
-}
-
-impl DataSet {
-    fn read(src: Arc<dyn ByteSource>, id: &ObjectId) -> Result<Self, ImagingError> {
-        let parse = |reason: String| ImagingError::Parse {
-            object: Box::new(id.clone()),
-            reason,
-        };
-        let meta = locate::read_meta(&*src).map_err(|e| parse(e.0))?;
-        let syntax = Syntax::from_uid(&meta.transfer_syntax);
-        let (src, start) = if syntax.deflated {
-            let inflated = inflate::inflate(&*src, meta.dataset_start).map_err(|e| match e {
-                inflate::InflateError::TooLarge { limit } => ImagingError::InflatesTooLarge {
-                    object: Box::new(id.clone()),
-                    limit,
-                },
-                inflate::InflateError::Bad(reason) => parse(reason),
-            })?;
-            (inflated, 0)
-        } else {
-            (src, meta.dataset_start)
-        };
-        let enc = locate::sniff(&*src, start, syntax.dataset);
-        Ok(DataSet {
-            meta,
-            syntax,
-            src,
-            start,
-            enc,
-        })
-    }
-}
-
-/// Parses the top-level elements at `ranges` (what the header walk kept; see
-/// `locate::is_needed`) with dicom-object.
-fn parse_header(
-    src: &dyn ByteSource,
-    ranges: &[Range<u64>],
-    enc: Encoding,
-) -> Result<InMemDicomObject, String> {
-    let len: u64 = ranges.iter().map(|r| r.end - r.start).sum();
-    if len > MAX_IN_MEMORY {
-        return Err(format!("{len} bytes of attributes before Pixel Data"));
-    }
-    let mut header = vec![0u8; len as usize];
-    let mut at = 0usize;
-    for r in ranges {
-        let n = (r.end - r.start) as usize;
-        src.read_at(r.start, &mut header[at..at + n])
-            .map_err(|e| e.to_string())?;
-        at += n;
-    }
-    let ts = match (enc.explicit, enc.big_endian) {
-        (false, _) => entries::IMPLICIT_VR_LITTLE_ENDIAN.erased(),
-        (true, false) => entries::EXPLICIT_VR_LITTLE_ENDIAN.erased(),
-        (true, true) => entries::EXPLICIT_VR_BIG_ENDIAN.erased(),
-    };
-    InMemDicomObject::read_dataset_with_ts(&header[..], &ts).map_err(|e| e.to_string())
+    dicom_check::open_file(path)
+        .map(|src| (src, id))
+        .map_err(imaging_error)
 }
 
 fn layout(

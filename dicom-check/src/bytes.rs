@@ -6,9 +6,13 @@ use std::io;
 use std::sync::Arc;
 
 /// Bytes that can be read at any offset from several threads at once.
-pub(crate) trait ByteSource: Send + Sync {
+pub trait ByteSource: Send + Sync {
     /// Total length in bytes.
     fn len(&self) -> u64;
+    /// Whether the source holds no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Fills `buf` from `offset`; an error if the source ends first.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
 
@@ -22,13 +26,14 @@ pub(crate) trait ByteSource: Send + Sync {
 
 /// A file read with `pread`, so frames of one object can be read by several rayon workers
 /// without a shared cursor.
-pub(crate) struct FileBytes {
+pub struct FileBytes {
     file: File,
     len: u64,
 }
 
 impl FileBytes {
-    pub(crate) fn open(path: &std::path::Path) -> io::Result<Self> {
+    /// Opens `path` for positioned reads.
+    pub fn open(path: &std::path::Path) -> io::Result<Self> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         Ok(Self { file, len })
@@ -61,7 +66,10 @@ impl ByteSource for FileBytes {
 }
 
 /// Bytes held in memory.
-pub(crate) struct MemBytes(pub(crate) Arc<[u8]>);
+pub struct MemBytes(
+    /// The bytes.
+    pub Arc<[u8]>,
+);
 
 impl ByteSource for MemBytes {
     fn len(&self) -> u64 {

@@ -1,16 +1,16 @@
-//! Finds where Pixel Data sits in a file without reading it: walks the file meta group and the
-//! top-level elements of the data set by their headers only (lengths are skipped, sequences of
-//! undefined length are walked item by item). This is what lets a 1 GB multi-frame object be
-//! opened by reading a few kilobytes; the attributes themselves are parsed by dicom-object over
-//! the header bytes this walk delimits (see `attrs`).
+//! The structural walk: the file meta group and the elements of the data set read by their
+//! headers only (lengths are skipped, sequences of undefined length are walked item by item).
+//! This is what lets a 1 GB multi-frame object be opened by reading a few kilobytes, and a
+//! crafted length be refused before any parser allocates what it claims; the attributes
+//! themselves are parsed by dicom-object over the header bytes this walk delimits.
 
 use std::ops::Range;
 
-use super::bytes::ByteSource;
+use crate::bytes::ByteSource;
 
 /// How the data set is encoded (after any deflate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Encoding {
+pub struct Encoding {
     /// Explicit VR (else implicit).
     pub explicit: bool,
     /// Big endian (else little endian).
@@ -18,15 +18,18 @@ pub(crate) struct Encoding {
 }
 
 impl Encoding {
-    pub(crate) const IMPLICIT_LE: Self = Self {
+    /// Implicit VR Little Endian.
+    pub const IMPLICIT_LE: Self = Self {
         explicit: false,
         big_endian: false,
     };
-    pub(crate) const EXPLICIT_LE: Self = Self {
+    /// Explicit VR Little Endian.
+    pub const EXPLICIT_LE: Self = Self {
         explicit: true,
         big_endian: false,
     };
-    pub(crate) const EXPLICIT_BE: Self = Self {
+    /// Explicit VR Big Endian.
+    pub const EXPLICIT_BE: Self = Self {
         explicit: true,
         big_endian: true,
     };
@@ -34,7 +37,7 @@ impl Encoding {
 
 /// The Pixel Data element's header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PixelElement {
+pub struct PixelElement {
     /// Offset of the element's tag: the header bytes end here.
     pub header_start: u64,
     /// Offset of its value (for encapsulated data, of the first item).
@@ -47,7 +50,7 @@ pub(crate) struct PixelElement {
 
 /// What the meta group says (or what was guessed without one).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Meta {
+pub struct Meta {
     /// Transfer Syntax UID, as declared (or guessed when absent).
     pub transfer_syntax: String,
     /// The meta group declares the Transfer Syntax UID.
@@ -62,7 +65,7 @@ pub(crate) struct Meta {
 
 /// A structural problem found while walking.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WalkError(pub String);
+pub struct WalkError(pub String);
 
 type Result<T> = std::result::Result<T, WalkError>;
 
@@ -70,7 +73,8 @@ const UNDEFINED: u32 = 0xFFFF_FFFF;
 const ITEM: (u16, u16) = (0xFFFE, 0xE000);
 const ITEM_DELIM: (u16, u16) = (0xFFFE, 0xE00D);
 const SEQ_DELIM: (u16, u16) = (0xFFFE, 0xE0DD);
-pub(crate) const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
+/// Pixel Data (7FE0,0010).
+pub const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
 /// Sequences nest a handful of levels in practice; a bound keeps crafted input from recursing
 /// the stack away.
 const MAX_DEPTH: u32 = 32;
@@ -93,23 +97,28 @@ const SHORT_VRS: [&[u8; 2]; 21] = [
 
 /// A read cursor with a read-ahead window, so that walking costs one read per 64 KiB rather than
 /// one per element.
-pub(crate) struct Cursor<'a> {
+pub struct Cursor<'a> {
     src: &'a dyn ByteSource,
-    pub(crate) pos: u64,
+    /// The offset of the next byte to read.
+    pub pos: u64,
     win: Vec<u8>,
     win_start: u64,
 }
 
 /// One element header.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Header {
+pub struct Header {
+    /// (group, element).
     pub tag: (u16, u16),
+    /// The VR, in explicit encodings (not on items and delimiters).
     pub vr: Option<[u8; 2]>,
+    /// The value length; `0xFFFFFFFF` is undefined.
     pub len: u32,
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(src: &'a dyn ByteSource, pos: u64) -> Self {
+    /// A cursor on `src` at `pos`.
+    pub fn new(src: &'a dyn ByteSource, pos: u64) -> Self {
         Self {
             src,
             pos,
@@ -118,12 +127,13 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub(crate) fn at_end(&self) -> bool {
+    /// Whether the source ends here.
+    pub fn at_end(&self) -> bool {
         self.pos >= self.src.len()
     }
 
     /// The next `n` bytes (n is small: a header), without consuming them.
-    pub(crate) fn peek(&mut self, n: usize) -> Result<&[u8]> {
+    pub fn peek(&mut self, n: usize) -> Result<&[u8]> {
         let end = self.pos + n as u64;
         if end > self.src.len() {
             return Err(WalkError(format!(
@@ -144,7 +154,8 @@ impl<'a> Cursor<'a> {
         Ok(&self.win[at..at + n])
     }
 
-    pub(crate) fn skip(&mut self, n: u64) -> Result<()> {
+    /// Moves past `n` bytes; an error naming the offset if the source ends first.
+    pub fn skip(&mut self, n: u64) -> Result<()> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.src.len());
         match end {
             Some(e) => {
@@ -178,7 +189,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads one element (or item/delimiter) header.
-    pub(crate) fn header(&mut self, enc: Encoding) -> Result<Header> {
+    pub fn header(&mut self, enc: Encoding) -> Result<Header> {
         let be = enc.big_endian;
         let b = self.peek(8)?;
         let tag = (Self::u16(&b[0..2], be), Self::u16(&b[2..4], be));
@@ -215,7 +226,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips the value of an element whose header was just read.
-    pub(crate) fn skip_value(&mut self, h: &Header, enc: Encoding, depth: u32) -> Result<()> {
+    pub fn skip_value(&mut self, h: &Header, enc: Encoding, depth: u32) -> Result<()> {
         if h.len != UNDEFINED {
             return self.skip(u64::from(h.len));
         }
@@ -261,7 +272,7 @@ impl<'a> Cursor<'a> {
 
 /// Reads the preamble and meta group. Without a meta group (or without a Transfer Syntax UID in
 /// it) the encoding is guessed from the first data set element, as DCMTK and GDCM do.
-pub(crate) fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
+pub fn read_meta(src: &dyn ByteSource) -> Result<Meta> {
     let mut c = Cursor::new(src, 0);
     let start = if src.len() >= 132 && c.peek_at(128, 4)? == b"DICM" {
         132
@@ -324,7 +335,7 @@ impl Cursor<'_> {
 }
 
 /// Guesses the native transfer syntax from the first element's bytes.
-pub(crate) fn guess_syntax(src: &dyn ByteSource, at: u64) -> Result<&'static str> {
+pub fn guess_syntax(src: &dyn ByteSource, at: u64) -> Result<&'static str> {
     if src.len() < at + 8 {
         return Err(WalkError("too short to be a DICOM data set".into()));
     }
@@ -342,7 +353,7 @@ pub(crate) fn guess_syntax(src: &dyn ByteSource, at: u64) -> Result<&'static str
 
 /// Corrects a declared explicit encoding whose first element is in fact implicit (a known
 /// writer bug that pydicom, DCMTK and GDCM all tolerate).
-pub(crate) fn sniff(src: &dyn ByteSource, at: u64, declared: Encoding) -> Encoding {
+pub fn sniff(src: &dyn ByteSource, at: u64, declared: Encoding) -> Encoding {
     if !declared.explicit || src.len() < at + 8 {
         return declared;
     }
@@ -363,7 +374,7 @@ pub(crate) fn sniff(src: &dyn ByteSource, at: u64, declared: Encoding) -> Encodi
 /// Walks the top-level data set from `start`; returns the Pixel Data header, or `None` when the
 /// data set ends (or passes the Pixel Data tag) without one.
 #[cfg(test)]
-pub(crate) fn find_pixel_data(
+pub fn find_pixel_data(
     src: &dyn ByteSource,
     start: u64,
     enc: Encoding,
@@ -374,7 +385,7 @@ pub(crate) fn find_pixel_data(
 /// Whether decoding and rendering read a top-level element: Specific Character Set, SOP Class
 /// and Instance UIDs, Modality, group 0028 (Image Pixel, LUTs, windows), group 5200 (functional
 /// groups), and the Extended Offset Table.
-pub(crate) fn is_needed(tag: (u16, u16)) -> bool {
+pub fn is_needed(tag: (u16, u16)) -> bool {
     matches!(tag.0, 0x0028 | 0x5200)
         || matches!(
             tag,
@@ -386,7 +397,7 @@ pub(crate) fn is_needed(tag: (u16, u16)) -> bool {
 /// Data that `wanted` asks for ([`is_needed`] for decoding), adjacent ones merged, so that only
 /// those reach the attribute parser: private and unrelated elements (a malformed UN sequence, say)
 /// can then neither fail the object nor make the parser allocate what their lengths claim.
-pub(crate) fn find_pixel_data_keeping(
+pub fn find_pixel_data_keeping(
     src: &dyn ByteSource,
     start: u64,
     enc: Encoding,
@@ -420,14 +431,15 @@ pub(crate) fn find_pixel_data_keeping(
 /// skipped (sequences of undefined length and encapsulated Pixel Data item by item, at every
 /// nesting level): the object is well formed to its last byte, which is what a full parse would
 /// establish, at the cost of reading its headers. Collects the byte ranges of the top-level
-/// elements `wanted` asks for, as [`find_pixel_data_keeping`] does, and the ranges of the
-/// object's content (`content::collect`).
-pub(crate) fn walk_to_end_keeping(
+/// elements `wanted` asks for, as [`find_pixel_data_keeping`] does (the tags of those left out
+/// as malformed go to `left_out`), and the ranges of the object's content (`content::collect`).
+pub fn walk_to_end_keeping(
     src: &dyn ByteSource,
     start: u64,
     enc: Encoding,
     wanted: &dyn Fn((u16, u16)) -> bool,
     keep: &mut Vec<Range<u64>>,
+    left_out: &mut Vec<(u16, u16)>,
     content: &mut Vec<Range<u64>>,
 ) -> Result<()> {
     let mut c = Cursor::new(src, start);
@@ -435,10 +447,10 @@ pub(crate) fn walk_to_end_keeping(
         let (header_start, h) = c.top_level_header(enc)?;
         let value_start = c.pos;
         c.skip_value(&h, enc, 0)?;
-        if wanted(h.tag) {
-            c.keep_if_clean(header_start, enc, keep)?;
+        if wanted(h.tag) && !c.keep_if_clean(header_start, enc, keep)? {
+            left_out.push(h.tag);
         }
-        super::content::collect(src, &h, value_start..c.pos, enc, content);
+        crate::content::collect(src, &h, value_start..c.pos, enc, content);
     }
     Ok(())
 }
@@ -446,12 +458,13 @@ pub(crate) fn walk_to_end_keeping(
 impl Cursor<'_> {
     /// Adds the element just skipped (from `header_start` to here) to `keep`, merged with the one
     /// before it if adjacent, unless the attribute parser could misread it ([`parses_cleanly`]).
+    /// Returns whether it was kept.
     fn keep_if_clean(
         &self,
         header_start: u64,
         enc: Encoding,
         keep: &mut Vec<Range<u64>>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let bytes = self
             .src
             .read_vec(header_start, (self.pos - header_start) as usize)
@@ -461,8 +474,9 @@ impl Cursor<'_> {
                 Some(last) if last.end == header_start => last.end = self.pos,
                 _ => keep.push(header_start..self.pos),
             }
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Reads a top-level element header and its offset; an item or delimiter tag is an error there.
@@ -486,7 +500,7 @@ impl Cursor<'_> {
 /// sequences and items, and there is no undefined-length UN (Implicit VR inside Explicit VR,
 /// which dicom-object 0.10 misreads). An element that fails is left out of the attributes; it is
 /// not fatal, since the walk itself found the object well formed. Found by fuzzing.
-pub(crate) fn parses_cleanly(b: &[u8], enc: Encoding) -> bool {
+pub fn parses_cleanly(b: &[u8], enc: Encoding) -> bool {
     Strict { b, enc }.elements(0, b.len(), 0, false).is_some()
 }
 
@@ -558,6 +572,32 @@ impl Strict<'_> {
         }
     }
 
+    /// The size of one value of the element's VR (the dictionary's VR in Implicit VR): a length
+    /// that is not a multiple of it makes dicom-object read the whole values and leave the rest,
+    /// so that it reads the next element header from the wrong offset (a UL of 14 bytes turned
+    /// the following bytes into a 4 GB OB length; found by fuzzing).
+    fn value_unit(&self, tag: (u16, u16), vr: Option<[u8; 2]>) -> u32 {
+        use dicom_core::VR;
+        use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+        let vr = match vr {
+            Some(bytes) => VR::from_binary(bytes),
+            None => match dicom_dictionary_std::StandardDataDictionary
+                .by_tag(dicom_core::Tag(tag.0, tag.1))
+                .map(|e| e.vr())
+            {
+                Some(VirtualVr::Exact(vr)) => Some(vr),
+                Some(VirtualVr::Xs | VirtualVr::Ox | VirtualVr::Lt) => Some(VR::US),
+                _ => None,
+            },
+        };
+        match vr {
+            Some(VR::US | VR::SS | VR::OW) => 2,
+            Some(VR::UL | VR::SL | VR::FL | VR::AT | VR::OL | VR::OF) => 4,
+            Some(VR::FD | VR::SV | VR::UV | VR::OD | VR::OV) => 8,
+            _ => 1,
+        }
+    }
+
     /// Elements from `pos` to `end` (or to an item delimiter when `in_undefined_item`); returns
     /// the position after them.
     fn elements(
@@ -586,6 +626,9 @@ impl Strict<'_> {
                 pos = self.items(pos, end, depth + 1, None)?;
             } else {
                 let value_end = pos.checked_add(len as usize).filter(|&e| e <= end)?;
+                if len % self.value_unit(tag, vr) != 0 {
+                    return None;
+                }
                 if self.is_sequence(tag, vr) {
                     self.items(pos, value_end, depth + 1, Some(value_end))?;
                 }
@@ -627,8 +670,8 @@ impl Strict<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::bytes::MemBytes;
     use super::*;
+    use crate::bytes::MemBytes;
     use std::sync::Arc;
 
     fn elem_le(out: &mut Vec<u8>, g: u16, e: u16, vr: &[u8; 2], val: &[u8]) {
@@ -680,6 +723,19 @@ mod tests {
         d.extend([0x10, 0x00, 0x10, 0x00, b'O', b'B', 0, 0, 0xF0, 0, 0, 0]);
         let src = MemBytes(Arc::from(d));
         assert!(find_pixel_data(&src, 0, Encoding::EXPLICIT_LE).is_err());
+    }
+
+    #[test]
+    fn a_length_that_is_not_a_whole_number_of_values_is_not_handed_to_the_parser() {
+        let mut ok = Vec::new();
+        elem_le(&mut ok, 0x0040, 0xA132, b"UL", &[1, 0, 0, 0, 2, 0, 0, 0]);
+        assert!(parses_cleanly(&ok, Encoding::EXPLICIT_LE));
+        let mut bad = Vec::new();
+        elem_le(&mut bad, 0x0040, 0xA132, b"UL", &[1, 0, 0, 0, 2, 0]);
+        assert!(!parses_cleanly(&bad, Encoding::EXPLICIT_LE));
+        // Implicit VR: the dictionary says (0028,0010) Rows is US.
+        let implicit = [0x28, 0x00, 0x10, 0x00, 3, 0, 0, 0, 1, 2, 3];
+        assert!(!parses_cleanly(&implicit, Encoding::IMPLICIT_LE));
     }
 
     #[test]

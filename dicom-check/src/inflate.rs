@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::bytes::ByteSource;
+use crate::bytes::ByteSource;
 
 /// The budget until [`set_max_inflated_bytes`] is called: 1 GiB.
 pub const DEFAULT_MAX_INFLATED_BYTES: u64 = 1 << 30;
@@ -28,7 +28,7 @@ pub fn max_inflated_bytes() -> u64 {
 
 /// Why a data set was not inflated.
 #[derive(Debug)]
-pub(crate) enum InflateError {
+pub enum InflateError {
     /// It inflates to more than `limit` bytes.
     TooLarge {
         /// The budget it would pass.
@@ -138,7 +138,7 @@ fn stream(src: &dyn ByteSource, start: u64, sink: Sink<'_>) -> Result<u64, Infla
 
 #[cfg(test)]
 mod tests {
-    use super::super::bytes::MemBytes;
+    use crate::bytes::MemBytes;
     use super::*;
     use std::io::Write;
 

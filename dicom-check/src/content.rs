@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use super::bytes::ByteSource;
-use super::locate::{Cursor, Encoding, Header, PIXEL_DATA, WalkError};
+use crate::bytes::ByteSource;
+use crate::locate::{Cursor, Encoding, Header, PIXEL_DATA, WalkError};
 
 /// Float Pixel Data and Double Float Pixel Data.
 const FLOAT_PIXEL_DATA: [(u16, u16); 2] = [(0x7FE0, 0x0008), (0x7FE0, 0x0009)];
