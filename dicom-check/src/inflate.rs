@@ -138,8 +138,8 @@ fn stream(src: &dyn ByteSource, start: u64, sink: Sink<'_>) -> Result<u64, Infla
 
 #[cfg(test)]
 mod tests {
-    use crate::bytes::MemBytes;
     use super::*;
+    use crate::bytes::MemBytes;
     use std::io::Write;
 
     fn deflated(data: &[u8]) -> Vec<u8> {

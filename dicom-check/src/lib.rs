@@ -28,7 +28,9 @@ use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries;
 
 pub use bytes::{ByteSource, FileBytes, MemBytes};
-pub use inflate::{DEFAULT_MAX_INFLATED_BYTES, InflateError, max_inflated_bytes, set_max_inflated_bytes};
+pub use inflate::{
+    DEFAULT_MAX_INFLATED_BYTES, InflateError, max_inflated_bytes, set_max_inflated_bytes,
+};
 pub use locate::Encoding;
 
 /// Header bytes beyond this are refused rather than risk a crafted length exhausting memory
@@ -128,14 +130,13 @@ fn read_checked_inner(
         file: path.to_path_buf(),
         reason,
     };
-    let data_set =
-        DataSet::read(open_file(path)?, &DatasetSyntax::of).map_err(|e| match e {
-            InflateError::TooLarge { limit } => CheckError::InflatesTooLarge {
-                file: path.to_path_buf(),
-                limit,
-            },
-            InflateError::Bad(reason) => malformed(reason),
-        })?;
+    let data_set = DataSet::read(open_file(path)?, &DatasetSyntax::of).map_err(|e| match e {
+        InflateError::TooLarge { limit } => CheckError::InflatesTooLarge {
+            file: path.to_path_buf(),
+            limit,
+        },
+        InflateError::Bad(reason) => malformed(reason),
+    })?;
     let (mut keep, mut left_out, mut ranges) = (Vec::new(), Vec::new(), Vec::new());
     locate::walk_to_end_keeping(
         &*data_set.src,

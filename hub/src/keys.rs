@@ -299,7 +299,11 @@ async fn rekey_all(tx: &mut dyn SqlTx, key: &[u8], version: i64) -> anyhow::Resu
             params![old, &new, version],
         )
         .await?;
-        for table in ["recognition_entries", "instance_content", "recognition_checks"] {
+        for table in [
+            "recognition_entries",
+            "instance_content",
+            "recognition_checks",
+        ] {
             let sql = format!("UPDATE {table} SET patient_key = $2 WHERE patient_key = $1");
             tx.execute(&sql, params![old, &new]).await?;
         }

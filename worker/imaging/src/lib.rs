@@ -40,6 +40,7 @@ pub mod render;
 pub mod source;
 
 pub use api::{InstanceOutput, decode_frame, process_instance, render_frame, series_strip};
+pub use dicom_check::{DEFAULT_MAX_INFLATED_BYTES, max_inflated_bytes, set_max_inflated_bytes};
 pub use error::{ImagingError, ObjectId};
 pub use frame::{DecodedFrame, Samples};
 pub use parallel::{
@@ -48,5 +49,4 @@ pub use parallel::{
 };
 pub use render::window::{Preset, UnknownPreset, WindowSpec};
 pub use render::{Image8, render};
-pub use dicom_check::{DEFAULT_MAX_INFLATED_BYTES, max_inflated_bytes, set_max_inflated_bytes};
 pub use source::{CheckedHeader, Image, check_structure, read_checked, read_checked_with_content};
