@@ -100,9 +100,12 @@ async fn colleague_b(t: &TestHub) -> Principal {
     t.hub.authenticate(&token).await.unwrap()
 }
 
+/// Refused: another institution's case reads as one that does not exist ("no case N"), so a
+/// clinic cannot learn which ids are taken; a role's refusal (claiming) is PERMISSION_DENIED.
 fn denied<T: std::fmt::Debug>(r: Result<T, Error>, what: &str) {
     assert!(
-        matches!(r, Err(Error::PermissionDenied(_))),
+        matches!(&r, Err(Error::NotFound(m)) if m.starts_with("no case "))
+            || matches!(r, Err(Error::PermissionDenied(_))),
         "{what}: {r:?}"
     );
 }
@@ -301,5 +304,44 @@ async fn the_possible_repeat_note_names_no_other_institutions_exam() {
         own.possible_repeat.contains("done here") && own.possible_repeat.contains("valid until"),
         "{}",
         own.possible_repeat
+    );
+}
+
+/// Issue "Safe to deploy 1/2", item 8: reversing another institution's acceptance answered
+/// "ledger row N belongs to TS-B", telling any clinic who accepted what. It must answer as for an
+/// acceptance that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_institutions_acceptance_reads_as_a_missing_one() {
+    let t = test_hub(|c| c.reading.two_level_review = false).await;
+    let case = upload_ct(&t, &t.clinic_a, PATIENT, 1).await.id;
+    sign(&t, case).await;
+    let entry = check(&t.hub, &t.clinic_b, PATIENT, "CT-HEAD").await.entries[0]
+        .entry
+        .id;
+    let row = t.hub.accept_recognition(&t.clinic_b, entry).await.unwrap();
+    let foreign = t
+        .hub
+        .reverse_recognition(&t.clinic_a, row.id, "booked in error")
+        .await
+        .unwrap_err();
+    let missing = t
+        .hub
+        .reverse_recognition(&t.clinic_a, row.id + 1000, "booked in error")
+        .await
+        .unwrap_err();
+    assert!(matches!(foreign, Error::NotFound(_)), "{foreign:?}");
+    assert_eq!(
+        foreign.to_string().replace(&row.id.to_string(), "N"),
+        missing
+            .to_string()
+            .replace(&(row.id + 1000).to_string(), "N")
+    );
+    assert!(!foreign.to_string().contains("TS-B"), "{foreign}");
+    // The accepting institution may still correct its own row.
+    assert!(
+        t.hub
+            .reverse_recognition(&t.clinic_b, row.id, "booked in error")
+            .await
+            .is_ok()
     );
 }
