@@ -63,12 +63,12 @@ async fn audit(t: &TestHub, case_id: i64, action: &str) -> Vec<String> {
 async fn instances_after_signing_open_a_case_that_follows_the_signed_one() {
     let t = test_hub(|_| {}).await;
     let signed = signed_case(&t).await;
-    let before = t.hub.case_detail(&t.admin, signed).await.unwrap();
+    let before = t.hub.case_detail(&t.specialist, signed).await.unwrap();
     assert_eq!(before.case.state(), CaseState::Signed);
 
     let late = upload_one(&t, &t.clinic_a, instance(2, "P-1")).await;
     assert_ne!(late, signed, "a late instance joined the signed case");
-    let follower = t.hub.case_detail(&t.admin, late).await.unwrap();
+    let follower = t.hub.case_detail(&t.specialist, late).await.unwrap();
     assert_eq!(follower.case.follows_case_id, signed);
     assert_eq!(follower.case.study_instance_uid, STUDY);
     assert!(
@@ -79,7 +79,7 @@ async fn instances_after_signing_open_a_case_that_follows_the_signed_one() {
     assert_eq!(follower.instances.len(), 1);
 
     // The signed case holds what its signer saw, and says what happened.
-    let after = t.hub.case_detail(&t.admin, signed).await.unwrap();
+    let after = t.hub.case_detail(&t.specialist, signed).await.unwrap();
     assert_eq!(after.case.state(), CaseState::Signed);
     assert_eq!(after.case.instance_count, 1);
     assert_eq!(after.instances, before.instances);
@@ -98,11 +98,11 @@ async fn instances_after_signing_open_a_case_that_follows_the_signed_one() {
     // More of the study, in another session, joins the follower while it is not signed.
     let more = upload_one(&t, &t.clinic_a, instance(3, "P-1")).await;
     assert_eq!(more, late);
-    let follower = t.hub.case_detail(&t.admin, late).await.unwrap();
+    let follower = t.hub.case_detail(&t.specialist, late).await.unwrap();
     assert_eq!(follower.case.instance_count, 2);
     assert_eq!(
         t.hub
-            .case_detail(&t.admin, signed)
+            .case_detail(&t.specialist, signed)
             .await
             .unwrap()
             .case
@@ -117,7 +117,7 @@ async fn an_instance_of_another_patient_never_joins_a_signed_case() {
     let signed = signed_case(&t).await;
     let signed_patient = t
         .hub
-        .case_detail(&t.admin, signed)
+        .case_detail(&t.specialist, signed)
         .await
         .unwrap()
         .case
@@ -125,7 +125,7 @@ async fn an_instance_of_another_patient_never_joins_a_signed_case() {
 
     let late = upload_one(&t, &t.clinic_a, instance(2, "P-2")).await;
     assert_ne!(late, signed);
-    let follower = t.hub.case_detail(&t.admin, late).await.unwrap().case;
+    let follower = t.hub.case_detail(&t.specialist, late).await.unwrap().case;
     assert_eq!(follower.follows_case_id, signed);
     assert_ne!(
         follower.patient_key, signed_patient,
@@ -133,7 +133,7 @@ async fn an_instance_of_another_patient_never_joins_a_signed_case() {
     );
     assert_eq!(
         t.hub
-            .case_detail(&t.admin, signed)
+            .case_detail(&t.specialist, signed)
             .await
             .unwrap()
             .case
@@ -161,6 +161,6 @@ async fn a_signed_follower_is_followed_in_turn() {
 
     let third = upload_one(&t, &t.clinic_a, instance(3, "P-1")).await;
     assert!(third != first && third != second);
-    let case = t.hub.case_detail(&t.admin, third).await.unwrap().case;
+    let case = t.hub.case_detail(&t.specialist, third).await.unwrap().case;
     assert_eq!(case.follows_case_id, second);
 }
