@@ -17,7 +17,7 @@ fn check(id_type: IdType, patient_id: &str) -> CheckRequest {
         id_type,
         patient_id: patient_id.into(),
         item: "CT-HEAD".into(),
-        purpose: CheckPurpose::BeforeExamining,
+        purpose: Some(CheckPurpose::BeforeExamining),
         note: String::new(),
     }
 }

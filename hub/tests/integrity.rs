@@ -257,7 +257,7 @@ async fn recognition_still_matches_a_patient_after_a_key_rotation() {
         id_type: IdType::IdCard,
         patient_id: PATIENT.into(),
         item: "CT-HEAD".into(),
-        purpose: CheckPurpose::BeforeExamining,
+        purpose: Some(CheckPurpose::BeforeExamining),
         note: String::new(),
     };
     let before = t.hub.check_recognition(&t.clinic_b, &check).await.unwrap();

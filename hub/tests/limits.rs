@@ -159,7 +159,7 @@ async fn reports_notes_and_names_are_bounded() {
         id_type: IdType::IdCard,
         patient_id: "110101199003074513".into(),
         item: "CT-HEAD".into(),
-        purpose: CheckPurpose::Other,
+        purpose: Some(CheckPurpose::Other),
         note: "p".repeat(FIVE_MIB),
     };
     refused(

@@ -77,7 +77,7 @@ fn request(patient: &str, item: &str, purpose: CheckPurpose) -> CheckRequest {
         id_type: IdType::IdCard,
         patient_id: patient.into(),
         item: item.into(),
-        purpose,
+        purpose: Some(purpose),
         note: String::new(),
     }
 }

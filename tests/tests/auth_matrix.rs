@@ -103,7 +103,7 @@ fn row(
     }
 }
 
-/// A row about the TS-A case: clinic B is refused it for its institution.
+/// A row about the TS-A case: to clinic B it reads as a case that does not exist.
 fn case_row(rpc: &'static str, call: Call) -> Row {
     Row {
         other_institution: &["clinic_b"],
@@ -449,14 +449,17 @@ fn check_outcome(row: &Row, user: &str, result: &Result<(), Status>) -> Option<S
     if row.allowed.contains(&user) {
         return denied.then(|| format!("{name} as {user}: allowed, but denied: {result:?}"));
     }
-    let by_institution = row.other_institution.contains(&user);
+    // Another institution's case answers as one that does not exist (no case ids probed).
+    if row.other_institution.contains(&user) {
+        return match result {
+            Err(s) if s.code() == Code::NotFound && s.message().starts_with("no case ") => None,
+            other => Some(format!(
+                "{name} as {user}: expected NOT_FOUND as for a case that does not exist, got {other:?}"
+            )),
+        };
+    }
     match result {
-        Err(s)
-            if s.code() == Code::PermissionDenied
-                && (by_institution || s.message().contains("needs")) =>
-        {
-            None
-        }
+        Err(s) if s.code() == Code::PermissionDenied && s.message().contains("needs") => None,
         other => Some(format!(
             "{name} as {user}: expected PERMISSION_DENIED saying what is needed, got {other:?}"
         )),

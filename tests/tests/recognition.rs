@@ -154,8 +154,9 @@ fn recognition_from_signed_report_to_savings_statistics() {
         r.token("clinic_a"),
         &["recognition", "reverse", &b_row, "--reason", "x"],
     );
+    // Answered as for an acceptance that does not exist: who accepted what is not TS-A's to learn.
     assert_eq!(
-        denied.code, 3,
+        denied.code, 4,
         "another institution's row: {}",
         denied.stderr
     );
@@ -554,7 +555,8 @@ fn a_check_opens_only_what_it_returned_and_knowing_an_id_is_not_enough() {
     );
     let case = ct["case_id"].to_string();
     let show = |token| cli(&r.hub, token, &["show", &case]);
-    assert_eq!(show(clinic_b).code, 3, "opened without a check");
+    // Not opened, and not told that the case exists either (exit 4: no such case).
+    assert_eq!(show(clinic_b).code, 4, "opened without a check");
 
     // TS-B checks before TS-A's result is signed: nothing is returned, so nothing opens later.
     let before = ok(&check_once(&r, clinic_b, PATIENT, "CT-HEAD")).clone();
@@ -565,7 +567,7 @@ fn a_check_opens_only_what_it_returned_and_knowing_an_id_is_not_enough() {
         .unwrap();
     let refused = show(clinic_b);
     assert_eq!(
-        refused.code, 3,
+        refused.code, 4,
         "signed after the check: {}",
         refused.stdout
     );
@@ -590,7 +592,7 @@ fn a_check_opens_only_what_it_returned_and_knowing_an_id_is_not_enough() {
     }
     // A check of another item of the patient opens nothing of this one.
     check(&r, clinic_b, PATIENT, "DR-CHEST", 0);
-    assert_eq!(show(clinic_b).code, 3, "opened by a check of another item");
+    assert_eq!(show(clinic_b).code, 4, "opened by a check of another item");
 
     // Its own check of the item returns the entry: now the case opens, and the entry is accepted.
     check(&r, clinic_b, PATIENT, "CT-HEAD", 1);

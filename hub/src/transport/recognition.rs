@@ -35,15 +35,15 @@ fn id_type(t: i32) -> Result<IdType, Status> {
     }
 }
 
-fn purpose(p: i32) -> Result<CheckPurpose, Status> {
+/// The purpose a check states; `None` when it states none (the domain refuses that, after it has
+/// checked who is asking).
+fn purpose(p: i32) -> Option<CheckPurpose> {
     match pb::CheckPurpose::try_from(p) {
-        Ok(pb::CheckPurpose::BeforeExamining) => Ok(CheckPurpose::BeforeExamining),
-        Ok(pb::CheckPurpose::Referral) => Ok(CheckPurpose::Referral),
-        Ok(pb::CheckPurpose::Consultation) => Ok(CheckPurpose::Consultation),
-        Ok(pb::CheckPurpose::Other) => Ok(CheckPurpose::Other),
-        Ok(pb::CheckPurpose::Unspecified) | Err(_) => Err(Status::invalid_argument(
-            "a recognition check needs its purpose (--purpose before-examining, referral, consultation or other)",
-        )),
+        Ok(pb::CheckPurpose::BeforeExamining) => Some(CheckPurpose::BeforeExamining),
+        Ok(pb::CheckPurpose::Referral) => Some(CheckPurpose::Referral),
+        Ok(pb::CheckPurpose::Consultation) => Some(CheckPurpose::Consultation),
+        Ok(pb::CheckPurpose::Other) => Some(CheckPurpose::Other),
+        Ok(pb::CheckPurpose::Unspecified) | Err(_) => None,
     }
 }
 
@@ -124,7 +124,7 @@ impl pb::recognition_service_server::RecognitionService for Recognition {
             id_type: id_type(r.id_type)?,
             patient_id: r.patient_id,
             item: r.item_code,
-            purpose: purpose(r.purpose_code)?,
+            purpose: purpose(r.purpose_code),
             note: r.purpose,
         };
         let out = self

@@ -212,25 +212,33 @@ pub struct CheckRequest {
     pub patient_id: String,
     /// Exam item code.
     pub item: String,
-    /// Why the doctor looks (goes to the audit trail).
-    pub purpose: CheckPurpose,
+    /// Why the doctor looks (goes to the audit trail); a check without one is refused.
+    pub purpose: Option<CheckPurpose>,
     /// What the doctor adds about why (required with [`CheckPurpose::Other`]).
     pub note: String,
 }
 
 impl CheckRequest {
-    /// Refuses any field longer than its limit (see [`crate::domain::limits`]).
-    fn check_lengths(&self) -> Result<()> {
+    /// Refuses any field longer than its limit (see [`crate::domain::limits`]) and a check
+    /// without its purpose; returns the purpose.
+    fn check_fields(&self) -> Result<CheckPurpose> {
         use crate::domain::limits::{CODE_CHARS, NOTE_CHARS, bounded};
         bounded("the patient ID", &self.patient_id, CODE_CHARS)?;
         bounded("the exam item code", &self.item, CODE_CHARS)?;
         bounded("the purpose note", &self.note, NOTE_CHARS)?;
-        if self.purpose == CheckPurpose::Other && self.note.trim().is_empty() {
+        let purpose = self.purpose.ok_or_else(|| {
+            Error::InvalidArgument(
+                "a recognition check needs its purpose (--purpose before-examining, referral, \
+                 consultation or other)"
+                    .into(),
+            )
+        })?;
+        if purpose == CheckPurpose::Other && self.note.trim().is_empty() {
             return Err(Error::InvalidArgument(
                 "purpose \"other\" needs a note saying why you check (--note)".into(),
             ));
         }
-        Ok(())
+        Ok(purpose)
     }
 }
 
@@ -270,7 +278,7 @@ impl Hub {
             &[Role::Clinic, Role::Specialist],
             "checking recognition entries",
         )?;
-        req.check_lengths()?;
+        let purpose = req.check_fields()?;
         if req.id_type == IdType::Mrn {
             return Err(Error::InvalidArgument(
                 "a record number is only meaningful in its hospital: check with an id-card, insurance or health-card number".into(),
@@ -316,7 +324,7 @@ impl Hub {
                     who,
                     patient_key: &key,
                     item: &item.code,
-                    purpose: req.purpose,
+                    purpose,
                     entries: &entries,
                     now,
                 },
@@ -329,7 +337,7 @@ impl Hub {
             req.id_type.as_str(),
             entries.len(),
             returned.join(", "),
-            req.purpose,
+            purpose,
             req.note.trim()
         );
         audit::record(
