@@ -401,6 +401,31 @@ pub fn cli(hub: &HubProcess, token: &str, args: &[&str]) -> CliRun {
     }
 }
 
+/// A hub with the demo region (users, institutions) but none of its sample studies, in `dir`.
+pub fn demo_hub_without_samples(dir: &Path) -> HubProcess {
+    let empty = dir.join("no-samples");
+    std::fs::create_dir_all(&empty).expect("an empty samples folder");
+    HubProcess::start_with(
+        dir,
+        &[],
+        &["--demo", "--demo-data", empty.to_str().expect("UTF-8 path")],
+    )
+}
+
+/// The demo specialist's `show --json` of `case` once the worker has made it ready (up to two
+/// minutes); the last view otherwise, for the caller's assertion to print.
+pub fn shown_when_ready(hub: &HubProcess, case: i64) -> serde_json::Value {
+    let mut detail = serde_json::Value::Null;
+    for _ in 0..600 {
+        detail = ok(&cli(hub, "demo-specialist", &["show", &case.to_string()])).clone();
+        if detail["case"]["state"] == "ready" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    detail
+}
+
 /// The workspace's committed sample studies.
 pub fn sample_files() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sample-data/files")

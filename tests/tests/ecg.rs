@@ -7,30 +7,6 @@ use std::path::{Path, PathBuf};
 use e2e::*;
 use serde_json::Value;
 
-/// The demo region (users, institutions) without its sample studies, in `dir`.
-fn demo_hub_without_samples(dir: &Path) -> HubProcess {
-    let empty = dir.join("no-samples");
-    std::fs::create_dir_all(&empty).unwrap();
-    HubProcess::start_with(
-        dir,
-        &[],
-        &["--demo", "--demo-data", empty.to_str().unwrap()],
-    )
-}
-
-/// The specialist's view of `case` once the worker has made it ready (up to a minute).
-fn shown_when_ready(hub: &HubProcess, case: i64) -> Value {
-    let mut detail = Value::Null;
-    for _ in 0..300 {
-        detail = ok(&cli(hub, "demo-specialist", &["show", &case.to_string()])).clone();
-        if detail["case"]["state"] == "ready" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    detail
-}
-
 /// The 12-lead page with extension `ext` that `show --out out` wrote.
 fn written_page(out: &Path, written: &[String], ext: &str) -> PathBuf {
     let page = written

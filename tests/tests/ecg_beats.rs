@@ -6,18 +6,6 @@ use std::path::Path;
 use std::process::Command;
 
 use e2e::*;
-use serde_json::Value;
-
-/// The demo region without its sample studies, in `dir`.
-fn demo_hub_without_samples(dir: &Path) -> HubProcess {
-    let empty = dir.join("no-samples");
-    std::fs::create_dir_all(&empty).unwrap();
-    HubProcess::start_with(
-        dir,
-        &[],
-        &["--demo", "--demo-data", empty.to_str().unwrap()],
-    )
-}
 
 /// Ventricular ectopic beats (`V`, `E`: WFDB codes 5 and 10) in an MIT annotation file: 16-bit
 /// words of a 6-bit code and a 10-bit interval; codes 59–63 are pseudo-codes (SKIP carries a
@@ -56,14 +44,7 @@ async fn a_holter_record_with_bigeminy_reports_its_pvcs() {
     );
     let case = ok(&up)["summary"]["cases"][0]["case_id"].as_i64().unwrap();
 
-    let mut detail = Value::Null;
-    for _ in 0..600 {
-        detail = ok(&cli(&hub, "demo-specialist", &["show", &case.to_string()])).clone();
-        if detail["case"]["state"] == "ready" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let detail = shown_when_ready(&hub, case);
     assert_eq!(detail["case"]["state"], "ready", "{detail}");
     let value = |name: &str| {
         detail["measurements"]

@@ -5,18 +5,11 @@
 use std::path::Path;
 
 use e2e::*;
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_record_comes_back_as_identified_pages_of_the_whole_recording() {
     let dir = tempfile::tempdir().unwrap();
-    let empty = dir.path().join("no-samples");
-    std::fs::create_dir_all(&empty).unwrap();
-    let hub = HubProcess::start_with(
-        dir.path(),
-        &[],
-        &["--demo", "--demo-data", empty.to_str().unwrap()],
-    );
+    let hub = demo_hub_without_samples(dir.path());
     let header = corpus().join("ecg/wfdb/mitdb/100.hea");
     let patient = ["--patient-id", "990321195803040197"];
     let up = cli(
@@ -25,14 +18,7 @@ async fn a_long_record_comes_back_as_identified_pages_of_the_whole_recording() {
         &[&["upload", header.to_str().unwrap()][..], &patient].concat(),
     );
     let case = ok(&up)["summary"]["cases"][0]["case_id"].as_i64().unwrap();
-    let mut detail = Value::Null;
-    for _ in 0..600 {
-        detail = ok(&cli(&hub, "demo-specialist", &["show", &case.to_string()])).clone();
-        if detail["case"]["state"] == "ready" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let detail = shown_when_ready(&hub, case);
     assert_eq!(detail["case"]["state"], "ready", "{detail}");
 
     let out = dir.path().join("case");

@@ -15,17 +15,6 @@ const CLINIC_B: &str = "demo-clinic-b";
 const SPECIALIST: &str = "demo-specialist";
 const ADMIN: &str = "demo-admin";
 
-/// The demo region (users, institutions) without its sample studies, in `dir`.
-fn demo_hub_without_samples(dir: &Path) -> HubProcess {
-    let empty = dir.join("no-samples");
-    std::fs::create_dir_all(&empty).unwrap();
-    HubProcess::start_with(
-        dir,
-        &[],
-        &["--demo", "--demo-data", empty.to_str().unwrap()],
-    )
-}
-
 /// An 18-digit resident ID card number (GB 11643: ISO 7064 MOD 11-2 check character) in the
 /// fictional region 990321, born on `birth` (YYYYMMDD), with sequence `seq`.
 fn id_card(birth: &str, seq: u16) -> String {
