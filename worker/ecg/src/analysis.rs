@@ -7,6 +7,7 @@
 //! readable lead gets quality flags and no rhythm or interval (see [`flags`] for the rules).
 
 pub mod beats;
+pub mod clusters;
 pub mod ectopy;
 mod flags;
 mod rhythm;

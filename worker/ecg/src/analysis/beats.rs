@@ -123,13 +123,15 @@ pub struct BeatFeatures {
 /// Hz. Beats too near either end to compare are normal.
 pub fn classify(sigs: &[&[f32]], fs: f64, beats: &[usize]) -> Vec<BeatClass> {
     let mut prev = BeatClass::Normal;
-    features(sigs, fs, beats)
+    let mut classes: Vec<BeatClass> = features(sigs, fs, beats)
         .iter()
         .map(|f| {
             prev = f.map_or(BeatClass::Normal, |f| rule(f, prev));
             prev
         })
-        .collect()
+        .collect();
+    super::clusters::vote(&mut classes, &super::clusters::group(sigs, fs, beats));
+    classes
 }
 
 /// The rules of the module documentation, on one beat's features; `prev` is the class of the
@@ -354,7 +356,7 @@ impl Template {
 
 /// QRS width, s: how long the absolute slope summed over the leads stays above a fifth of
 /// its peak (first to last such sample).
-fn width(leads: &[&[f32]], fs: f64) -> f64 {
+pub(super) fn width(leads: &[&[f32]], fs: f64) -> f64 {
     let len = leads.iter().map(|l| l.len()).min().unwrap_or(0);
     let raw: Vec<f32> = (1..len)
         .map(|k| leads.iter().map(|l| (l[k] - l[k - 1]).abs()).sum())

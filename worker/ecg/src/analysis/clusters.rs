@@ -1,0 +1,207 @@
+//! Beats grouped by QRS shape, as a Holter system groups them into templates: a beat joins
+//! the first group whose running template it correlates with at [`JOIN`] or more (pooled over
+//! the leads, ±60 ms, at the best lag within ±12 ms), else starts a group of its own (up to
+//! [`MAX_GROUPS`]; past that it stays ungrouped). Ectopic beats of one focus look alike, so
+//! a group votes on what its beats are (see [`super::beats::classify`]): a ventricular beat
+//! that comes in a run or late in the cycle, with no timing of its own to show, is known by
+//! the company it keeps.
+
+use super::beats::BeatClass;
+use super::rhythm::correlation;
+
+/// Correlation with a group's template from which a beat joins it.
+pub const JOIN: f64 = 0.9;
+/// Groups kept; a beat like none of them is left ungrouped.
+pub const MAX_GROUPS: usize = 24;
+/// Half-width of the compared QRS window, s.
+const CORR_HALF_S: f64 = 0.06;
+/// Half-width of a template, s (wide enough for a ventricular QRS's width).
+const HALF_S: f64 = 0.1;
+/// Largest lag tried, s (the fiducial of a wide beat may sit off its centre).
+const MAX_LAG_S: f64 = 0.012;
+/// Beats over which a template is a plain mean; later beats move it by 1/this, so that it
+/// follows slow changes of axis over a long recording.
+const MEMORY: f32 = 32.0;
+
+/// Beats grouped by shape.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Groups {
+    /// Each beat's group (`None` for beats too near an end, or like none of [`MAX_GROUPS`]
+    /// groups), numbered in order of appearance.
+    pub of_beat: Vec<Option<usize>>,
+    /// Per group, its beats.
+    pub size: Vec<usize>,
+    /// Per group, the correlation of its template with the largest group's (the dominant
+    /// beat), at the best lag.
+    pub correlation: Vec<f64>,
+    /// Per group, its template's QRS width minus the largest group's, s.
+    pub wider_s: Vec<f64>,
+}
+
+/// Groups `beats` (fiducial samples, ascending) of the conditioned leads `sigs` at `fs` Hz.
+pub fn group(sigs: &[&[f32]], fs: f64, beats: &[usize]) -> Groups {
+    let w = Window::new(fs);
+    let (of_beat, groups) = assign(sigs, &w, beats);
+    let size: Vec<usize> = groups.iter().map(|g| g.size).collect();
+    let Some(dominant) = (0..groups.len()).max_by_key(|&k| size[k]) else {
+        return Groups {
+            of_beat,
+            ..Groups::default()
+        };
+    };
+    let d = &groups[dominant];
+    let dw = d.width(fs);
+    Groups {
+        correlation: groups.iter().map(|g| g.correlation(d, &w)).collect(),
+        wider_s: groups.iter().map(|g| g.width(fs) - dw).collect(),
+        of_beat,
+        size,
+    }
+}
+
+/// Sample counts of the windows.
+struct Window {
+    /// Template half-width.
+    half: usize,
+    /// Correlated half-width.
+    c: usize,
+    /// Largest lag.
+    lag: usize,
+}
+
+impl Window {
+    fn new(fs: f64) -> Self {
+        let n = |s: f64| (s * fs).round() as usize;
+        Self {
+            half: n(HALF_S),
+            c: n(CORR_HALF_S),
+            lag: n(MAX_LAG_S),
+        }
+    }
+}
+
+fn assign(sigs: &[&[f32]], w: &Window, beats: &[usize]) -> (Vec<Option<usize>>, Vec<Group>) {
+    let n = sigs.iter().map(|s| s.len()).min().unwrap_or(0);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut out = vec![None; beats.len()];
+    if sigs.is_empty() {
+        return (out, groups);
+    }
+    for (i, &b) in beats.iter().enumerate() {
+        if b < w.half + w.lag || b + w.half + w.lag >= n {
+            continue;
+        }
+        let best = groups
+            .iter()
+            .enumerate()
+            .map(|(k, g)| (k, g.best_lag(sigs, b, w)))
+            .max_by(|a, b| a.1.0.total_cmp(&b.1.0));
+        match best {
+            Some((k, (r, at))) if r >= JOIN => {
+                groups[k].add(sigs, at - w.half);
+                out[i] = Some(k);
+            }
+            _ if groups.len() < MAX_GROUPS => {
+                groups.push(Group::new(sigs, b - w.half, 2 * w.half + 1));
+                out[i] = Some(groups.len() - 1);
+            }
+            _ => {}
+        }
+    }
+    (out, groups)
+}
+
+/// One group of alike beats.
+struct Group {
+    /// Per lead, the running template (`2 × half + 1` samples centred on the fiducial).
+    template: Vec<Vec<f32>>,
+    /// Beats in the group.
+    size: usize,
+}
+
+impl Group {
+    fn new(sigs: &[&[f32]], at: usize, len: usize) -> Self {
+        Self {
+            template: sigs.iter().map(|s| s[at..at + len].to_vec()).collect(),
+            size: 1,
+        }
+    }
+
+    /// The template's central ±[`CORR_HALF_S`].
+    fn centre(&self, w: &Window) -> Vec<&[f32]> {
+        let (h, c) = (w.half, w.c);
+        self.template.iter().map(|l| &l[h - c..=h + c]).collect()
+    }
+
+    /// The best correlation of the template with the beat at `b` (lags within ±lag), and
+    /// the beat's centre at that lag.
+    fn best_lag(&self, sigs: &[&[f32]], b: usize, w: &Window) -> (f64, usize) {
+        let t = self.centre(w);
+        (b - w.lag..=b + w.lag)
+            .map(|at| (correlation(&t, sigs, at - w.c), at))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap_or((f64::MIN, b))
+    }
+
+    /// Its template's QRS width, s ([`super::beats::width`]).
+    fn width(&self, fs: f64) -> f64 {
+        let t: Vec<&[f32]> = self.template.iter().map(|l| l.as_slice()).collect();
+        super::beats::width(&t, fs)
+    }
+
+    /// The best correlation of its template's centre with `other`'s, over lags within ±lag.
+    fn correlation(&self, other: &Group, w: &Window) -> f64 {
+        let own: Vec<&[f32]> = self.template.iter().map(|l| l.as_slice()).collect();
+        (w.half - w.lag..=w.half + w.lag)
+            .map(|at| correlation(&other.centre(w), &own, at - w.c))
+            .fold(f64::MIN, f64::max)
+    }
+
+    /// Moves the template toward the beat whose window starts at `at`.
+    fn add(&mut self, sigs: &[&[f32]], at: usize) {
+        self.size += 1;
+        let k = 1.0 / (self.size as f32).min(MEMORY);
+        for (t, s) in self.template.iter_mut().zip(sigs) {
+            for (v, x) in t.iter_mut().zip(&s[at..]) {
+                *v += k * (x - *v);
+            }
+        }
+    }
+}
+
+/// Groups of fewer beats than this keep each beat's own class.
+pub const MIN_VOTERS: usize = 3;
+/// Share of a group's beats called ventricular from which all of them are.
+pub const V_SHARE: f64 = 0.5;
+
+/// Lets each group of [`MIN_VOTERS`] or more beats decide for its beats. A group is
+/// ventricular where at least [`V_SHARE`] of its beats are called so one by one (a beat of
+/// the same focus inside a run, or late in the cycle, has no timing of its own to show), or
+/// where its template is unlike the dominant one (correlation under
+/// [`super::beats::V_CORRELATION`]) and broader by [`super::beats::V_BROAD_S`] (a QRS from
+/// the ventricle is broad whatever its timing: an idioventricular rhythm is not premature).
+/// In any other group the beats called ventricular are called normal: a beat shaped like
+/// many conducted ones is conducted, whatever its timing.
+pub fn vote(classes: &mut [BeatClass], groups: &Groups) {
+    let mut ventricular = vec![0usize; groups.size.len()];
+    for (c, g) in classes.iter().zip(&groups.of_beat) {
+        if let Some(g) = *g {
+            ventricular[g] += usize::from(*c == BeatClass::Ventricular);
+        }
+    }
+    let decided: Vec<Option<bool>> = (0..groups.size.len())
+        .map(|g| {
+            let size = groups.size[g];
+            let broad = groups.correlation[g] < super::beats::V_CORRELATION
+                && groups.wider_s[g] >= super::beats::V_BROAD_S;
+            (size >= MIN_VOTERS).then(|| broad || ventricular[g] as f64 >= V_SHARE * size as f64)
+        })
+        .collect();
+    for (c, g) in classes.iter_mut().zip(&groups.of_beat) {
+        match g.and_then(|g| decided[g]) {
+            Some(true) => *c = BeatClass::Ventricular,
+            Some(false) if *c == BeatClass::Ventricular => *c = BeatClass::Normal,
+            _ => {}
+        }
+    }
+}
