@@ -23,10 +23,19 @@
 //! broad (wider than the dominant one by [`V_BROAD_S`], and unlike it or premature), or
 //! unlike both the dominant beat and its peers (correlation under [`V_CORRELATION`]) and
 //! either distinct (wider by [`V_WIDER_S`], [`V_LARGER`] times larger, or bizarre: under
-//! [`V_BIZARRE`]) or premature in a regular rhythm. A supraventricular ectopic beat is
-//! conducted normally (its QRS neither unlike nor wider) but comes early: its RR is under
-//! [`S_PREMATURE`] of the local RR in a locally regular rhythm (in atrial fibrillation every
-//! interval is irregular and no beat is called S).
+//! [`V_BIZARRE`]) or premature in a regular rhythm. In an irregular rhythm (atrial
+//! fibrillation: every other beat is premature and conducted beats vary in amplitude),
+//! neither prematurity nor a larger amplitude counts as a sign of ventricular origin. A
+//! supraventricular ectopic beat is conducted normally (its QRS neither unlike nor wider) but
+//! comes early: its RR is under [`S_PREMATURE`] of the local RR in a locally regular rhythm
+//! (in atrial fibrillation every interval is irregular and no beat is called S).
+//!
+//! Then the beats are grouped by shape over the whole recording ([`super::clusters`]) and
+//! each group of three or more decides for its beats: ventricular where half of them or more
+//! are called so, or where its template is unlike the dominant one and broader by
+//! [`V_BROAD_S`]; otherwise its beats called ventricular are normal. One beat judged alone
+//! is often ambiguous (a ventricular beat in a run or late in the cycle has no timing to show;
+//! a conducted beat in noise looks unlike its neighbours); a group of alike beats is not.
 //!
 //! The thresholds are physiological round numbers, checked on the QT Database records that
 //! do not come from the MIT-BIH Arrhythmia Database (other patients); the MIT-BIH development
@@ -143,9 +152,12 @@ pub fn rule(f: BeatFeatures, prev: BeatClass) -> BeatClass {
     let timed = premature || f.pause >= PAUSE || prev == BeatClass::Ventricular;
     let unlike_dominant = f.correlation < V_CORRELATION;
     let unlike = unlike_dominant && f.peer_correlation < V_CORRELATION;
-    let distinct = wider || larger || f.correlation.max(f.peer_correlation) < V_BIZARRE;
     let regular = f.rr_spread < IRREGULAR_RR;
-    let broad = f.wider_s >= V_BROAD_S && (unlike_dominant || premature);
+    // In an irregular rhythm (atrial fibrillation) every other beat is premature and
+    // conducted beats vary in amplitude: neither tells a ventricular beat there.
+    let distinct =
+        wider || (larger && regular) || f.correlation.max(f.peer_correlation) < V_BIZARRE;
+    let broad = f.wider_s >= V_BROAD_S && (unlike_dominant || (premature && regular));
     if timed && (broad || (unlike && (distinct || (premature && regular)))) {
         return BeatClass::Ventricular;
     }
