@@ -11,7 +11,7 @@ use worker_ecg::wfdb::{read_annotations, read_wfdb};
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("usage: beat_features DIR"));
     println!(
-        "record\ti\tsample\tref\tours\tcorr\tpeer\twider\tamp\tprem\tpause\tspread\tgroup\tgsize\tgcorr\tgwider"
+        "record\ti\tsample\tref\tours\tcorr\tpeer\twider\tamp\tprem\tpause\tspread\tgroup\tgsize\tgcorr\tgwider\trr"
     );
     for header in discover(&dir).unwrap() {
         let rec = read_wfdb(&header).unwrap();
@@ -61,11 +61,10 @@ fn main() {
                 )
             });
             println!(
-                "{name}\t{i}\t{b}\t{code}\t{}\t{cols}\t{g}\t{gf}",
-                classes[i].code()
+                "{name}\t{i}\t{b}\t{code}\t{}\t{cols}\t{g}\t{gf}\t{}",
+                classes[i].code(),
+                if i > 0 { b - beats[i - 1] } else { 0 }
             );
         }
-        // Reference beats missed by the detector.
-        let _ = samples;
     }
 }

@@ -30,10 +30,8 @@
 //!    within 450 ms of it, its peak energy is at least half of that beat's (otherwise it is
 //!    taken as a T wave);
 //! 6. search-back: when no beat has come for 1.66 × the mean of the last 8 RR intervals (1 s
-//!    before there are two), the largest candidate of that gap above three quarters of the
-//!    threshold is taken as a beat (in bigeminy and in atrial fibrillation long gaps come
-//!    without a missed beat, and what stands half as high as a beat there is an artefact:
-//!    MIT-BIH 203 had 40 false beats at 0.55, 21 at 0.75, for one more missed beat in 208);
+//!    before there are two), the largest candidate of that gap above 0.55 times the
+//!    threshold is taken as a beat;
 //! 7. no level learnt on an artefact or a burst of noise can lock the detector out: a beat
 //!    enters SPK as if it were at most 5 × SPK, and the threshold halves for every second that
 //!    passes beyond max(1.5 × the median RR, 1 s) without a beat;
@@ -57,7 +55,7 @@ pub struct Detection {
 /// Fraction of the way from the noise level to the signal level where the threshold sits.
 const THRESHOLD: f32 = 0.3;
 /// Fraction of the threshold a search-back candidate must exceed.
-const SEARCH_BACK: f32 = 0.75;
+const SEARCH_BACK: f32 = 0.55;
 /// A beat may raise the signal level as if it were at most this many times that level.
 const SIGNAL_CAP: f32 = 5.0;
 /// Factor on the threshold for a candidate less than half the mean RR after the last beat.
@@ -318,7 +316,7 @@ impl State<'_> {
     }
 
     /// The largest candidate of `gap` clear of the refractory period on both sides, when it
-    /// exceeds [`SEARCH_BACK`] times the threshold.
+    /// exceeds half the threshold.
     fn search_back(&self, gap: &[usize], c: usize, th: f32) -> Option<usize> {
         let (&(last, _), refractory) = (self.beats.last()?, self.ms(200.0));
         gap.iter()

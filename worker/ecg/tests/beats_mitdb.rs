@@ -12,9 +12,14 @@ use std::process::Command;
 
 use worker_ecg::eval_beats::{evaluate_dir, gross, table};
 
-/// Gross VEB Se and +P reached on the 23 unpaced development records (93.87 / 91.51 %), rounded down (see
-/// docs/PERFORMANCE.md; de Chazal et al. 2004 reached 77.7 / 81.9 % inter-patient).
-const VEB_BAR: f64 = 91.0;
+/// Gross VEB Se and +P reached on the 23 unpaced development records (93.84 / 91.90 %),
+/// rounded down (see docs/PERFORMANCE.md; de Chazal et al. 2004 reached 77.7 / 81.9 %
+/// inter-patient; the goal is 90 %).
+const VEB_BAR: f64 = 91.5;
+/// Gross SVEB Se and +P reached there (54.28 / 72.61 %), rounded down: a ratchet, not a goal
+/// met (de Chazal et al. 2004: 75.9 / 38.5 %).
+const SVEB_SE_BAR: f64 = 54.0;
+const SVEB_PPV_BAR: f64 = 72.0;
 
 fn mitdb() -> PathBuf {
     let dir = common::corpus().join("ecg-annotated/mitdb");
@@ -39,6 +44,11 @@ fn development_records_reach_the_veb_bar() {
     assert!(
         se >= VEB_BAR && ppv >= VEB_BAR,
         "gross VEB Se {se:.2}% +P {ppv:.2}% below {VEB_BAR}% (SVEB {s:?})"
+    );
+    let (se, ppv) = (s.se().unwrap(), s.ppv().unwrap());
+    assert!(
+        se >= SVEB_SE_BAR && ppv >= SVEB_PPV_BAR,
+        "gross SVEB Se {se:.2}% +P {ppv:.2}% below {SVEB_SE_BAR}% / {SVEB_PPV_BAR}%"
     );
 }
 

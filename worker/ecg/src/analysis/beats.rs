@@ -27,8 +27,10 @@
 //! fibrillation: every other beat is premature and conducted beats vary in amplitude),
 //! neither prematurity nor a larger amplitude counts as a sign of ventricular origin. A
 //! supraventricular ectopic beat is conducted normally (its QRS neither unlike nor wider) but
-//! comes early: its RR is under [`S_PREMATURE`] of the local RR in a locally regular rhythm
-//! (in atrial fibrillation every interval is irregular and no beat is called S).
+//! comes early: its RR is under [`S_PREMATURE`] of the local RR, or of the sinus cycle (the
+//! median of the last eight intervals between two normal beats, so that every beat of a run
+//! of supraventricular tachycardia is premature, not only its first), in a locally regular
+//! rhythm (in atrial fibrillation every interval is irregular and no beat is called S).
 //!
 //! Then the beats are grouped by shape over the whole recording ([`super::clusters`]) and
 //! each group of three or more decides for its beats: ventricular where half of them or more
@@ -132,15 +134,77 @@ pub struct BeatFeatures {
 /// Hz. Beats too near either end to compare are normal.
 pub fn classify(sigs: &[&[f32]], fs: f64, beats: &[usize]) -> Vec<BeatClass> {
     let mut prev = BeatClass::Normal;
+    let mut sinus = SinusCycle::default();
     let mut classes: Vec<BeatClass> = features(sigs, fs, beats)
         .iter()
-        .map(|f| {
-            prev = f.map_or(BeatClass::Normal, |f| rule(f, prev));
+        .enumerate()
+        .map(|(i, f)| {
+            let rr = (i > 0).then(|| (beats[i] - beats[i - 1]) as f64);
+            prev = f.map_or(BeatClass::Normal, |f| {
+                let c = rule(f, prev);
+                let early = rr.and_then(|rr| sinus.prematurity(rr)).unwrap_or(1.0);
+                if c == BeatClass::Normal && early < S_PREMATURE && conducted(&f) {
+                    BeatClass::Supraventricular
+                } else {
+                    c
+                }
+            });
+            sinus.push(rr, prev);
             prev
         })
         .collect();
     super::clusters::vote(&mut classes, &super::clusters::group(sigs, fs, beats));
     classes
+}
+
+/// Whether a beat's QRS is conducted normally (like the dominant one or its peers, not wider)
+/// in a locally regular rhythm: what a supraventricular beat looks like.
+fn conducted(f: &BeatFeatures) -> bool {
+    let unlike = f.correlation < V_CORRELATION && f.peer_correlation < V_CORRELATION;
+    !unlike && f.wider_s < V_WIDER_S && f.rr_spread < IRREGULAR_RR
+}
+
+/// Normal-to-normal intervals before a beat: the sinus cycle that a run of supraventricular
+/// tachycardia is premature against (inside the run the local RR has become the run's own).
+#[derive(Default)]
+struct SinusCycle {
+    /// The last [`SINUS_INTERVALS`] RR intervals between two normal beats, samples.
+    rr: std::collections::VecDeque<f64>,
+    /// Beats since the last normal one.
+    since_normal: usize,
+}
+
+/// Normal-to-normal intervals the sinus cycle is the median of.
+const SINUS_INTERVALS: usize = 8;
+/// Beats without a normal one after which the sinus cycle is forgotten (a rhythm that has
+/// lasted this long is the patient's rhythm, not a run).
+const SINUS_MEMORY: usize = 50;
+
+impl SinusCycle {
+    /// `rr` over the sinus cycle, when there is one.
+    fn prematurity(&self, rr: f64) -> Option<f64> {
+        if self.rr.len() < 2 || self.since_normal >= SINUS_MEMORY {
+            return None;
+        }
+        Some(rr / median(self.rr.iter().copied().collect()))
+    }
+
+    /// Records the beat that ended an interval of `rr` samples, called `class`: the interval
+    /// counts when both its beats are normal (the pause after an ectopic beat is no cycle).
+    fn push(&mut self, rr: Option<f64>, class: BeatClass) {
+        if class != BeatClass::Normal {
+            self.since_normal += 1;
+            return;
+        }
+        let after_normal = self.since_normal == 0;
+        self.since_normal = 0;
+        if let Some(rr) = rr.filter(|_| after_normal) {
+            self.rr.push_back(rr);
+            if self.rr.len() > SINUS_INTERVALS {
+                self.rr.pop_front();
+            }
+        }
+    }
 }
 
 /// The rules of the module documentation, on one beat's features; `prev` is the class of the
@@ -441,6 +505,41 @@ mod tests {
                 10 => BeatClass::Ventricular,
                 20 => BeatClass::Supraventricular,
                 _ => BeatClass::Normal,
+            };
+            assert_eq!(*c, want, "beat {i}");
+        }
+    }
+
+    /// Narrow beats every 800 ms at 360 Hz with beats `run` (a range) every 480 ms: a run of
+    /// supraventricular tachycardia.
+    fn svt(run: std::ops::Range<usize>) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let fs = 360.0;
+        let mut at = Vec::new();
+        let mut t = 0.5;
+        for i in 0..40 {
+            t += if run.contains(&i) { 0.48 } else { 0.8 };
+            at.push((t * fs) as usize);
+        }
+        let mut lead = vec![0f32; ((t + 1.0) * fs) as usize];
+        for &b in &at {
+            for (k, v) in lead.iter_mut().enumerate() {
+                let x = (k as f64 - b as f64) / fs / 0.008;
+                *v += (1000.0 * (-0.5 * x * x).exp()) as f32;
+            }
+        }
+        (vec![lead], at)
+    }
+
+    #[test]
+    fn every_beat_of_a_supraventricular_run_is_supraventricular() {
+        let (leads, beats) = svt(15..27);
+        let sigs: Vec<&[f32]> = leads.iter().map(|l| l.as_slice()).collect();
+        let classes = classify(&sigs, 360.0, &beats);
+        for (i, c) in classes.iter().enumerate() {
+            let want = if (15..27).contains(&i) {
+                BeatClass::Supraventricular
+            } else {
+                BeatClass::Normal
             };
             assert_eq!(*c, want, "beat {i}");
         }

@@ -205,3 +205,74 @@ pub fn vote(classes: &mut [BeatClass], groups: &Groups) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BeatClass::{Normal as N, Supraventricular as S, Ventricular as V};
+
+    fn groups(of_beat: &[usize], correlation: Vec<f64>, wider_s: Vec<f64>) -> Groups {
+        let mut size = vec![0; correlation.len()];
+        for &g in of_beat {
+            size[g] += 1;
+        }
+        Groups {
+            of_beat: of_beat.iter().map(|&g| Some(g)).collect(),
+            size,
+            correlation,
+            wider_s,
+        }
+    }
+
+    #[test]
+    fn a_group_mostly_ventricular_is_ventricular_and_a_lone_call_in_a_normal_group_is_not() {
+        let mut classes = [N, V, N, V, V, N, N, V, S, N];
+        let g = groups(
+            &[0, 0, 1, 0, 0, 1, 1, 1, 1, 1],
+            vec![0.9, 1.0],
+            vec![0.0, 0.0],
+        );
+        vote(&mut classes, &g);
+        assert_eq!(classes, [V, V, N, V, V, N, N, N, S, N]);
+    }
+
+    #[test]
+    fn a_broad_group_unlike_the_dominant_one_is_ventricular_whatever_its_timing() {
+        let mut classes = [N, N, N, N, N, N];
+        let g = groups(&[0, 1, 1, 1, 0, 0], vec![1.0, 0.3], vec![0.0, 0.05]);
+        vote(&mut classes, &g);
+        assert_eq!(classes, [N, V, V, V, N, N]);
+    }
+
+    /// A 2-lead recording at 360 Hz, a beat every 800 ms, beats 30 to 35 wide and inverted
+    /// at the same rate: an accelerated idioventricular rhythm, with no premature beat.
+    #[test]
+    fn an_idioventricular_run_on_time_is_ventricular() {
+        let fs = 360.0;
+        let at: Vec<usize> = (0..60)
+            .map(|i| ((0.5 + 0.8 * i as f64) * fs) as usize)
+            .collect();
+        let n = at.last().unwrap() + fs as usize;
+        let mut leads = vec![vec![0f32; n]; 2];
+        for (i, &b) in at.iter().enumerate() {
+            let (sd, gain) = if (30..36).contains(&i) {
+                (0.025, -1.6)
+            } else {
+                (0.008, 1.0)
+            };
+            for (l, lead) in leads.iter_mut().enumerate() {
+                let g = gain * if l == 0 { 1000.0 } else { 600.0 };
+                for (k, v) in lead.iter_mut().enumerate().skip(b - 100).take(200) {
+                    let x = (k as f64 - b as f64) / fs / sd;
+                    *v += (g * (-0.5 * x * x).exp()) as f32;
+                }
+            }
+        }
+        let sigs: Vec<&[f32]> = leads.iter().map(|l| l.as_slice()).collect();
+        let classes = super::super::beats::classify(&sigs, fs, &at);
+        for (i, c) in classes.iter().enumerate() {
+            let want = if (30..36).contains(&i) { V } else { N };
+            assert_eq!(*c, want, "beat {i}");
+        }
+    }
+}
