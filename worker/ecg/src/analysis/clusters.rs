@@ -11,6 +11,9 @@ use super::rhythm::correlation;
 
 /// Correlation with a group's template from which a beat joins it.
 pub const JOIN: f64 = 0.9;
+/// Correlation at which the lag search against one group stops: the other lags cannot
+/// change whether the beat joins it (most beats match their group at once).
+const ALIKE: f64 = 0.95;
 /// Groups kept; a beat like none of them is left ungrouped.
 pub const MAX_GROUPS: usize = 24;
 /// Half-width of the compared QRS window, s.
@@ -91,12 +94,7 @@ fn assign(sigs: &[&[f32]], w: &Window, beats: &[usize]) -> (Vec<Option<usize>>, 
         if b < w.half + w.lag || b + w.half + w.lag >= n {
             continue;
         }
-        let best = groups
-            .iter()
-            .enumerate()
-            .map(|(k, g)| (k, g.best_lag(sigs, b, w)))
-            .max_by(|a, b| a.1.0.total_cmp(&b.1.0));
-        match best {
+        match nearest(&groups, sigs, b, w) {
             Some((k, (r, at))) if r >= JOIN => {
                 groups[k].add(sigs, at - w.half);
                 out[i] = Some(k);
@@ -109,6 +107,26 @@ fn assign(sigs: &[&[f32]], w: &Window, beats: &[usize]) -> (Vec<Option<usize>>, 
         }
     }
     (out, groups)
+}
+
+/// The group most like the beat at `b`, its correlation and the beat's centre at the best
+/// lag (largest group first where two are equally like it).
+fn nearest(
+    groups: &[Group],
+    sigs: &[&[f32]],
+    b: usize,
+    w: &Window,
+) -> Option<(usize, (f64, usize))> {
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(groups[k].size));
+    let mut best: Option<(usize, (f64, usize))> = None;
+    for k in order {
+        let found = groups[k].best_lag(sigs, b, w);
+        if best.is_none_or(|(_, (r, _))| found.0 > r) {
+            best = Some((k, found));
+        }
+    }
+    best
 }
 
 /// One group of alike beats.
@@ -135,12 +153,21 @@ impl Group {
 
     /// The best correlation of the template with the beat at `b` (lags within ±lag), and
     /// the beat's centre at that lag.
+    /// Lags are tried nearest first, and the search stops at [`ALIKE`].
     fn best_lag(&self, sigs: &[&[f32]], b: usize, w: &Window) -> (f64, usize) {
         let t = self.centre(w);
-        (b - w.lag..=b + w.lag)
-            .map(|at| (correlation(&t, sigs, at - w.c), at))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .unwrap_or((f64::MIN, b))
+        let mut best = (f64::MIN, b);
+        for d in (0..=w.lag).flat_map(|d| [d, d.wrapping_neg()]).skip(1) {
+            let at = b.wrapping_add(d);
+            let r = correlation(&t, sigs, at - w.c);
+            if r > best.0 {
+                best = (r, at);
+            }
+            if r >= ALIKE {
+                break;
+            }
+        }
+        best
     }
 
     /// Its template's QRS width, s ([`super::beats::width`]).
