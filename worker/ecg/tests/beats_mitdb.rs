@@ -12,10 +12,10 @@ use std::process::Command;
 
 use worker_ecg::eval_beats::{evaluate_dir, gross, table};
 
-/// Gross VEB Se and +P reached on the 23 unpaced development records (94.21 / 91.90 %),
+/// Gross VEB Se and +P reached on the 23 unpaced development records (92.47 / 95.20 %),
 /// rounded down (see docs/PERFORMANCE.md; de Chazal et al. 2004 reached 77.7 / 81.9 %
 /// inter-patient; the goal is 90 %).
-const VEB_BAR: f64 = 91.5;
+const VEB_BAR: f64 = 92.0;
 /// Gross SVEB Se and +P reached there (54.28 / 72.50 %), rounded down: a ratchet, not a goal
 /// met (de Chazal et al. 2004: 75.9 / 38.5 %).
 const SVEB_SE_BAR: f64 = 54.0;

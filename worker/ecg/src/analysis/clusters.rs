@@ -208,7 +208,7 @@ pub const V_SHARE: f64 = 0.5;
 /// [`super::beats::V_CORRELATION`]) and broader by [`super::beats::V_BROAD_S`] (a QRS from
 /// the ventricle is broad whatever its timing: an idioventricular rhythm is not premature).
 /// In any other group the beats called ventricular are called normal: a beat shaped like
-/// many conducted ones is conducted, whatever its timing.
+/// many conducted ones is conducted, whatever its timing. So are beats left ungrouped.
 pub fn vote(classes: &mut [BeatClass], groups: &Groups) {
     let mut ventricular = vec![0usize; groups.size.len()];
     for (c, g) in classes.iter().zip(&groups.of_beat) {
@@ -225,9 +225,13 @@ pub fn vote(classes: &mut [BeatClass], groups: &Groups) {
         })
         .collect();
     for (c, g) in classes.iter_mut().zip(&groups.of_beat) {
-        match g.and_then(|g| decided[g]) {
-            Some(true) => *c = BeatClass::Ventricular,
-            Some(false) if *c == BeatClass::Ventricular => *c = BeatClass::Normal,
+        match g.map(|g| decided[g]) {
+            Some(Some(true)) => *c = BeatClass::Ventricular,
+            Some(Some(false)) if *c == BeatClass::Ventricular => *c = BeatClass::Normal,
+            // Like none of the groups, once there are [`MAX_GROUPS`] of them (a long, noisy
+            // recording: the beats too near an end are normal already): an artefact or a
+            // false detection more often than an ectopic beat.
+            None if *c == BeatClass::Ventricular => *c = BeatClass::Normal,
             _ => {}
         }
     }
@@ -261,6 +265,16 @@ mod tests {
         );
         vote(&mut classes, &g);
         assert_eq!(classes, [V, V, N, V, V, N, N, N, S, N]);
+    }
+
+    #[test]
+    fn a_beat_like_none_of_the_groups_is_not_ventricular() {
+        let mut classes = [N, V, V];
+        let mut g = groups(&[0, 0, 0], vec![1.0], vec![0.0]);
+        g.of_beat[1] = None;
+        g.size[0] = 2;
+        vote(&mut classes, &g);
+        assert_eq!(classes, [N, N, V]);
     }
 
     #[test]
