@@ -70,6 +70,14 @@ fn ecg_eval_beats_prints_markdown_and_exits_on_the_bar() {
         .output()
         .unwrap();
     assert_eq!(above.status.code(), Some(1));
+    // The bar (VEB Se and +P 90 %, `--bar`'s default) on the development records.
+    let dev = Command::new(exe)
+        .args(["beats", mitdb().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&dev.stdout);
+    assert_eq!(dev.status.code(), Some(0), "{out}");
+    assert!(out.contains("\n| 223 | "), "{out}");
     let missing = Command::new(exe)
         .args(["beats", "/nonexistent"])
         .output()
