@@ -1,5 +1,5 @@
 //! Beats grouped by QRS shape, as a Holter system groups them into templates: a beat joins
-//! the first group whose running template it correlates with at [`JOIN`] or more (pooled over
+//! the group whose running template it correlates best with, at [`JOIN`] or more (pooled over
 //! the leads, ±60 ms, at the best lag within ±12 ms), else starts a group of its own (up to
 //! [`MAX_GROUPS`]; past that it stays ungrouped). Ectopic beats of one focus look alike, so
 //! a group votes on what its beats are (see [`super::beats::classify`]): a ventricular beat
