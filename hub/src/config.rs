@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod imaging;
 pub mod redact;
+
+pub use imaging::ImagingConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -48,6 +51,8 @@ pub struct Config {
     pub recognition: RecognitionConfig,
     /// TLS: the hub's certificate, client certificates, plaintext opt-ins.
     pub tls: TlsConfig,
+    /// Memory for decoding and rendering images.
+    pub imaging: ImagingConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -383,6 +388,7 @@ impl Default for Config {
             integrity: IntegrityConfig::default(),
             recognition: RecognitionConfig::default(),
             tls: TlsConfig::default(),
+            imaging: ImagingConfig::default(),
         }
     }
 }
@@ -518,6 +524,9 @@ impl Config {
         };
         if self.ingest.max_inflated_bytes == 0 {
             return Err(invalid("ingest.max_inflated_bytes must be at least 1"));
+        }
+        if let Some(reason) = self.imaging.invalid() {
+            return Err(invalid(reason));
         }
         if self.jobs.max_attempts == 0 {
             return Err(invalid("jobs.max_attempts must be at least 1"));
