@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 mod imaging;
 pub mod redact;
+mod user_limits;
 
 pub use imaging::ImagingConfig;
+pub use user_limits::UserLimitsConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -53,6 +55,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Memory for decoding and rendering images.
     pub imaging: ImagingConfig,
+    /// How much of the hub one user may take: concurrent requests and a request rate.
+    pub user_limits: UserLimitsConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -389,6 +393,7 @@ impl Default for Config {
             recognition: RecognitionConfig::default(),
             tls: TlsConfig::default(),
             imaging: ImagingConfig::default(),
+            user_limits: UserLimitsConfig::default(),
         }
     }
 }
@@ -526,6 +531,9 @@ impl Config {
             return Err(invalid("ingest.max_inflated_bytes must be at least 1"));
         }
         if let Some(reason) = self.imaging.invalid() {
+            return Err(invalid(reason));
+        }
+        if let Some(reason) = self.user_limits.invalid() {
             return Err(invalid(reason));
         }
         if self.jobs.max_attempts == 0 {

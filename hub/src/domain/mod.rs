@@ -41,6 +41,7 @@ pub mod reports;
 pub mod revocation;
 pub mod staging;
 pub mod sweeper;
+pub mod user_limits;
 pub mod wfdb_import;
 
 use std::sync::Arc;
@@ -114,6 +115,8 @@ struct Inner {
     parse_permits: tokio::sync::Semaphore,
     /// The memory case-view renders may hold at once (`imaging.render_memory_bytes`).
     renders: render::RenderBudget,
+    /// Every user's requests in flight and request rate (`[user_limits]`).
+    user_limits: std::sync::Arc<user_limits::UserLimits>,
     /// The data directory's free space, checked before new data is accepted.
     disk: disk::DiskWatch,
     /// The region's time zone: local days for statistics and validity windows.
@@ -146,6 +149,7 @@ impl Hub {
         // ... and decode frames within this one.
         worker_imaging::set_max_frame_bytes(config.imaging.max_frame_bytes);
         let renders = render::RenderBudget::new(config.imaging.render_memory_bytes);
+        let user_limits = user_limits::UserLimits::new(config.user_limits.clone());
         Hub {
             inner: Arc::new(Inner {
                 store,
@@ -161,6 +165,7 @@ impl Hub {
                 stopping: watch::channel(false).0,
                 parse_permits: tokio::sync::Semaphore::new(parses),
                 renders,
+                user_limits,
                 disk,
                 region,
                 blob_writes: tokio::sync::RwLock::new(()),
