@@ -5,7 +5,8 @@
 //! lockstep (as their sweepers do, through the same `finalize_case`, after the quiet period).
 //! Each case must be queued exactly once, with one job for its series and one `received` audit
 //! entry, counted in the shared index with SQL (before the guard, every case got two jobs: both
-//! transactions read `receiving`).
+//! transactions read `receiving`). Then a report signed on one replica reaches the report
+//! watchers (`reports --follow`) of both.
 
 use e2e::servers::{Postgres, Seaweed};
 use e2e::*;
@@ -158,4 +159,69 @@ async fn replicas_finalizing_the_same_cases_queue_each_once() {
          GROUP BY case_id HAVING count(*) > 1) d",
     );
     assert_eq!(received_twice, "0", "cases queued twice in the audit trail");
+
+    report_reaches_the_watchers_of_both_replicas(&region, &replica).await;
+}
+
+/// A clinic watches reports on both replicas; a senior signs one case's report on the first;
+/// both watchers get it.
+async fn report_reaches_the_watchers_of_both_replicas(region: &Region, replica: &HubProcess) {
+    use std::time::Duration;
+    let clinic = region.token("clinic_a");
+    let mut watchers = Vec::new();
+    for hub in [&region.hub, replica] {
+        let mut reading =
+            pb::reading_service_client::ReadingServiceClient::new(hub.channel().await);
+        let stream = reading
+            .watch_reports(authed(pb::WatchReportsRequest::default(), clinic))
+            .await
+            .expect("a report watch")
+            .into_inner();
+        watchers.push(stream);
+    }
+    let senior = region.token("senior");
+    let mut a = pb::reading_service_client::ReadingServiceClient::new(region.hub.channel().await);
+    let mut case_id = 0;
+    for _ in 0..300 {
+        let q = a
+            .queue(authed(pb::QueueRequest::default(), senior))
+            .await
+            .expect("the queue")
+            .into_inner();
+        if let Some(first) = q.entries.first() {
+            case_id = first.summary.as_ref().expect("a summary").case_id;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(case_id > 0, "no case reached the queue");
+    a.claim(authed(
+        pb::ClaimRequest {
+            case_id,
+            skip_reason: String::new(),
+        },
+        senior,
+    ))
+    .await
+    .expect("the claim");
+    a.file_report(authed(
+        pb::FileReportRequest {
+            case_id,
+            findings: "No acute intracranial abnormality.".into(),
+            impression: "Normal CT.".into(),
+            critical: false,
+            sign: true,
+        },
+        senior,
+    ))
+    .await
+    .expect("the signed report");
+    for (i, watcher) in watchers.iter_mut().enumerate() {
+        let got = tokio::time::timeout(Duration::from_secs(10), watcher.message())
+            .await
+            .unwrap_or_else(|_| panic!("replica {i}'s watcher got no report within 10 s"))
+            .expect("the watch stream")
+            .expect("a report");
+        assert_eq!(got.summary.expect("a summary").case_id, case_id);
+    }
 }
