@@ -11,7 +11,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod imaging;
 pub mod redact;
+mod user_limits;
+
+pub use imaging::ImagingConfig;
+pub use user_limits::UserLimitsConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -48,6 +53,10 @@ pub struct Config {
     pub recognition: RecognitionConfig,
     /// TLS: the hub's certificate, client certificates, plaintext opt-ins.
     pub tls: TlsConfig,
+    /// Memory for decoding and rendering images.
+    pub imaging: ImagingConfig,
+    /// How much of the hub one user may take: concurrent requests and a request rate.
+    pub user_limits: UserLimitsConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -383,6 +392,8 @@ impl Default for Config {
             integrity: IntegrityConfig::default(),
             recognition: RecognitionConfig::default(),
             tls: TlsConfig::default(),
+            imaging: ImagingConfig::default(),
+            user_limits: UserLimitsConfig::default(),
         }
     }
 }
@@ -518,6 +529,12 @@ impl Config {
         };
         if self.ingest.max_inflated_bytes == 0 {
             return Err(invalid("ingest.max_inflated_bytes must be at least 1"));
+        }
+        if let Some(reason) = self.imaging.invalid() {
+            return Err(invalid(reason));
+        }
+        if let Some(reason) = self.user_limits.invalid() {
+            return Err(invalid(reason));
         }
         if self.jobs.max_attempts == 0 {
             return Err(invalid("jobs.max_attempts must be at least 1"));

@@ -109,6 +109,23 @@ impl Postgres {
     }
 }
 
+impl Postgres {
+    /// Runs one SQL statement with `psql` and returns its rows, unaligned, one per line.
+    pub fn query(&self, sql: &str) -> String {
+        let out = Command::new("psql")
+            .arg(&self.url)
+            .args(["-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .expect("psql (postgresql-client)");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
         let _ = as_db_user(&postgres_bin("pg_ctl"))

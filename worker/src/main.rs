@@ -38,6 +38,10 @@ struct Cli {
     /// Scratch directory for job inputs.
     #[arg(long, default_value_os_t = std::env::temp_dir().join("remotedx-worker"))]
     scratch: PathBuf,
+    /// The most bytes one decoded frame may take (the hub's `imaging.max_frame_bytes`): a larger
+    /// frame is refused by name, from its attributes, before it is decoded.
+    #[arg(long, env = "WORKER_MAX_FRAME_BYTES", default_value_t = worker_imaging::DEFAULT_MAX_FRAME_BYTES)]
+    max_frame_bytes: u64,
 }
 
 #[tokio::main]
@@ -50,6 +54,7 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    worker_imaging::set_max_frame_bytes(cli.max_frame_bytes);
     let cfg = worker::remote::RemoteConfig {
         hub_url: cli.hub,
         token: cli.token,

@@ -29,6 +29,15 @@ pub enum Error {
     /// The hub lacks a resource to take this on now (its disk is nearly full); reading still works.
     #[error("{0}")]
     ResourceExhausted(String),
+    /// The caller passed one of their per-user limits (`[user_limits]`); they may try again after
+    /// `retry_after`.
+    #[error("{message}")]
+    Busy {
+        /// Which limit, in words.
+        message: String,
+        /// When a new request would be admitted.
+        retry_after: std::time::Duration,
+    },
     /// Storage failed; the operation did not happen.
     #[error("storage failure: {0}")]
     Storage(#[from] StorageError),

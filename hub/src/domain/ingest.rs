@@ -657,9 +657,6 @@ impl Hub {
         }
         let now = now_ms();
         let subjects = self.job_subjects(tx.as_mut(), &case).await?;
-        for (kind, subject) in &subjects {
-            jobs::insert(tx.as_mut(), case_id, *kind, subject, now).await?;
-        }
         let effective = if case.critical {
             Priority::Stat
         } else {
@@ -667,7 +664,15 @@ impl Hub {
         };
         let deadline = now + ms(self.config().deadline(effective));
         let jobs = i64::try_from(subjects.len()).unwrap_or(i64::MAX);
-        cases::mark_received(tx.as_mut(), case_id, now, deadline, jobs).await?;
+        // The conditional state change is the guard: another replica's sweeper or session may be
+        // finalizing the same case (on PostgreSQL both read `receiving`); only the transaction
+        // whose update moved it out of `receiving` schedules jobs, the other rolls back.
+        if !cases::mark_received(tx.as_mut(), case_id, now, deadline, jobs).await? {
+            return Ok(false);
+        }
+        for (kind, subject) in &subjects {
+            jobs::insert(tx.as_mut(), case_id, *kind, subject, now).await?;
+        }
         if jobs == 0 {
             cases::add_pending_jobs(tx.as_mut(), case_id, 0, now).await?;
         }

@@ -36,10 +36,12 @@ pub mod mixup;
 pub mod pseudonym;
 pub mod reading;
 pub mod recognition;
+mod render;
 pub mod reports;
 pub mod revocation;
 pub mod staging;
 pub mod sweeper;
+pub mod user_limits;
 pub mod wfdb_import;
 
 use std::sync::Arc;
@@ -111,6 +113,10 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Bounds concurrent full parses of uploaded files (each holds one instance in memory).
     parse_permits: tokio::sync::Semaphore,
+    /// The memory case-view renders may hold at once (`imaging.render_memory_bytes`).
+    renders: render::RenderBudget,
+    /// Every user's requests in flight and request rate (`[user_limits]`).
+    user_limits: std::sync::Arc<user_limits::UserLimits>,
     /// The data directory's free space, checked before new data is accepted.
     disk: disk::DiskWatch,
     /// The region's time zone: local days for statistics and validity windows.
@@ -140,6 +146,10 @@ impl Hub {
         let disk = disk::DiskWatch::new(config.data_dir.clone(), config.ingest.min_free_bytes);
         // Uploads, views and in-process jobs all open deflated files within this budget.
         worker_imaging::set_max_inflated_bytes(config.ingest.max_inflated_bytes);
+        // ... and decode frames within this one.
+        worker_imaging::set_max_frame_bytes(config.imaging.max_frame_bytes);
+        let renders = render::RenderBudget::new(config.imaging.render_memory_bytes);
+        let user_limits = user_limits::UserLimits::new(config.user_limits.clone());
         Hub {
             inner: Arc::new(Inner {
                 store,
@@ -154,6 +164,8 @@ impl Hub {
                 reports: broadcast::channel(256).0,
                 stopping: watch::channel(false).0,
                 parse_permits: tokio::sync::Semaphore::new(parses),
+                renders,
+                user_limits,
                 disk,
                 region,
                 blob_writes: tokio::sync::RwLock::new(()),

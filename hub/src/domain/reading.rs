@@ -412,16 +412,9 @@ impl Hub {
             .local_copy(&instance.blob_key, &scratch)
             .await?;
         let max = (max_size > 0).then_some(max_size);
-        let rendered = tokio::task::spawn_blocking(move || {
-            let png = worker_imaging::render_frame(&path, frame, window, max);
-            if path.starts_with(&scratch) {
-                let _ = std::fs::remove_file(&path);
-            }
-            png
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("renderer crashed: {e}")))?;
-        rendered.map_err(|e| {
+        let copy = super::render::LocalCopy::new(path, &scratch);
+        let rendered = super::render::render_local(&self.inner.renders, copy, frame, window, max);
+        rendered.await?.map_err(|e| {
             Error::FailedPrecondition(format!(
                 "instance {sop_uid} cannot be rendered (it is still served as stored): {e}"
             ))

@@ -6,6 +6,10 @@
 //! anyone who can open a connection. [`Authenticated`] answers UNAUTHENTICATED from the headers
 //! alone and drops the body unread. The handler still authenticates (and authorises) as every
 //! handler does; the second look-up is served from the token cache.
+//!
+//! The same place admits the request under its user's limits (`[user_limits]`: requests in
+//! flight and a request rate, see `domain::user_limits`), answering RESOURCE_EXHAUSTED with a
+//! `retry-after` hint past them, also before the body is read.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -71,8 +75,13 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let hub = self.hub.clone();
         Box::pin(async move {
-            match hub.authenticate(bearer(&req)).await {
-                Ok(_) => inner.call(req).await,
+            let admitted = match hub.authenticate(bearer(&req)).await {
+                Ok(who) => hub.admit_request(&who),
+                Err(e) => Err(e),
+            };
+            match admitted {
+                // The request holds its place until its response starts.
+                Ok(_permit) => inner.call(req).await,
                 Err(e) => Ok(status::to_status(e).into_http()),
             }
         })

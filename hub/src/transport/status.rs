@@ -15,10 +15,32 @@ pub fn to_status(e: Error) -> Status {
         Error::InvalidArgument(m) => Status::new(Code::InvalidArgument, m),
         Error::FailedPrecondition(m) => Status::new(Code::FailedPrecondition, m),
         Error::ResourceExhausted(m) => Status::new(Code::ResourceExhausted, m),
+        Error::Busy {
+            message,
+            retry_after,
+        } => busy(&message, retry_after),
         Error::Storage(e) => Status::new(Code::Unavailable, storage_message(&e)),
         Error::Internal(m) => Status::new(Code::Internal, internal_message(&m)),
     }
 }
+
+/// RESOURCE_EXHAUSTED with a `retry-after` hint: whole seconds in the metadata (as HTTP's
+/// Retry-After), milliseconds in the message for a person.
+fn busy(message: &str, retry_after: std::time::Duration) -> Status {
+    let millis = retry_after.as_millis().max(1);
+    let mut status = Status::new(
+        Code::ResourceExhausted,
+        format!("{message} (try again in {millis} ms)"),
+    );
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    if let Ok(value) = seconds.to_string().parse() {
+        status.metadata_mut().insert(RETRY_AFTER, value);
+    }
+    status
+}
+
+/// The metadata key of the hint in a RESOURCE_EXHAUSTED status: seconds until a retry is admitted.
+pub const RETRY_AFTER: &str = "retry-after";
 
 #[cfg(test)]
 mod tests {
@@ -40,9 +62,20 @@ mod tests {
                 Code::FailedPrecondition,
             ),
             (Error::Internal("a".into()), Code::Internal),
+            (
+                Error::Busy {
+                    message: "a".into(),
+                    retry_after: std::time::Duration::from_millis(1500),
+                },
+                Code::ResourceExhausted,
+            ),
         ];
         for (e, code) in cases {
-            assert_eq!(to_status(e).code(), code);
+            let status = to_status(e);
+            assert_eq!(status.code(), code);
+            if status.message().starts_with("a (try again in 1500 ms)") {
+                assert_eq!(status.metadata().get(RETRY_AFTER).unwrap(), "2");
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use crate::domain::Hub;
 use crate::domain::ingest::{Accepted, IngestOptions, IngestSession};
 use crate::domain::pseudonym::IdType;
 use crate::domain::staging::{RejectReason, Rejection, StagingFile};
+use upload_framing::{Effect, Framing, Message, Refusal, Violation};
 
 /// The service.
 pub struct Upload {
@@ -80,12 +81,13 @@ async fn receive(
             return;
         }
     };
+    let framing = Framing::new(hub.config().ingest.max_file_bytes);
     let mut receiver = Receiver {
         hub,
         session: Some(session),
         tx,
         current: None,
-        skipping: false,
+        framing,
         name: String::new(),
         counts: Counts::default(),
     };
@@ -117,15 +119,16 @@ struct Counts {
     rejected: u32,
 }
 
-/// One upload stream's state: the file being received, if any.
+/// One upload stream's state: the file being received, if any. The order of messages, sizes
+/// included, is [`Framing`]'s (fuzzed on its own); this carries out its effects.
 struct Receiver {
     hub: Hub,
     session: Option<IngestSession>,
     tx: mpsc::Sender<Reply>,
-    current: Option<(StagingFile, u64)>,
-    /// The current file was refused mid-way: ignore its chunks until its end.
-    skipping: bool,
-    /// Name of the file most recently started (for rejection messages).
+    /// The staging file, exactly while `framing` has a file open.
+    current: Option<StagingFile>,
+    framing: Framing,
+    /// The file a rejection names.
     name: String,
     counts: Counts,
 }
@@ -152,13 +155,8 @@ impl Receiver {
                 }
             }
         }
-        if let Some((file, _)) = self.current.take() {
-            let name = file.file_name().to_owned();
-            self.reject(Rejection::new(
-                RejectReason::Protocol,
-                format!("{name}: the upload ended before the file did"),
-            ))
-            .await;
+        if let Some(effect) = self.framing.close() {
+            self.apply(effect).await;
         }
         let Some(mut session) = self.session.take() else {
             return;
@@ -177,91 +175,64 @@ impl Receiver {
 
     async fn handle(&mut self, msg: pb::upload_request::Msg) {
         use pb::upload_request::Msg;
-        tracing::trace!(file = %self.name, kind = msg_kind(&msg), "upload message");
-        match msg {
-            Msg::Options(_) => {
-                let r = Rejection::new(
-                    RejectReason::Protocol,
-                    "upload options may only come first; ignored",
-                );
-                self.reject(r).await;
-            }
-            Msg::Start(start) => self.start(start).await,
-            Msg::Chunk(data) => self.chunk(&data).await,
-            Msg::End(end) => self.end(end).await,
+        tracing::trace!(file = %self.framing.file_name(), kind = msg_kind(&msg), "upload message");
+        let message = match &msg {
+            Msg::Options(_) => Message::Options,
+            Msg::Start(start) => Message::Start {
+                file_name: &start.file_name,
+                size: start.size,
+            },
+            Msg::Chunk(data) => Message::Chunk(data),
+            Msg::End(end) => Message::End {
+                sha256: &end.sha256,
+            },
+        };
+        for effect in self.framing.on(message) {
+            self.apply(effect).await;
         }
     }
 
-    async fn start(&mut self, start: pb::FileStart) {
-        if let Some((file, _)) = self.current.take() {
-            let name = file.file_name().to_owned();
-            self.reject(Rejection::new(
-                RejectReason::Protocol,
-                format!("{name}: a new file started before this one ended"),
-            ))
-            .await;
-        }
-        self.skipping = false;
-        let name = if start.file_name.is_empty() {
-            "(unnamed file)".to_owned()
-        } else {
-            start.file_name
-        };
-        self.name.clone_from(&name);
-        let config = self.hub.config();
-        if start.size > config.ingest.max_file_bytes {
-            self.skipping = true;
-            let msg = format!(
-                "{name}: {} bytes is more than the hub accepts ({} bytes)",
-                start.size, config.ingest.max_file_bytes
-            );
-            self.reject(Rejection::new(RejectReason::TooLarge, msg))
-                .await;
-            return;
-        }
-        match self.hub.begin_staging(&name).await {
-            Ok(file) => self.current = Some((file, start.size)),
-            Err(r) => {
-                self.skipping = true;
-                self.reject(r).await;
+    /// Carries out one framing effect.
+    async fn apply(&mut self, effect: Effect<'_>) {
+        match effect {
+            Effect::Discard(refusal) => {
+                self.current = None;
+                self.refuse(refusal).await;
+            }
+            Effect::Refuse(refusal) => self.refuse(refusal).await,
+            Effect::Open { name, .. } => {
+                self.name.clone_from(&name);
+                match self.hub.begin_staging(&name).await {
+                    Ok(file) => self.current = Some(file),
+                    Err(r) => self.fail(r).await,
+                }
+            }
+            Effect::Write(data) => {
+                let Some(file) = self.current.as_mut() else {
+                    return;
+                };
+                if let Err(r) = file.write(data).await {
+                    self.fail(r).await;
+                }
+            }
+            Effect::Finish { sha256, size } => {
+                if let Some(file) = self.current.take() {
+                    self.finish(file, sha256, size).await;
+                }
             }
         }
     }
 
-    async fn chunk(&mut self, data: &[u8]) {
-        if self.skipping {
-            return;
-        }
-        let Some((file, _)) = self.current.as_mut() else {
-            let r = Rejection::new(
-                RejectReason::Protocol,
-                "file data arrived before any file started",
-            );
-            self.skipping = true;
-            self.reject(r).await;
-            return;
-        };
-        if let Err(r) = file.write(data).await {
-            self.current = None;
-            self.skipping = true;
-            self.reject(r).await;
-        }
+    /// The open file could not be staged: it is dropped (deleted) and refused with the
+    /// storage's reason; framing skips the rest of it.
+    async fn fail(&mut self, r: Rejection) {
+        self.current = None;
+        self.framing.failed();
+        self.reject(r).await;
     }
 
-    async fn end(&mut self, end: pb::FileEnd) {
-        if std::mem::take(&mut self.skipping) {
-            return;
-        }
-        let Some((file, size)) = self.current.take() else {
-            self.reject(Rejection::new(
-                RejectReason::Protocol,
-                "a file ended that never started",
-            ))
-            .await;
-            return;
-        };
-        let sha = (!end.sha256.is_empty()).then_some(end.sha256.as_str());
-        let staged = match file.finish(sha, Some(size)).await {
+    async fn finish(&mut self, file: StagingFile, sha256: Option<&str>, size: u64) {
+        let staged = match file.finish(sha256, Some(size)).await {
             Ok(staged) => staged,
             Err(r) => return self.reject(r).await,
         };
@@ -269,6 +240,17 @@ impl Receiver {
         for (name, outcome) in session.ingest_upload(staged).await {
             self.answer(name, outcome).await;
         }
+    }
+
+    /// Sends a framing refusal.
+    async fn refuse(&mut self, refusal: Refusal) {
+        self.name = refusal.file_name;
+        let reason = match refusal.violation {
+            Violation::TooLarge => RejectReason::TooLarge,
+            Violation::SizeMismatch => RejectReason::ChecksumMismatch,
+            Violation::Protocol => RejectReason::Protocol,
+        };
+        self.reject(Rejection::new(reason, refusal.message)).await;
     }
 
     /// Sends a file's fate (a WFDB part's may come later than its own `end`).

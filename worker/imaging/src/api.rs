@@ -89,8 +89,18 @@ pub fn render_frame(
     window: WindowSpec,
     max_size: Option<u32>,
 ) -> Result<Vec<u8>, ImagingError> {
-    let img = Image::open(path)?;
-    let mut picture = render_image(&img, frame, window)?;
+    render_opened(&Image::open(path)?, frame, window, max_size)
+}
+
+/// [`render_frame`] of an object already opened (so that a caller can first look at its
+/// attributes, e.g. [`Image::render_bytes`] to wait for memory).
+pub fn render_opened(
+    img: &Image,
+    frame: u32,
+    window: WindowSpec,
+    max_size: Option<u32>,
+) -> Result<Vec<u8>, ImagingError> {
+    let mut picture = render_image(img, frame, window)?;
     if let Some(max) = max_size {
         picture = resize::fit(picture, max);
     }

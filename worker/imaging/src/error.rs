@@ -59,6 +59,27 @@ pub enum ImagingError {
         /// The budget, in bytes.
         limit: u64,
     },
+    /// One decoded frame would take more than the per-frame budget
+    /// ([`crate::set_max_frame_bytes`]); refused from the attributes, before any of it is read.
+    #[error(
+        "{object}: a frame of {columns} x {rows} pixels x {samples} samples decodes to {bytes} \
+         bytes, more than the {limit} bytes one frame may take (the per-frame decode budget); \
+         the object stays stored and is served as sent"
+    )]
+    FrameTooLarge {
+        /// The object.
+        object: Box<ObjectId>,
+        /// Columns.
+        columns: u32,
+        /// Rows.
+        rows: u32,
+        /// Samples per Pixel.
+        samples: u16,
+        /// The decoded frame's bytes.
+        bytes: u64,
+        /// The budget, in bytes.
+        limit: u64,
+    },
     /// The object has no Pixel Data (an SR, an RT plan, a waveform...).
     #[error("{object}: has no Pixel Data")]
     NoPixelData {
@@ -128,6 +149,7 @@ impl ImagingError {
             Self::Io { object, .. }
             | Self::Parse { object, .. }
             | Self::InflatesTooLarge { object, .. }
+            | Self::FrameTooLarge { object, .. }
             | Self::NoPixelData { object }
             | Self::BadAttributes { object, .. }
             | Self::Unsupported { object, .. }

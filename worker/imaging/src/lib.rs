@@ -16,6 +16,8 @@
 //! - [`attrs`]: the image attributes (Image Pixel, Modality LUT, VOI LUT, palette).
 //! - [`render`]: modality LUT, VOI window and presets, MONOCHROME1 inversion, colour conversion,
 //!   resizing and PNG.
+//! - [`budget`]: the per-frame decode budget ([`set_max_frame_bytes`]) and a render's estimated
+//!   peak memory.
 //! - [`error`]: [`ImagingError`], whose messages name the file, SOP Instance UID and transfer
 //!   syntax.
 //!
@@ -24,10 +26,13 @@
 //! - Corrupt input gives an error, never a panic or a hang (fuzzed; see `fuzz/`).
 //! - A deflated data set is inflated only within the process's budget
 //!   ([`set_max_inflated_bytes`]), counted before anything is held in memory.
+//! - A frame is decoded only within the per-frame budget ([`set_max_frame_bytes`]), checked from
+//!   its attributes before any of it is read.
 //! - Parallel and sequential paths give identical results.
 
 pub mod api;
 pub mod attrs;
+pub mod budget;
 pub mod codec;
 pub(crate) mod color;
 pub mod error;
@@ -39,7 +44,10 @@ pub mod parallel;
 pub mod render;
 pub mod source;
 
-pub use api::{InstanceOutput, decode_frame, process_instance, render_frame, series_strip};
+pub use api::{
+    InstanceOutput, decode_frame, process_instance, render_frame, render_opened, series_strip,
+};
+pub use budget::{DEFAULT_MAX_FRAME_BYTES, max_frame_bytes, set_max_frame_bytes};
 pub use dicom_check::{DEFAULT_MAX_INFLATED_BYTES, max_inflated_bytes, set_max_inflated_bytes};
 pub use error::{ImagingError, ObjectId};
 pub use frame::{DecodedFrame, Samples};

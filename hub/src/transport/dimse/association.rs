@@ -15,10 +15,6 @@ use crate::domain::Hub;
 use crate::domain::ingest::IngestSession;
 use crate::domain::staging::{RejectReason, Rejection, StagingFile};
 
-/// The largest command set accepted. A DIMSE command holds a handful of short elements (a
-/// C-STORE-RQ is about 200 bytes); fragments beyond this are an attack on memory, not a command.
-const MAX_COMMAND_BYTES: usize = 64 * 1024;
-
 /// Where the association is between PDUs.
 pub(super) enum Message {
     /// Between messages.
@@ -184,12 +180,9 @@ impl Association {
     }
 
     async fn on_command(&mut self, pc: u8, data: Vec<u8>, last: bool) -> Result<(), String> {
-        let bytes = match std::mem::replace(&mut self.message, Message::Idle) {
-            Message::Idle => data,
-            Message::Command { pc: p, mut bytes } if p == pc => {
-                bytes.extend_from_slice(&data);
-                bytes
-            }
+        let mut bytes = match std::mem::replace(&mut self.message, Message::Idle) {
+            Message::Idle => Vec::new(),
+            Message::Command { pc: p, bytes } if p == pc => bytes,
             Message::Command { pc: p, .. } => {
                 return Err(format!(
                     "command fragments on presentation contexts {p} and {pc} interleave"
@@ -199,16 +192,12 @@ impl Association {
                 return Err("a command started before the previous data set ended".into());
             }
         };
-        if bytes.len() > MAX_COMMAND_BYTES {
-            return Err(format!(
-                "a command set of over {MAX_COMMAND_BYTES} bytes (no DIMSE command is this large)"
-            ));
-        }
+        message::push_fragment(&mut bytes, &data).map_err(|e| e.to_string())?;
         if !last {
             self.message = Message::Command { pc, bytes };
             return Ok(());
         }
-        let command = message::parse_command(&bytes)?;
+        let command = message::parse_command(&bytes).map_err(|e| e.to_string())?;
         self.on_request(pc, command).await
     }
 

@@ -47,9 +47,6 @@ use message::{
     STORAGE_TRANSFER_SYNTAXES, VERIFICATION, VERIFICATION_TRANSFER_SYNTAXES, trim_uid,
 };
 
-/// PDU header size (type, reserved, length).
-const PDU_HEADER: usize = 6;
-
 /// A connection's bytes: plain TCP, or TLS over TCP on the DICOM TLS port.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
@@ -153,7 +150,7 @@ enum ReceiveError {
     /// The socket failed.
     Io(std::io::Error),
     /// The bytes are not a valid PDU (or one larger than we announced).
-    Malformed(String),
+    Malformed(dimse::PduError),
 }
 
 impl std::fmt::Display for ReceiveError {
@@ -161,36 +158,30 @@ impl std::fmt::Display for ReceiveError {
         match self {
             ReceiveError::Closed => f.write_str("the peer closed the connection"),
             ReceiveError::Io(e) => write!(f, "socket error: {e}"),
-            ReceiveError::Malformed(e) => write!(f, "malformed PDU: {e}"),
+            ReceiveError::Malformed(e) => write!(f, "{e}"),
         }
     }
 }
 
 /// Reads one PDU of at most `max_pdu` bytes (after its header), buffering what follows it.
+/// Framing and parsing are [`dimse::take_pdu`]'s (fuzzed in `dimse/fuzz`).
 async fn receive(
     socket: &mut Socket,
     buf: &mut BytesMut,
     max_pdu: u32,
 ) -> Result<Pdu, ReceiveError> {
     loop {
-        if buf.len() >= PDU_HEADER {
-            let length = u32::from_be_bytes([buf[2], buf[3], buf[4], buf[5]]) as usize;
-            let whole = PDU_HEADER + length;
-            // A whole PDU, or one longer than we accept (which the parser refuses at once): split
-            // off and parsed from its own buffer, without copying it.
-            if buf.len() >= whole || length > max_pdu as usize {
-                let mut bytes = buf.split_to(whole.min(buf.len()));
-                return match dicom_ul::pdu::read_pdu(&mut bytes, max_pdu, true) {
-                    Ok(Some(pdu)) => Ok(pdu),
-                    Ok(None) => Err(ReceiveError::Malformed("truncated PDU".into())),
-                    Err(e) => Err(ReceiveError::Malformed(e.to_string())),
-                };
-            }
-            // Room for the rest of this PDU, so a large one arrives in few reads.
-            buf.reserve(whole - buf.len());
-        } else {
-            buf.reserve(max_pdu as usize + PDU_HEADER);
+        if let Some(pdu) = dimse::take_pdu(buf, max_pdu).map_err(ReceiveError::Malformed)? {
+            return Ok(pdu);
         }
+        // Room for the rest of this PDU (or, before its header, for a whole one), so a large one
+        // arrives in few reads.
+        let wanted = if buf.len() < dimse::pdu::PDU_HEADER {
+            max_pdu as usize + dimse::pdu::PDU_HEADER
+        } else {
+            dimse::pdu::bytes_wanted(buf, max_pdu)
+        };
+        buf.reserve(wanted);
         match socket.read_buf(buf).await {
             Ok(0) => return Err(ReceiveError::Closed),
             Ok(_) => {}

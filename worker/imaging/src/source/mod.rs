@@ -15,6 +15,7 @@ pub use dicom_check::CheckedHeader;
 use dicom_check::{CheckError, DatasetSyntax, parse_header};
 
 use crate::attrs::{self, PixelAttrs};
+use crate::budget;
 use crate::codec::{self, Codec, Geometry, Syntax};
 use crate::error::{ImagingError, ObjectId};
 use crate::frame::{DecodedFrame, normalize};
@@ -158,8 +159,31 @@ impl Image {
         })
     }
 
-    /// Decodes frame `k` (zero-based).
+    /// Checks that one decoded frame fits the per-frame budget ([`crate::set_max_frame_bytes`]).
+    pub fn check_frame_budget(&self) -> Result<(), ImagingError> {
+        let (bytes, limit) = (budget::frame_bytes(&self.attrs), budget::max_frame_bytes());
+        if bytes <= limit {
+            return Ok(());
+        }
+        Err(ImagingError::FrameTooLarge {
+            object: Box::new(self.id.clone()),
+            columns: self.attrs.columns,
+            rows: self.attrs.rows,
+            samples: self.attrs.samples_per_pixel,
+            bytes,
+            limit,
+        })
+    }
+
+    /// What rendering one frame holds at its peak, estimated ([`budget::render_bytes`]).
+    pub fn render_bytes(&self) -> u64 {
+        budget::render_bytes(&self.attrs)
+    }
+
+    /// Decodes frame `k` (zero-based), within the per-frame budget (checked before the frame's
+    /// bytes are read).
     pub fn decode_frame(&self, k: u32) -> Result<DecodedFrame, ImagingError> {
+        self.check_frame_budget()?;
         let corrupt = |reason: String| ImagingError::Corrupt {
             object: Box::new(self.id.clone()),
             frame: k,
