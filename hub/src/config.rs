@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod audit_export;
 pub mod redact;
+
+pub use audit_export::AuditExportConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -48,6 +51,8 @@ pub struct Config {
     pub recognition: RecognitionConfig,
     /// TLS: the hub's certificate, client certificates, plaintext opt-ins.
     pub tls: TlsConfig,
+    /// The audit trail sent to a county's log server (syslog over TLS, DICOM audit messages).
+    pub audit_export: AuditExportConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -383,6 +388,7 @@ impl Default for Config {
             integrity: IntegrityConfig::default(),
             recognition: RecognitionConfig::default(),
             tls: TlsConfig::default(),
+            audit_export: AuditExportConfig::default(),
         }
     }
 }
@@ -583,6 +589,7 @@ impl Config {
                 "dicom.artim_timeout and dicom.idle_timeout must be positive",
             ));
         }
+        self.audit_export.validate().map_err(|r| invalid(&r))?;
         Ok(())
     }
 

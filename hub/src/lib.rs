@@ -70,6 +70,11 @@ pub async fn run(
         let (hub, stop) = (hub.clone(), stopped());
         tasks.spawn(async move { hub.watch_revocations(stop).await });
     }
+    if let Some(exporter) = transport::syslog::Exporter::load(&hub.config().audit_export)? {
+        // The audit trail to the county's log server ([audit_export]).
+        let (hub, stop) = (hub.clone(), stopped());
+        tasks.spawn(async move { transport::syslog::run(hub, exporter, stop).await });
+    }
     if hub.config().jobs.in_process {
         let (hub, stop) = (hub.clone(), stopped());
         let threads = hub.config().jobs.threads;

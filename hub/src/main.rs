@@ -51,6 +51,15 @@ enum Command {
     /// Create a county's local CA and the hub's, workers' and modalities' TLS certificates.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// The export of the audit trail to the county's log server ([audit_export]).
+    #[command(subcommand, name = "audit-export")]
+    AuditExport(AuditExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditExportCommand {
+    /// Where the export stands: entries sent, when, the last error, entries still to send.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +104,16 @@ enum CertCommand {
         #[arg(long)]
         dir: PathBuf,
         /// The modality's name (its AE title, say).
+        #[arg(long)]
+        name: String,
+    },
+    /// Issue the hub's client certificate (audit-NAME.pem, .key) for a county log server that
+    /// asks for one ([audit_export] client_cert, client_key).
+    Audit {
+        /// The CA's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The hub's name (its host name, say).
         #[arg(long)]
         name: String,
     },
@@ -215,7 +234,43 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Verify => verify(config).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
         Command::Cert(cmd) => cert(cmd),
+        Command::AuditExport(AuditExportCommand::Status) => audit_export_status(config).await,
     }
+}
+
+/// `hub audit-export status`: one line per log server the trail was sent to.
+async fn audit_export_status(config: Config) -> anyhow::Result<()> {
+    let enabled = config
+        .audit_export
+        .enabled
+        .then(|| config.audit_export.server.clone());
+    let hub = hub::startup::open(config).await?;
+    let statuses = hub.audit_export_status(&Principal::system()).await?;
+    match &enabled {
+        Some(server) => println!("audit export: on, to {server}"),
+        None => println!("audit export: off ([audit_export] enabled = false)"),
+    }
+    for s in &statuses {
+        let c = &s.cursor;
+        let when = |ms: i64| {
+            if ms == 0 {
+                "never".to_owned()
+            } else {
+                hub::domain::audit_export::message::date_time(ms)
+            }
+        };
+        println!(
+            "{}: sent up to entry {} (last at {}), {} waiting",
+            c.target,
+            c.last_seq,
+            when(c.sent_at_ms),
+            s.lag
+        );
+        if !c.error.is_empty() {
+            println!("  last error at {}: {}", when(c.error_at_ms), c.error);
+        }
+    }
+    Ok(())
 }
 
 async fn verify(config: Config) -> anyhow::Result<()> {
@@ -267,6 +322,10 @@ fn cert(cmd: CertCommand) -> anyhow::Result<()> {
         CertCommand::Modality { dir, name } => (
             issue::client(dir, ClientKind::Modality, name)?,
             "On the modality: its TLS client certificate and key for the hub's DICOM TLS port, with ca.pem as the trusted CA.",
+        ),
+        CertCommand::Audit { dir, name } => (
+            issue::client(dir, ClientKind::AuditExport, name)?,
+            "On the hub: [audit_export] client_cert = <this .pem>, client_key = <this .key>; the log server trusts ca.pem for clients.",
         ),
     };
     println!("wrote {}", issued.cert.display());

@@ -14,6 +14,8 @@
 //! - [`disk`]: the free-space floor below which uploads are refused.
 //! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
+//! - [`audit_export`]: the audit trail as DICOM audit messages for a county's log server.
+//! - [`cert_identity`]: client certificates tied to the worker or AE title they were issued for.
 //! - [`integrity`]: walking the hash chains over the audit trail, reports and ledger.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies, blobs no
 //!   index row points at).
@@ -21,8 +23,10 @@
 //!   DICOM header reading.
 
 pub mod audit;
+pub mod audit_export;
 pub mod auth;
 pub mod catalog;
+pub mod cert_identity;
 pub mod dicom_meta;
 pub mod disk;
 mod error;

@@ -62,6 +62,9 @@ pub enum ClientKind {
     Worker,
     /// A modality or other DICOM peer on the DICOM TLS port.
     Modality,
+    /// The hub itself, towards a county log server that asks for client certificates
+    /// (`[audit_export] client_cert`).
+    AuditExport,
 }
 
 impl ClientKind {
@@ -69,6 +72,7 @@ impl ClientKind {
         match self {
             ClientKind::Worker => "worker",
             ClientKind::Modality => "modality",
+            ClientKind::AuditExport => "audit",
         }
     }
 }

@@ -7,9 +7,11 @@
 //!   port, PS3.15 B.1; a future HTTP listener).
 //! - [`check_plaintext`]: a listener without TLS is refused on a non-loopback address unless
 //!   its opt-in is set, and then logged as a WARN.
+//! - [`identity`]: who a verified client certificate was issued to.
 //! - [`issue`]: `hub cert`: a county's local CA, the hub's server certificate, client certificates
 //!   for remote workers and modalities.
 
+pub mod identity;
 pub mod issue;
 
 use std::net::SocketAddr;

@@ -5,6 +5,7 @@
 //! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`],
 //!   [`recognition`].
 //! - [`client_cert`]: mTLS for remote workers (`tls.client_certs`).
+//! - [`syslog`]: outbound, the audit trail to a county's log server (syslog over TLS).
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
 
 pub mod account;
@@ -21,6 +22,7 @@ pub mod mixup;
 pub mod reading;
 pub mod recognition;
 pub mod status;
+pub mod syslog;
 pub mod upload;
 
 use std::pin::Pin;
