@@ -105,6 +105,10 @@ pub struct TlsConfig {
     pub client_ca: Option<PathBuf>,
     /// Which gRPC connections must present a client certificate issued by `client_ca`.
     pub client_certs: ClientCertPolicy,
+    /// The county CA's certificate revocation lists (PEM; `ca.crl.pem` from `hub cert revoke`),
+    /// read at start: a revoked certificate is refused on the DICOM TLS port and by the worker
+    /// service.
+    pub crl_files: Vec<PathBuf>,
     /// Serve gRPC in plaintext on a non-loopback address (logged as a WARN at start): only
     /// behind a TLS-terminating proxy on a private link.
     pub allow_plaintext: bool,

@@ -107,6 +107,15 @@ enum CertCommand {
         #[arg(long)]
         name: String,
     },
+    /// Revoke a certificate this CA issued (NAME: its file stem, e.g. worker-w1 or
+    /// modality-CT_TSA) and write the CA's revocation list, ca.crl.pem, for `[tls] crl_files`.
+    Revoke {
+        /// The CA's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The certificate's file name without .pem.
+        name: String,
+    },
     /// Issue the hub's client certificate (audit-NAME.pem, .key) for a county log server that
     /// asks for one ([audit_export] client_cert, client_key).
     Audit {
@@ -323,6 +332,7 @@ fn cert(cmd: CertCommand) -> anyhow::Result<()> {
             issue::client(dir, ClientKind::Modality, name)?,
             "On the modality: its TLS client certificate and key for the hub's DICOM TLS port, with ca.pem as the trusted CA.",
         ),
+        CertCommand::Revoke { dir, name } => return revoke_cert(dir, name),
         CertCommand::Audit { dir, name } => (
             issue::client(dir, ClientKind::AuditExport, name)?,
             "On the hub: [audit_export] client_cert = <this .pem>, client_key = <this .key>; the log server trusts ca.pem for clients.",
@@ -331,6 +341,17 @@ fn cert(cmd: CertCommand) -> anyhow::Result<()> {
     println!("wrote {}", issued.cert.display());
     println!("wrote {} (private key, mode 0600)", issued.key.display());
     println!("{next}");
+    Ok(())
+}
+
+/// `hub cert revoke`: revokes, then says where the new CRL goes.
+fn revoke_cert(dir: &std::path::Path, name: &str) -> anyhow::Result<()> {
+    let crl = hub::tls::revoke::revoke(dir, name)?;
+    println!("revoked {name}; wrote {}", crl.display());
+    println!(
+        "Copy it to every hub ([tls] crl_files) and restart them: the certificate is then refused \
+         on the DICOM TLS port and by the worker service."
+    );
     Ok(())
 }
 

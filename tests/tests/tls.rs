@@ -487,6 +487,54 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
     );
 }
 
+/// `hub cert revoke`: with the county's CRL (`[tls] crl_files`) a revoked modality certificate
+/// fails the DICOM TLS handshake (DCMTK `echoscu +tls`), a revoked worker certificate gets no
+/// worker call through; a certificate not revoked keeps working.
+#[test]
+fn revoked_certificates_are_refused() {
+    let certs = Certs::issue();
+    let d = certs.arg("");
+    hub_cert(&["revoke", "--dir", &d, "modality-MODALITY_A"]);
+    let out = hub_cert(&["revoke", "--dir", &d, "worker-worker"]);
+    assert!(out.contains("ca.crl.pem"), "{out}");
+    let port = e2e::servers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let crls = format!("[\"{}\"]", certs.arg("ca.crl.pem"));
+    let region = tls_region(
+        &certs,
+        "workers",
+        &[
+            ("REMOTEDX_HUB_TLS__CRL_FILES", &crls),
+            ("REMOTEDX_HUB_DICOM__TLS_LISTEN", &listen),
+            ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_A", "TS-A"),
+            ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_B", "TS-B"),
+            ("REMOTEDX_HUB_JOBS__IN_PROCESS", "false"),
+        ],
+    );
+    let tls = |ae: &str| {
+        vec![
+            "+tls".to_owned(),
+            certs.arg(&format!("modality-{ae}.key")),
+            certs.arg(&format!("modality-{ae}.pem")),
+            "+cf".to_owned(),
+            certs.arg("ca.pem"),
+        ]
+    };
+    let (ok, log) = dcmtk_run("echoscu", &tls("MODALITY_A"), "MODALITY_A", port, &[]);
+    assert!(!ok, "a revoked modality certificate was accepted: {log}");
+    let (ok, log) = dcmtk_run("echoscu", &tls("MODALITY_B"), "MODALITY_B", port, &[]);
+    assert!(
+        ok && log.contains("Received Echo Response (Success)"),
+        "{log}"
+    );
+
+    let (url, ca) = (region.hub.url.clone(), certs.path("ca.pem"));
+    let mut revoked = worker(&url, &ca, region.token("worker"), Some(&certs));
+    std::thread::sleep(Duration::from_secs(4));
+    let log = stop(&mut revoked);
+    assert!(log.contains("revoked"), "{log}");
+}
+
 /// Copies `from` into the database server's directory as `name`, owned by the server's user
 /// (PostgreSQL refuses a key others can read or it does not own).
 fn place_for_postgres(dir: &Path, from: &Path, name: &str) -> PathBuf {

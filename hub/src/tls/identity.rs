@@ -30,6 +30,12 @@ pub fn of_der(der: &[u8]) -> Option<CertIdentity> {
     Some(CertIdentity { common_name, kind })
 }
 
+/// The serial number of the certificate `der` (as a CRL lists it).
+pub fn serial_of_der(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    Some(cert.tbs_certificate.raw_serial().to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,7 +175,7 @@ pub fn client(dir: &Path, kind: ClientKind, name: &str) -> Result<Issued, IssueE
 }
 
 /// The county CA of `dir`, and its certificate as PEM.
-fn ca(dir: &Path) -> Result<(Issuer<'static, KeyPair>, String), IssueError> {
+pub(super) fn ca(dir: &Path) -> Result<(Issuer<'static, KeyPair>, String), IssueError> {
     let key_path = dir.join(CA_KEY);
     if !key_path.is_file() {
         return Err(IssueError::NoCa(dir.to_owned()));
@@ -242,7 +242,7 @@ fn create(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IssueError> {
         .map_err(|e| io(path, e))
 }
 
-fn io(path: &Path, source: std::io::Error) -> IssueError {
+pub(super) fn io(path: &Path, source: std::io::Error) -> IssueError {
     IssueError::Io {
         path: path.to_owned(),
         source,
