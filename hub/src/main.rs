@@ -177,6 +177,22 @@ enum UserCommand {
         /// User id.
         id: i64,
     },
+    /// Give a user another role (clinic, specialist, admin, auditor, worker); audited. Their open
+    /// streams end and their token is looked up again, with the new role.
+    SetRole {
+        /// User id.
+        id: i64,
+        /// The new role.
+        role: Role,
+    },
+    /// Move a user to another institution; audited. Their open streams end and their token is
+    /// looked up again, with the new institution.
+    Move {
+        /// User id.
+        id: i64,
+        /// The new institution's code.
+        institution: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -525,6 +541,15 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             // Audited; serving hubs on this index end the user's sessions within a second.
             hub.disable_user(&Principal::system(), id).await?;
             println!("user {id} disabled");
+        }
+        UserCommand::SetRole { id, role } => {
+            hub.set_user_role(&Principal::system(), id, role).await?;
+            println!("user {id} is now a {role} user");
+        }
+        UserCommand::Move { id, institution } => {
+            hub.move_user(&Principal::system(), id, &institution)
+                .await?;
+            println!("user {id} now belongs to {institution}");
         }
     }
     Ok(())

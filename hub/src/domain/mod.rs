@@ -2,7 +2,8 @@
 //! things (SQLite, PostgreSQL, a directory, S3).
 //!
 //! - [`auth`]: users, tokens and the role/institution checks every operation makes;
-//!   [`revocation`]: disabling a user ends their cached tokens and open streams at once.
+//!   [`revocation`]: disabling a user ends their cached tokens and open streams at once;
+//!   [`user_changes`]: changing a user's role or institution does the same.
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
 //! - [`mixup`]: content already on file under another patient, held for a person to resolve.
@@ -44,6 +45,7 @@ pub mod reports;
 pub mod revocation;
 pub mod staging;
 pub mod sweeper;
+pub mod user_changes;
 pub mod wfdb_import;
 
 use std::sync::Arc;
