@@ -270,12 +270,12 @@ fn check_participant(p: &Node) -> Result<(), String> {
     if requestor != "true" && requestor != "false" {
         return Err(format!("UserIsRequestor {requestor:?}"));
     }
-    if let Some(t) = p.attr("NetworkAccessPointTypeCode") {
-        if !["1", "2", "3", "4", "5"].contains(&t) || p.attr("NetworkAccessPointID").is_none() {
-            return Err(format!(
-                "NetworkAccessPointTypeCode {t:?} without a valid ID"
-            ));
-        }
+    if let Some(t) = p.attr("NetworkAccessPointTypeCode")
+        && (!["1", "2", "3", "4", "5"].contains(&t) || p.attr("NetworkAccessPointID").is_none())
+    {
+        return Err(format!(
+            "NetworkAccessPointTypeCode {t:?} without a valid ID"
+        ));
     }
     for c in &p.children {
         if c.name != "RoleIDCode" && c.name != "MediaIdentifier" {
@@ -290,15 +290,15 @@ fn check_participant(p: &Node) -> Result<(), String> {
 
 fn check_object(p: &Node) -> Result<(), String> {
     p.need("ParticipantObjectID")?;
-    if let Some(t) = p.attr("ParticipantObjectTypeCode") {
-        if !["1", "2", "3", "4"].contains(&t) {
-            return Err(format!("ParticipantObjectTypeCode {t:?}"));
-        }
+    if let Some(t) = p.attr("ParticipantObjectTypeCode")
+        && !["1", "2", "3", "4"].contains(&t)
+    {
+        return Err(format!("ParticipantObjectTypeCode {t:?}"));
     }
-    if let Some(r) = p.attr("ParticipantObjectTypeCodeRole") {
-        if !r.parse::<u8>().is_ok_and(|r| (1..=24).contains(&r)) {
-            return Err(format!("ParticipantObjectTypeCodeRole {r:?}"));
-        }
+    if let Some(r) = p.attr("ParticipantObjectTypeCodeRole")
+        && !r.parse::<u8>().is_ok_and(|r| (1..=24).contains(&r))
+    {
+        return Err(format!("ParticipantObjectTypeCodeRole {r:?}"));
     }
     match p.children.first() {
         Some(first) if first.name == "ParticipantObjectIDTypeCode" => coded(first),
