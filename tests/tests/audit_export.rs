@@ -33,7 +33,13 @@ fn every_audit_entry_reaches_rsyslog_once_as_a_dicom_audit_message() {
     // A clinic uploads, a specialist opens the case, another clinic checks the patient for
     // recognition, an administrator tries to open the case and is refused.
     let case = user_actions(&r, files.path(), 1);
+    let acted = Instant::now();
     let first = wait_for_every_entry(&r, &rsyslog);
+    eprintln!(
+        "{} entries at rsyslog {:?} after the last action",
+        first.len(),
+        acted.elapsed()
+    );
     let kinds: Vec<&str> = first.values().map(|m| m.event_id.as_str()).collect();
     for (code, what) in [
         ("110104", "the upload"),
@@ -68,7 +74,13 @@ fn every_audit_entry_reaches_rsyslog_once_as_a_dicom_audit_message() {
         std::thread::sleep(Duration::from_millis(200));
     }
     rsyslog.restart();
+    let restarted = Instant::now();
     let all = wait_for_every_entry(&r, &rsyslog);
+    eprintln!(
+        "{} entries at rsyslog {:?} after it restarted",
+        all.len(),
+        restarted.elapsed()
+    );
     assert!(
         all.len() > first.len() + 3,
         "{} then {}",

@@ -139,7 +139,13 @@ pub async fn run(hub: Hub, exporter: Exporter, shutdown: impl Future<Output = ()
     tokio::pin!(shutdown);
     tracing::info!(server = %exporter.target, "exporting the audit trail");
     loop {
-        let wait = match step(&hub, &who, &exporter, &mut conn).await {
+        // A log server that does not answer must not hold up shutdown: stop mid-step (what was
+        // written but not yet recorded is sent again next time).
+        let stepped = tokio::select! {
+            () = &mut shutdown => break,
+            stepped = step(&hub, &who, &exporter, &mut conn) => stepped,
+        };
+        let wait = match stepped {
             Ok(0) => exporter.poll,
             Ok(_) => {
                 backoff = Duration::from_secs(1);
