@@ -188,8 +188,7 @@ async fn step(
         Some(stream) => stream,
         None => conn.insert(exporter.connect().await?),
     };
-    // The last entry written: on a failure the cursor moves up to it, the rest is sent again.
-    let mut written_seq = 0;
+    // On a failure the cursor stays: the whole batch is sent again (a copy rather than a loss).
     for item in &items {
         let framed = frame::octet_counted(&frame::message(item, &exporter.header));
         let written = async {
@@ -197,15 +196,7 @@ async fn step(
             stream.flush().await
         }
         .await;
-        if let Err(e) = written {
-            if written_seq > 0 {
-                let _ = hub
-                    .audit_export_sent(who, &exporter.target, written_seq)
-                    .await;
-            }
-            return Err(format!("writing to {} failed: {e}", exporter.target));
-        }
-        written_seq = item.seq;
+        written.map_err(|e| format!("writing to {} failed: {e}", exporter.target))?;
     }
     hub.audit_export_sent(who, &exporter.target, last)
         .await
