@@ -12,11 +12,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod imaging;
+pub mod audit_export;
 pub mod redact;
 mod user_limits;
 
 pub use imaging::ImagingConfig;
 pub use user_limits::UserLimitsConfig;
+
+pub use audit_export::AuditExportConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -57,6 +60,8 @@ pub struct Config {
     pub imaging: ImagingConfig,
     /// How much of the hub one user may take: concurrent requests and a request rate.
     pub user_limits: UserLimitsConfig,
+    /// The audit trail sent to a county's log server (syslog over TLS, DICOM audit messages).
+    pub audit_export: AuditExportConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -109,6 +114,10 @@ pub struct TlsConfig {
     pub client_ca: Option<PathBuf>,
     /// Which gRPC connections must present a client certificate issued by `client_ca`.
     pub client_certs: ClientCertPolicy,
+    /// The county CA's certificate revocation lists (PEM; `ca.crl.pem` from `hub cert revoke`),
+    /// read at start: a revoked certificate is refused on the DICOM TLS port and by the worker
+    /// service.
+    pub crl_files: Vec<PathBuf>,
     /// Serve gRPC in plaintext on a non-loopback address (logged as a WARN at start): only
     /// behind a TLS-terminating proxy on a private link.
     pub allow_plaintext: bool,
@@ -394,6 +403,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             imaging: ImagingConfig::default(),
             user_limits: UserLimitsConfig::default(),
+            audit_export: AuditExportConfig::default(),
         }
     }
 }
@@ -600,6 +610,7 @@ impl Config {
                 "dicom.artim_timeout and dicom.idle_timeout must be positive",
             ));
         }
+        self.audit_export.validate().map_err(|r| invalid(&r))?;
         Ok(())
     }
 

@@ -70,6 +70,11 @@ pub async fn run(
         let (hub, stop) = (hub.clone(), stopped());
         tasks.spawn(async move { hub.watch_revocations(stop).await });
     }
+    if let Some(exporter) = transport::syslog::Exporter::load(&hub.config().audit_export)? {
+        // The audit trail to the county's log server ([audit_export]).
+        let (hub, stop) = (hub.clone(), stopped());
+        tasks.spawn(async move { transport::syslog::run(hub, exporter, stop).await });
+    }
     if hub.config().jobs.in_process {
         let (hub, stop) = (hub.clone(), stopped());
         let threads = hub.config().jobs.threads;
@@ -98,17 +103,26 @@ pub async fn run(
     if let Some(material) = &listeners.tls {
         builder = builder.tls_config(material.grpc())?;
     }
-    let workers_need_cert = listeners
-        .tls
-        .as_ref()
-        .is_some_and(|t| t.workers_need_client_cert());
+    let worker_certs = transport::client_cert::WorkerCerts {
+        required: listeners
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.workers_need_client_cert()),
+        revoked: std::sync::Arc::new(
+            listeners
+                .tls
+                .as_ref()
+                .map(|t| t.revoked_serials())
+                .unwrap_or_default(),
+        ),
+    };
     let server = builder
         .concurrency_limit_per_connection(hub.config().grpc.max_concurrent_requests)
         .http2_keepalive_interval(Some(transport::grpc_listener::keepalive(
             &hub.config().grpc,
         )))
         .http2_keepalive_timeout(Some(hub.config().grpc.idle_timeout))
-        .add_routes(transport::routes(&hub, workers_need_cert))
+        .add_routes(transport::routes(&hub, worker_certs))
         .serve_with_incoming_shutdown(incoming, stopped());
     let stopping = hub.clone();
     tokio::spawn(async move {

@@ -51,6 +51,15 @@ enum Command {
     /// Create a county's local CA and the hub's, workers' and modalities' TLS certificates.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// The export of the audit trail to the county's log server ([audit_export]).
+    #[command(subcommand, name = "audit-export")]
+    AuditExport(AuditExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditExportCommand {
+    /// Where the export stands: entries sent, when, the last error, entries still to send.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +104,25 @@ enum CertCommand {
         #[arg(long)]
         dir: PathBuf,
         /// The modality's name (its AE title, say).
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a certificate this CA issued (NAME: its file stem, e.g. worker-w1 or
+    /// modality-CT_TSA) and write the CA's revocation list, ca.crl.pem, for `[tls] crl_files`.
+    Revoke {
+        /// The CA's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The certificate's file name without .pem.
+        name: String,
+    },
+    /// Issue the hub's client certificate (audit-NAME.pem, .key) for a county log server that
+    /// asks for one ([audit_export] client_cert, client_key).
+    Audit {
+        /// The CA's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The hub's name (its host name, say).
         #[arg(long)]
         name: String,
     },
@@ -148,6 +176,22 @@ enum UserCommand {
     Disable {
         /// User id.
         id: i64,
+    },
+    /// Give a user another role (clinic, specialist, admin, auditor, worker); audited. Their open
+    /// streams end and their token is looked up again, with the new role.
+    SetRole {
+        /// User id.
+        id: i64,
+        /// The new role.
+        role: Role,
+    },
+    /// Move a user to another institution; audited. Their open streams end and their token is
+    /// looked up again, with the new institution.
+    Move {
+        /// User id.
+        id: i64,
+        /// The new institution's code.
+        institution: String,
     },
 }
 
@@ -215,7 +259,43 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Verify => verify(config).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
         Command::Cert(cmd) => cert(cmd),
+        Command::AuditExport(AuditExportCommand::Status) => audit_export_status(config).await,
     }
+}
+
+/// `hub audit-export status`: one line per log server the trail was sent to.
+async fn audit_export_status(config: Config) -> anyhow::Result<()> {
+    let enabled = config
+        .audit_export
+        .enabled
+        .then(|| config.audit_export.server.clone());
+    let hub = hub::startup::open(config).await?;
+    let statuses = hub.audit_export_status(&Principal::system()).await?;
+    match &enabled {
+        Some(server) => println!("audit export: on, to {server}"),
+        None => println!("audit export: off ([audit_export] enabled = false)"),
+    }
+    for s in &statuses {
+        let c = &s.cursor;
+        let when = |ms: i64| {
+            if ms == 0 {
+                "never".to_owned()
+            } else {
+                hub::domain::audit_export::message::date_time(ms)
+            }
+        };
+        println!(
+            "{}: sent up to entry {} (last at {}), {} waiting",
+            c.target,
+            c.last_seq,
+            when(c.sent_at_ms),
+            s.lag
+        );
+        if !c.error.is_empty() {
+            println!("  last error at {}: {}", when(c.error_at_ms), c.error);
+        }
+    }
+    Ok(())
 }
 
 async fn verify(config: Config) -> anyhow::Result<()> {
@@ -268,10 +348,26 @@ fn cert(cmd: CertCommand) -> anyhow::Result<()> {
             issue::client(dir, ClientKind::Modality, name)?,
             "On the modality: its TLS client certificate and key for the hub's DICOM TLS port, with ca.pem as the trusted CA.",
         ),
+        CertCommand::Revoke { dir, name } => return revoke_cert(dir, name),
+        CertCommand::Audit { dir, name } => (
+            issue::client(dir, ClientKind::AuditExport, name)?,
+            "On the hub: [audit_export] client_cert = <this .pem>, client_key = <this .key>; the log server trusts ca.pem for clients.",
+        ),
     };
     println!("wrote {}", issued.cert.display());
     println!("wrote {} (private key, mode 0600)", issued.key.display());
     println!("{next}");
+    Ok(())
+}
+
+/// `hub cert revoke`: revokes, then says where the new CRL goes.
+fn revoke_cert(dir: &std::path::Path, name: &str) -> anyhow::Result<()> {
+    let crl = hub::tls::revoke::revoke(dir, name)?;
+    println!("revoked {name}; wrote {}", crl.display());
+    println!(
+        "Copy it to every hub ([tls] crl_files) and restart them: the certificate is then refused \
+         on the DICOM TLS port and by the worker service."
+    );
     Ok(())
 }
 
@@ -445,6 +541,15 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             // Audited; serving hubs on this index end the user's sessions within a second.
             hub.disable_user(&Principal::system(), id).await?;
             println!("user {id} disabled");
+        }
+        UserCommand::SetRole { id, role } => {
+            hub.set_user_role(&Principal::system(), id, role).await?;
+            println!("user {id} is now a {role} user");
+        }
+        UserCommand::Move { id, institution } => {
+            hub.move_user(&Principal::system(), id, &institution)
+                .await?;
+            println!("user {id} now belongs to {institution}");
         }
     }
     Ok(())

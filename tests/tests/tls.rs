@@ -32,8 +32,10 @@ impl Certs {
             "--host",
             "127.0.0.1",
         ]);
-        hub_cert(&["worker", "--dir", d, "--name", "w1"]);
+        // Issued for the region's worker user, named "worker": the certificate is tied to it.
+        hub_cert(&["worker", "--dir", d, "--name", "worker"]);
         hub_cert(&["modality", "--dir", d, "--name", "MODALITY_A"]);
+        hub_cert(&["modality", "--dir", d, "--name", "MODALITY_B"]);
         Certs { dir }
     }
 
@@ -122,7 +124,7 @@ fn hub_cert_material_serves_grpc_over_tls_and_an_unknown_ca_is_refused() {
     for key in [
         "ca.key",
         "server.key",
-        "worker-w1.key",
+        "worker-worker.key",
         "modality-MODALITY_A.key",
     ] {
         use std::os::unix::fs::PermissionsExt;
@@ -197,14 +199,61 @@ fn a_worker_needs_its_client_certificate_when_the_hub_requires_one() {
     assert_eq!(state(&url, &ca, &region, &case), "ready", "{log}");
 }
 
+/// A worker's certificate works with that worker's token only: another worker user calling with
+/// it is refused, by name, and the refusal is audited.
+#[test]
+fn a_worker_certificate_is_tied_to_its_worker() {
+    let certs = Certs::issue();
+    let region = tls_region(
+        &certs,
+        "workers",
+        &[("REMOTEDX_HUB_JOBS__IN_PROCESS", "false")],
+    );
+    let out = region.hub.admin(&[
+        "user",
+        "add",
+        "--name",
+        "worker2",
+        "--role",
+        "worker",
+        "--institution",
+        "CTY",
+    ]);
+    let other = out
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .expect("token line")
+        .to_owned();
+    let (url, ca) = (region.hub.url.clone(), certs.path("ca.pem"));
+    let mut borrowed = worker(&url, &ca, &other, Some(&certs));
+    std::thread::sleep(Duration::from_secs(4));
+    let log = stop(&mut borrowed);
+    assert!(
+        log.contains("worker2") && log.contains("\"worker\""),
+        "the refusal names both workers: {log}"
+    );
+    let audit = vc(
+        &url,
+        Some(&ca),
+        region.token("admin"),
+        &["audit", "--action", "certificate_refused"],
+    );
+    assert_eq!(audit.code, Some(0), "{}", audit.text);
+    assert!(
+        audit.text.contains("certificate_refused"),
+        "not audited: {}",
+        audit.text
+    );
+}
+
 fn worker(url: &str, ca: &Path, token: &str, certs: Option<&Certs>) -> Child {
     let mut cmd = Command::new(binary("worker"));
     cmd.args(["--hub", url, "--threads", "1", "--ca-file"])
         .arg(ca)
         .env("HUB_TOKEN", token);
     if let Some(certs) = certs {
-        cmd.arg("--cert").arg(certs.path("worker-w1.pem"));
-        cmd.arg("--key").arg(certs.path("worker-w1.key"));
+        cmd.arg("--cert").arg(certs.path("worker-worker.pem"));
+        cmd.arg("--key").arg(certs.path("worker-worker.key"));
     }
     cmd.stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -364,6 +413,7 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
             ("REMOTEDX_HUB_DICOM__TLS_REQUIRE_CLIENT_CERT", "true"),
             ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_A", "TS-A"),
             ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_B", "TS-B"),
+            ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_C", "TS-A"),
             (
                 "REMOTEDX_HUB_DICOM__CALLING_AE_NETWORKS__MODALITY_A",
                 "[\"127.0.0.0/8\"]",
@@ -415,12 +465,74 @@ fn dcmtk_echoes_and_stores_over_dicom_tls_and_networks_are_checked() {
     let (ok, log) = dcmtk_run("echoscu", &[], "MODALITY_A", port, &[]);
     assert!(!ok, "{log}");
 
-    // A calling AE title from outside its clinic's network is rejected.
-    let (ok, log) = dcmtk_run("echoscu", &tls, "MODALITY_B", port, &[]);
+    // MODALITY_A's certificate under another AE title of the same clinic and network: rejected.
+    let (ok, log) = dcmtk_run("echoscu", &tls, "MODALITY_C", port, &[]);
     assert!(
         !ok && log.contains("Calling AE Title Not Recognized"),
         "{log}"
     );
+
+    // A calling AE title from outside its clinic's network is rejected, with its own certificate.
+    let tls_b = vec![
+        "+tls".to_owned(),
+        certs.arg("modality-MODALITY_B.key"),
+        certs.arg("modality-MODALITY_B.pem"),
+        "+cf".to_owned(),
+        certs.arg("ca.pem"),
+    ];
+    let (ok, log) = dcmtk_run("echoscu", &tls_b, "MODALITY_B", port, &[]);
+    assert!(
+        !ok && log.contains("Calling AE Title Not Recognized"),
+        "{log}"
+    );
+}
+
+/// `hub cert revoke`: with the county's CRL (`[tls] crl_files`) a revoked modality certificate
+/// fails the DICOM TLS handshake (DCMTK `echoscu +tls`), a revoked worker certificate gets no
+/// worker call through; a certificate not revoked keeps working.
+#[test]
+fn revoked_certificates_are_refused() {
+    let certs = Certs::issue();
+    let d = certs.arg("");
+    hub_cert(&["revoke", "--dir", &d, "modality-MODALITY_A"]);
+    let out = hub_cert(&["revoke", "--dir", &d, "worker-worker"]);
+    assert!(out.contains("ca.crl.pem"), "{out}");
+    let port = e2e::servers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let crls = format!("[\"{}\"]", certs.arg("ca.crl.pem"));
+    let region = tls_region(
+        &certs,
+        "workers",
+        &[
+            ("REMOTEDX_HUB_TLS__CRL_FILES", &crls),
+            ("REMOTEDX_HUB_DICOM__TLS_LISTEN", &listen),
+            ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_A", "TS-A"),
+            ("REMOTEDX_HUB_DICOM__CALLING_AE__MODALITY_B", "TS-B"),
+            ("REMOTEDX_HUB_JOBS__IN_PROCESS", "false"),
+        ],
+    );
+    let tls = |ae: &str| {
+        vec![
+            "+tls".to_owned(),
+            certs.arg(&format!("modality-{ae}.key")),
+            certs.arg(&format!("modality-{ae}.pem")),
+            "+cf".to_owned(),
+            certs.arg("ca.pem"),
+        ]
+    };
+    let (ok, log) = dcmtk_run("echoscu", &tls("MODALITY_A"), "MODALITY_A", port, &[]);
+    assert!(!ok, "a revoked modality certificate was accepted: {log}");
+    let (ok, log) = dcmtk_run("echoscu", &tls("MODALITY_B"), "MODALITY_B", port, &[]);
+    assert!(
+        ok && log.contains("Received Echo Response (Success)"),
+        "{log}"
+    );
+
+    let (url, ca) = (region.hub.url.clone(), certs.path("ca.pem"));
+    let mut revoked = worker(&url, &ca, region.token("worker"), Some(&certs));
+    std::thread::sleep(Duration::from_secs(4));
+    let log = stop(&mut revoked);
+    assert!(log.contains("revoked"), "{log}");
 }
 
 /// Copies `from` into the database server's directory as `name`, owned by the server's user

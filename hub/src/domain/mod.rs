@@ -2,7 +2,8 @@
 //! things (SQLite, PostgreSQL, a directory, S3).
 //!
 //! - [`auth`]: users, tokens and the role/institution checks every operation makes;
-//!   [`revocation`]: disabling a user ends their cached tokens and open streams at once.
+//!   [`revocation`]: disabling a user ends their cached tokens and open streams at once;
+//!   [`user_changes`]: changing a user's role or institution does the same.
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
 //! - [`mixup`]: content already on file under another patient, held for a person to resolve.
@@ -14,6 +15,8 @@
 //! - [`disk`]: the free-space floor below which uploads are refused.
 //! - [`limits`]: the length limit of every text field a client sends.
 //! - [`recognition`]: result mutual recognition, its ledger and the administrators' statistics.
+//! - [`audit_export`]: the audit trail as DICOM audit messages for a county's log server.
+//! - [`cert_identity`]: client certificates tied to the worker or AE title they were issued for.
 //! - [`integrity`]: walking the hash chains over the audit trail, reports and ledger.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies, blobs no
 //!   index row points at).
@@ -21,8 +24,10 @@
 //!   DICOM header reading.
 
 pub mod audit;
+pub mod audit_export;
 pub mod auth;
 pub mod catalog;
+pub mod cert_identity;
 pub mod dicom_meta;
 pub mod disk;
 mod error;
@@ -42,6 +47,7 @@ pub mod revocation;
 pub mod staging;
 pub mod sweeper;
 pub mod user_limits;
+pub mod user_changes;
 pub mod wfdb_import;
 
 use std::sync::Arc;

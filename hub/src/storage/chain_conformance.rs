@@ -16,6 +16,50 @@ pub async fn check(store: &Store) {
     concurrent_appends_keep_one_chain(store).await;
     append_only_tables_refuse_changes(store).await;
     only_the_key_makes_a_link_valid(store).await;
+    audit_export_follows_the_chain(store).await;
+}
+
+/// The audit export reads every audit entry once, in link order, from its cursor; the cursor
+/// never moves back, and a success clears the last error.
+async fn audit_export_follows_the_chain(store: &Store) {
+    use super::audit_export as export;
+    let mut tx = store.read().await.unwrap();
+    let head = export::head_seq(tx.as_mut()).await.unwrap();
+    let all = export::linked_after(tx.as_mut(), 0, 100_000).await.unwrap();
+    let seqs: Vec<i64> = all.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, (1..=head).collect::<Vec<_>>(), "every link, in order");
+    let later = export::linked_after(tx.as_mut(), head - 3, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        later.iter().map(|l| l.seq).collect::<Vec<_>>(),
+        [head - 2, head - 1]
+    );
+    assert_eq!(later[0].entry, all[(head - 3) as usize].entry);
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    export::failed(tx.as_mut(), "logs:6514", "refused", 5)
+        .await
+        .unwrap();
+    export::advance(tx.as_mut(), "logs:6514", 7, 6)
+        .await
+        .unwrap();
+    export::advance(tx.as_mut(), "logs:6514", 3, 8)
+        .await
+        .unwrap();
+    export::failed(tx.as_mut(), "other:6514", "down", 9)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let c = export::cursor(tx.as_mut(), "logs:6514").await.unwrap();
+    assert_eq!((c.last_seq, c.sent_at_ms, c.error.as_str()), (7, 8, ""));
+    let cursors = export::cursors(tx.as_mut()).await.unwrap();
+    assert_eq!(cursors.len(), 2);
+    assert_eq!(
+        (cursors[1].last_seq, cursors[1].error.as_str()),
+        (0, "down")
+    );
 }
 
 fn entry(writer: i64, n: i64) -> AuditEntry {

@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "signed studies followed by new cases; blob references indexed",
         include_str!("migrations/0008_signed_studies_and_blob_references.sql"),
     ),
+    (
+        11,
+        "audit export: how far the audit trail has been sent",
+        include_str!("migrations/0011_audit_export.sql"),
+    ),
 ];
 
 /// The part of a migration that differs by dialect (triggers), run after its common part.

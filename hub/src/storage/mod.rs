@@ -8,6 +8,7 @@
 //!   an open transaction so the domain can compose them atomically.
 
 pub mod audit;
+pub mod audit_export;
 pub mod blob;
 pub mod blob_s3;
 pub mod cases;

@@ -130,3 +130,29 @@ pub async fn disable_user(tx: &mut dyn SqlTx, id: i64) -> Result<bool, StorageEr
         .await?
         == 1)
 }
+
+/// Gives a user another role; returns false if there is none with this id.
+pub async fn set_role(tx: &mut dyn SqlTx, id: i64, role: &str) -> Result<bool, StorageError> {
+    Ok(tx
+        .execute(
+            "UPDATE users SET role = $2 WHERE id = $1",
+            params![id, role],
+        )
+        .await?
+        == 1)
+}
+
+/// Moves a user to another institution; returns false if there is none with this id.
+pub async fn set_institution(
+    tx: &mut dyn SqlTx,
+    id: i64,
+    institution_code: &str,
+) -> Result<bool, StorageError> {
+    Ok(tx
+        .execute(
+            "UPDATE users SET institution_code = $2 WHERE id = $1",
+            params![id, institution_code],
+        )
+        .await?
+        == 1)
+}

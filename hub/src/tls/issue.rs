@@ -62,6 +62,9 @@ pub enum ClientKind {
     Worker,
     /// A modality or other DICOM peer on the DICOM TLS port.
     Modality,
+    /// The hub itself, towards a county log server that asks for client certificates
+    /// (`[audit_export] client_cert`).
+    AuditExport,
 }
 
 impl ClientKind {
@@ -69,6 +72,7 @@ impl ClientKind {
         match self {
             ClientKind::Worker => "worker",
             ClientKind::Modality => "modality",
+            ClientKind::AuditExport => "audit",
         }
     }
 }
@@ -171,7 +175,7 @@ pub fn client(dir: &Path, kind: ClientKind, name: &str) -> Result<Issued, IssueE
 }
 
 /// The county CA of `dir`, and its certificate as PEM.
-fn ca(dir: &Path) -> Result<(Issuer<'static, KeyPair>, String), IssueError> {
+pub(super) fn ca(dir: &Path) -> Result<(Issuer<'static, KeyPair>, String), IssueError> {
     let key_path = dir.join(CA_KEY);
     if !key_path.is_file() {
         return Err(IssueError::NoCa(dir.to_owned()));
@@ -238,7 +242,7 @@ fn create(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IssueError> {
         .map_err(|e| io(path, e))
 }
 
-fn io(path: &Path, source: std::io::Error) -> IssueError {
+pub(super) fn io(path: &Path, source: std::io::Error) -> IssueError {
     IssueError::Io {
         path: path.to_owned(),
         source,

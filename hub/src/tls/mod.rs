@@ -7,10 +7,14 @@
 //!   port, PS3.15 B.1; a future HTTP listener).
 //! - [`check_plaintext`]: a listener without TLS is refused on a non-loopback address unless
 //!   its opt-in is set, and then logged as a WARN.
+//! - [`identity`]: who a verified client certificate was issued to.
+//! - [`revoke`]: `hub cert revoke` and the CRLs of `[tls] crl_files`.
 //! - [`issue`]: `hub cert`: a county's local CA, the hub's server certificate, client certificates
 //!   for remote workers and modalities.
 
+pub mod identity;
 pub mod issue;
+pub mod revoke;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -97,6 +101,8 @@ pub struct ServerTls {
     key: PrivateKeyDer<'static>,
     client_ca_pem: Option<Vec<u8>>,
     client_roots: Option<Arc<RootCertStore>>,
+    /// The county CA's revocation lists (`tls.crl_files`).
+    crls: Vec<rustls_pki_types::CertificateRevocationListDer<'static>>,
     policy: ClientCertPolicy,
 }
 
@@ -150,8 +156,14 @@ impl ServerTls {
                 .map(|p| read(p, "CA certificate"))
                 .transpose()?,
             client_roots,
+            crls: revoke::load(&config.crl_files)?,
             policy: config.client_certs,
         };
+        if !tls.crls.is_empty() && tls.client_roots.is_none() {
+            return Err(TlsError::Settings(
+                "tls.crl_files needs tls.client_ca, the CA whose revocations they list".into(),
+            ));
+        }
         // Build once now, so a key that does not match its certificate stops the start-up.
         tls.rustls(false)?;
         Ok(Some(tls))
@@ -170,6 +182,12 @@ impl ServerTls {
         config
     }
 
+    /// The serial numbers of revoked client certificates (`tls.crl_files`): tonic's gRPC TLS
+    /// takes no CRLs, so the worker service refuses these itself.
+    pub fn revoked_serials(&self) -> Vec<Vec<u8>> {
+        revoke::revoked_serials(&self.crls)
+    }
+
     /// Whether the worker service needs a client certificate from the county CA.
     pub fn workers_need_client_cert(&self) -> bool {
         self.policy != ClientCertPolicy::None
@@ -183,7 +201,9 @@ impl ServerTls {
             .with_safe_default_protocol_versions()?;
         let builder = match &self.client_roots {
             Some(roots) => {
-                let verifier = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider);
+                let verifier = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider)
+                    .with_crls(self.crls.iter().cloned())
+                    .only_check_end_entity_revocation();
                 let verifier = if require_client_cert {
                     verifier
                 } else {

@@ -5,10 +5,14 @@
 //! so this layer only asks whether the connection carried one. People (clinics, specialists,
 //! administrators) keep authenticating with their tokens alone; a stolen worker token is of no
 //! use without the worker's key. With `client_certs = "all"` the handshake itself requires one.
+//!
+//! Revoked certificates (`tls.crl_files`) are refused here too: tonic's TLS configuration takes no
+//! revocation lists, so the handshake succeeds, but no worker call over that connection does.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tonic::body::Body;
@@ -16,18 +20,27 @@ use tonic::server::NamedService;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tower::Service;
 
+/// What the worker service asks of client certificates.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerCerts {
+    /// Calls need a verified client certificate (`tls.client_certs`).
+    pub required: bool,
+    /// Serial numbers of revoked certificates (`tls.crl_files`): calls presenting one are refused.
+    pub revoked: Arc<Vec<Vec<u8>>>,
+}
+
 /// A service that runs, when `required`, only for connections that presented a verified client
-/// certificate.
+/// certificate, and never for one whose certificate was revoked.
 #[derive(Clone)]
 pub struct RequireClientCert<S> {
     inner: S,
-    required: bool,
+    certs: WorkerCerts,
 }
 
 impl<S> RequireClientCert<S> {
-    /// Wraps `inner`; `required` false lets every call through.
-    pub fn new(inner: S, required: bool) -> Self {
-        RequireClientCert { inner, required }
+    /// Wraps `inner`.
+    pub fn new(inner: S, certs: WorkerCerts) -> Self {
+        RequireClientCert { inner, certs }
     }
 }
 
@@ -41,6 +54,18 @@ fn has_client_cert(req: &http::Request<Body>) -> bool {
         .get::<TlsConnectInfo<TcpConnectInfo>>()
         .and_then(TlsConnectInfo::peer_certs)
         .is_some_and(|certs| !certs.is_empty())
+}
+
+/// Whether the request's client certificate is on the revocation lists.
+fn is_revoked(req: &http::Request<Body>, revoked: &[Vec<u8>]) -> bool {
+    if revoked.is_empty() {
+        return false;
+    }
+    req.extensions()
+        .get::<TlsConnectInfo<TcpConnectInfo>>()
+        .and_then(TlsConnectInfo::peer_certs)
+        .and_then(|certs| crate::tls::identity::serial_of_der(certs.first()?))
+        .is_some_and(|serial| revoked.contains(&serial))
 }
 
 impl<S> Service<http::Request<Body>> for RequireClientCert<S>
@@ -63,15 +88,26 @@ where
         // The clone that was made ready is the one to call (tower's contract).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let required = self.required;
+        let certs = self.certs.clone();
         Box::pin(async move {
-            if !required || has_client_cert(&req) {
-                return inner.call(req).await;
-            }
             let peer = req
                 .extensions()
                 .get::<TlsConnectInfo<TcpConnectInfo>>()
                 .and_then(|i| i.get_ref().remote_addr());
+            if is_revoked(&req, &certs.revoked) {
+                tracing::warn!(
+                    ?peer,
+                    "worker call with a revoked client certificate refused (tls.crl_files)"
+                );
+                let status = tonic::Status::unauthenticated(
+                    "this worker's client certificate was revoked by the county CA (tls.crl_files): \
+                     ask for a new one (`hub cert worker`)",
+                );
+                return Ok(status.into_http());
+            }
+            if !certs.required || has_client_cert(&req) {
+                return inner.call(req).await;
+            }
             tracing::warn!(
                 ?peer,
                 "worker call without a client certificate refused (tls.client_certs)"

@@ -9,6 +9,8 @@ use tonic::{Request, Response, Status};
 use super::{ResponseStream, caller, status::to_status, stream_blob};
 use crate::domain::Hub;
 use crate::domain::jobs::LeasedJob;
+use crate::model::Principal;
+use crate::tls::identity;
 
 /// The longest a LeaseJob call waits for a job.
 const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -23,6 +25,19 @@ impl Jobs {
     pub fn new(hub: Hub) -> Self {
         Jobs { hub }
     }
+}
+
+/// The calling worker: its token, and the client certificate of its connection tied to it (a
+/// worker's certificate works with that worker's token only; the domain decides and audits).
+async fn worker_caller<T>(hub: &Hub, req: &Request<T>) -> Result<Principal, Status> {
+    let who = caller(hub, req).await?;
+    let cert = req
+        .peer_certs()
+        .and_then(|certs| certs.first().and_then(|leaf| identity::of_der(leaf)));
+    hub.check_worker_cert(&who, cert.as_ref())
+        .await
+        .map_err(to_status)?;
+    Ok(who)
 }
 
 fn job_to(leased: LeasedJob) -> pb::Job {
@@ -52,7 +67,7 @@ impl pb::worker_service_server::WorkerService for Jobs {
         &self,
         req: Request<pb::LeaseJobRequest>,
     ) -> Result<Response<pb::LeaseJobResponse>, Status> {
-        let who = caller(&self.hub, &req).await?;
+        let who = worker_caller(&self.hub, &req).await?;
         let r = req.into_inner();
         let deadline =
             tokio::time::Instant::now() + Duration::from_millis(u64::from(r.wait_ms)).min(MAX_WAIT);
@@ -76,7 +91,7 @@ impl pb::worker_service_server::WorkerService for Jobs {
         &self,
         req: Request<pb::FetchInputRequest>,
     ) -> Result<Response<Self::FetchInputStream>, Status> {
-        let who = caller(&self.hub, &req).await?;
+        let who = worker_caller(&self.hub, &req).await?;
         let r = req.into_inner();
         let file = self
             .hub
@@ -90,7 +105,7 @@ impl pb::worker_service_server::WorkerService for Jobs {
         &self,
         req: Request<pb::CompleteJobRequest>,
     ) -> Result<Response<pb::CompleteJobResponse>, Status> {
-        let who = caller(&self.hub, &req).await?;
+        let who = worker_caller(&self.hub, &req).await?;
         let r = req.into_inner();
         let job_id = r.job_id;
         let output = worker::wire::output_from(r);

@@ -5,6 +5,7 @@
 //! - one module per service: [`upload`], [`cases`], [`reading`], [`account`], [`admin`], [`jobs`],
 //!   [`recognition`].
 //! - [`client_cert`]: mTLS for remote workers (`tls.client_certs`).
+//! - [`syslog`]: outbound, the audit trail to a county's log server (syslog over TLS).
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
 
 pub mod account;
@@ -21,6 +22,7 @@ pub mod mixup;
 pub mod reading;
 pub mod recognition;
 pub mod status;
+pub mod syslog;
 pub mod upload;
 
 use std::pin::Pin;
@@ -137,9 +139,10 @@ pub fn stream_bytes(data: Vec<u8>, media_type: &str) -> ResponseStream<pb::Chunk
 }
 
 /// Every service, ready to add to a tonic router; each authenticates its caller from the
-/// headers before its request body is read ([`authenticated`]); with `workers_need_cert` the
-/// worker service also needs a client certificate from the county CA ([`client_cert`]).
-pub fn routes(hub: &Hub, workers_need_cert: bool) -> tonic::service::Routes {
+/// headers before its request body is read ([`authenticated`]); `worker_certs` says whether the
+/// worker service also needs a client certificate from the county CA and which are revoked
+/// ([`client_cert`]).
+pub fn routes(hub: &Hub, worker_certs: client_cert::WorkerCerts) -> tonic::service::Routes {
     let max = remotedx_proto::MAX_MESSAGE_BYTES;
     tonic::service::Routes::new(Authenticated::new(
         hub,
@@ -169,13 +172,13 @@ pub fn routes(hub: &Hub, workers_need_cert: bool) -> tonic::service::Routes {
             recognition::Recognition::new(hub.clone()),
         ),
     ))
-    .add_service(workers(hub, workers_need_cert))
+    .add_service(workers(hub, worker_certs))
 }
 
 /// The worker service, behind a client-certificate check when the hub requires one.
 fn workers(
     hub: &Hub,
-    need_cert: bool,
+    certs: client_cert::WorkerCerts,
 ) -> client_cert::RequireClientCert<Authenticated<WorkerServer>> {
     let max = remotedx_proto::MAX_MESSAGE_BYTES;
     let service = Authenticated::new(
@@ -184,7 +187,7 @@ fn workers(
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
     );
-    client_cert::RequireClientCert::new(service, need_cert)
+    client_cert::RequireClientCert::new(service, certs)
 }
 
 type WorkerServer = pb::worker_service_server::WorkerServiceServer<jobs::Jobs>;

@@ -15,7 +15,9 @@
 //!
 //! The same associations run over TLS on their own port (`dicom.tls_listen`, PS3.15 B.1 secure
 //! transport): the handshake, within ARTIM, comes first, then everything above. A calling AE title
-//! listed in `[dicom.calling_ae_networks]` is accepted only from its networks.
+//! listed in `[dicom.calling_ae_networks]` is accepted only from its networks, and a client
+//! certificate presented there must be the one `hub cert modality` issued for the calling AE title
+//! ([`crate::domain::cert_identity`]).
 //!
 //! Shutdown: no new connections; an association between messages is aborted at once, one in the
 //! middle of a C-STORE first finishes and answers it; the sessions of both are finished.
@@ -40,6 +42,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::domain::Hub;
+use crate::domain::cert_identity::{self, CertIdentity};
 use crate::domain::ingest::IngestOptions;
 use crate::model::Principal;
 use message::{
@@ -88,8 +91,8 @@ pub async fn serve(
                     let (hub, slots, stop, tls) = (hub.clone(), slots.clone(), stop.clone(), tls.clone());
                     tasks.spawn(async move {
                         let artim = hub.config().dicom.artim_timeout;
-                        if let Some(socket) = secure(socket, peer, tls.as_ref(), artim).await {
-                            handle(hub, socket, peer, &slots, stop).await;
+                        if let Some((socket, cert)) = secure(socket, peer, tls.as_ref(), artim).await {
+                            handle(hub, socket, peer, cert, &slots, stop).await;
                         }
                         drop(admitted);
                     });
@@ -113,19 +116,27 @@ pub async fn serve(
     while tasks.join_next().await.is_some() {}
 }
 
-/// The connection as the association sees it: after a TLS handshake (within ARTIM) on the TLS
-/// port; None (logged) when the handshake fails.
+/// The connection as the association sees it, with whom its verified client certificate names:
+/// after a TLS handshake (within ARTIM) on the TLS port; None (logged) when the handshake fails.
 async fn secure(
     socket: TcpStream,
     peer: SocketAddr,
     tls: Option<&TlsAcceptor>,
     artim: Duration,
-) -> Option<Socket> {
+) -> Option<(Socket, Option<CertIdentity>)> {
     let Some(acceptor) = tls else {
-        return Some(Box::new(socket));
+        return Some((Box::new(socket), None));
     };
     match tokio::time::timeout(artim, acceptor.accept(socket)).await {
-        Ok(Ok(stream)) => Some(Box::new(stream)),
+        Ok(Ok(stream)) => {
+            let cert = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .and_then(|leaf| crate::tls::identity::of_der(leaf));
+            Some((Box::new(stream), cert))
+        }
         Ok(Err(e)) => {
             tracing::warn!(%peer, "DICOM TLS handshake failed: {e}");
             None
@@ -213,6 +224,7 @@ async fn handle(
     hub: Hub,
     mut socket: Socket,
     peer: SocketAddr,
+    cert: Option<CertIdentity>,
     slots: &Arc<Semaphore>,
     stop: watch::Receiver<bool>,
 ) {
@@ -243,7 +255,7 @@ async fn handle(
         }
     };
     let calling = rq.calling_ae_title.trim().to_owned();
-    let accepted = match accept(&hub, &rq, peer, slots).await {
+    let accepted = match accept(&hub, &rq, peer, cert.as_ref(), slots).await {
         Ok(accepted) => accepted,
         Err((source, transient, why)) => {
             tracing::warn!(%peer, calling_ae = %calling, called_ae = %rq.called_ae_title.trim(), "DICOM association rejected: {why}");
@@ -348,6 +360,7 @@ async fn accept(
     hub: &Hub,
     rq: &AssociationRQ,
     peer: SocketAddr,
+    cert: Option<&CertIdentity>,
     slots: &Arc<Semaphore>,
 ) -> Result<Accepted, Reject> {
     let config = &hub.config().dicom;
@@ -391,6 +404,8 @@ async fn accept(
             "calling AE title {calling:?} is not mapped to an institution (add it to [dicom.calling_ae])"
         )));
     };
+    // A modality's certificate is tied to its AE title (the domain's rule).
+    cert_identity::check_modality(calling, cert).map_err(not_recognized)?;
     if !config.network_allows(calling, peer.ip()) {
         return Err(not_recognized(format!(
             "calling AE title {calling:?} may not call from {} (not in its [dicom.calling_ae_networks])",
