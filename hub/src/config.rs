@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod http;
 pub mod redact;
+
+pub use http::HttpConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -48,6 +51,8 @@ pub struct Config {
     pub recognition: RecognitionConfig,
     /// TLS: the hub's certificate, client certificates, plaintext opt-ins.
     pub tls: TlsConfig,
+    /// The HTTP listener: DICOMweb (and the viewer).
+    pub http: HttpConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -383,6 +388,7 @@ impl Default for Config {
             integrity: IntegrityConfig::default(),
             recognition: RecognitionConfig::default(),
             tls: TlsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }

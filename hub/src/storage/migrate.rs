@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "signed studies followed by new cases; blob references indexed",
         include_str!("migrations/0008_signed_studies_and_blob_references.sql"),
     ),
+    (
+        9,
+        "DICOMweb: series metadata kept, instances by series",
+        include_str!("migrations/0009_dicomweb.sql"),
+    ),
 ];
 
 /// The part of a migration that differs by dialect (triggers), run after its common part.

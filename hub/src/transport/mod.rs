@@ -6,6 +6,7 @@
 //!   [`recognition`].
 //! - [`client_cert`]: mTLS for remote workers (`tls.client_certs`).
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
+//! - [`http`]: the HTTP listener: DICOMweb (QIDO-RS, WADO-RS, STOW-RS) over the same domain.
 
 pub mod account;
 pub mod admin;
@@ -15,6 +16,7 @@ pub mod client_cert;
 pub mod convert;
 pub mod dimse;
 pub mod grpc_listener;
+pub mod http;
 pub mod jobs;
 pub mod limits;
 pub mod mixup;
