@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The DICOMweb peer of the HTTP listener's end-to-end tests (tests/tests/dicomweb.rs runs
-# tests/python/dicomweb_peer.py): the dicomweb-client package, with pydicom and numpy to decode
-# what it retrieves.
+# Peers of the HTTP listener's end-to-end tests (tests/tests/dicomweb.rs): the dicomweb-client
+# package (tests/python/dicomweb_peer.py, dicomweb_matrix.py) with pydicom and numpy to decode
+# what it retrieves, and Orthanc with its DICOMweb plugin pulling a study (orthanc_pull.py).
 source "$(dirname "$0")/lib.bash"
-apt_install python3-pip
-pip_install dicomweb-client pydicom numpy
+apt_install python3-pip orthanc orthanc-dicomweb
+pip_install dicomweb-client pydicom numpy requests

@@ -23,8 +23,9 @@ INST = f"studies/{ST}/series/{SE}/instances/{I}"
 
 SEARCH = ["studies", "series", "instances", f"studies/{ST}/series", f"studies/{ST}/instances",
           f"studies/{ST}/series/{SE}/instances"]
-RETRIEVE = [f"studies/{ST}", f"studies/{ST}/metadata", f"studies/{ST}/series/{SE}",
-            f"studies/{ST}/series/{SE}/metadata", f"studies/{ST}/series/{SE}/thumbnail", INST,
+RETRIEVE = [f"studies/{ST}", f"studies/{ST}/metadata", f"studies/{ST}/rendered", f"studies/{ST}/thumbnail", f"studies/{ST}/series/{SE}",
+            f"studies/{ST}/series/{SE}/metadata", f"studies/{ST}/series/{SE}/thumbnail",
+            f"studies/{ST}/series/{SE}/rendered", INST,
             f"{INST}/metadata", f"{INST}/frames/1", f"{INST}/frames/1/rendered", f"{INST}/rendered",
             f"{INST}/thumbnail", f"{INST}/bulkdata/7FE00010"]
 STORE = ["studies", f"studies/{ST}"]

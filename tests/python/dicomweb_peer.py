@@ -12,6 +12,7 @@ Exits non-zero, naming the check, on the first failure. Usage:
 
 import io
 import sys
+import time
 
 try:
     import numpy as np
@@ -123,6 +124,17 @@ def metadata(spec, datasets):
     check(waveform == ecg.WaveformSequence[0].WaveformData, "ECG waveform data through its BulkDataURI")
     study = spec.retrieve_study_metadata(datasets["us"].StudyInstanceUID)
     check(len(study) == 1, "study metadata")
+    page = None
+    for _ in range(120):  # the worker draws the 12-lead page once the case is queued
+        try:
+            page = spec.retrieve_instance_rendered(ecg.StudyInstanceUID, ecg.SeriesInstanceUID, ecg.SOPInstanceUID,
+                                                   media_types=("image/png",))
+            break
+        except HTTPError as e:
+            if e.response.status_code != 409:
+                raise
+            time.sleep(0.5)
+    check(page is not None and page[:8] == b"\x89PNG\r\n\x1a\n", "the ECG rendered as the hub's 12-lead page")
 
 
 def instances_and_frames(spec, datasets):
