@@ -381,6 +381,10 @@ mod tests {
         assert_eq!(date_range("-20241231"), r("", "20241231"));
         assert_eq!(date_range("20240315"), r("20240315", "20240315"));
         assert_eq!(date_range(""), r("", ""));
-        assert_eq!(date_range("2024*"), r("", ""), "a wildcard is matched per record");
+        assert_eq!(
+            date_range("2024*"),
+            r("", ""),
+            "a wildcard is matched per record"
+        );
     }
 }
