@@ -267,3 +267,91 @@ fn orthanc_pulls_a_whole_study_and_holds_the_hubs_very_bytes() {
     );
     assert!(passed, "{log}");
 }
+
+/// `GET path` over HTTP/1.1 as `token`: the status and the body.
+fn http_get(addr: std::net::SocketAddr, path: &str, token: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Accept: application/dicom+json\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned());
+    (status, body.unwrap_or_default())
+}
+
+#[test]
+fn a_recognition_check_opens_another_institutions_study_to_dicomweb_too() {
+    use e2e::{cli, ok};
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start_with(dir.path(), &[], &["--demo"]);
+    let addr = hub.http.expect("HTTP listener");
+    let (_, found) = http_get(
+        addr,
+        "/dicomweb/studies?ModalitiesInStudy=CT",
+        "demo-specialist",
+    );
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    let study = found[0]["0020000D"]["Value"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let metadata = format!("/dicomweb/studies/{study}/metadata");
+    assert_eq!(http_get(addr, &metadata, "demo-clinic-b").0, 404);
+
+    // The specialist reads and the senior signs the CT head; the other township checks it.
+    let queue = ok(&cli(&hub, "demo-specialist", &["queue"])).clone();
+    let ct = queue["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["case"])
+        .find(|c| c["exam_item_code"] == "CT-HEAD")
+        .unwrap()["case_id"]
+        .to_string();
+    ok(&cli(&hub, "demo-specialist", &["claim", &ct]));
+    let report = [
+        "report",
+        &ct,
+        "--findings",
+        "Hyperdense focus.",
+        "--impression",
+        "Bleed.",
+    ];
+    ok(&cli(&hub, "demo-specialist", &report));
+    ok(&cli(&hub, "demo-senior", &["sign", &ct]));
+    assert_eq!(
+        http_get(addr, &metadata, "demo-clinic-b").0,
+        404,
+        "a signed result alone opens nothing"
+    );
+    let check = [
+        "recognition",
+        "check",
+        "--patient-id",
+        "990321195803040170",
+        "--item",
+        "CT-HEAD",
+        "--purpose",
+        "before-examining",
+    ];
+    ok(&cli(&hub, "demo-clinic-b", &check));
+    let (status, body) = http_get(addr, &metadata, "demo-clinic-b");
+    assert_eq!(status, 200, "{body}");
+    let (_, listed) = http_get(
+        addr,
+        &format!("/dicomweb/studies?StudyInstanceUID={study}"),
+        "demo-clinic-b",
+    );
+    assert!(listed.contains(&study), "{listed}");
+    assert_eq!(
+        http_get(addr, &metadata, "demo-clinic-a").0,
+        200,
+        "its own clinic"
+    );
+}
