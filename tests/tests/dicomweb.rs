@@ -355,3 +355,59 @@ fn a_recognition_check_opens_another_institutions_study_to_dicomweb_too() {
         "its own clinic"
     );
 }
+
+#[test]
+fn with_the_hubs_certificate_dicomweb_is_served_over_https_only() {
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path().to_str().unwrap();
+    for args in [
+        &["init", "--dir", d, "--county", "Qingshan County"][..],
+        &[
+            "server",
+            "--dir",
+            d,
+            "--host",
+            "localhost",
+            "--host",
+            "127.0.0.1",
+        ],
+    ] {
+        let out = Command::new(e2e::binary("hub"))
+            .arg("cert")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "hub cert {args:?}");
+    }
+    let (cert, key) = (format!("{d}/server.pem"), format!("{d}/server.key"));
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-samples");
+    std::fs::create_dir_all(&empty).unwrap();
+    let hub = HubProcess::start_with(
+        dir.path(),
+        &[
+            ("REMOTEDX_HUB_TLS__CERT", &cert),
+            ("REMOTEDX_HUB_TLS__KEY", &key),
+        ],
+        &["--demo", "--demo-data", empty.to_str().unwrap()],
+    );
+    let addr = hub.http.expect("HTTP listener");
+    // A real TLS client trusting the county CA reaches DICOMweb; plaintext gets no answer.
+    let script = format!(
+        "import requests\n\
+         r = requests.get('https://127.0.0.1:{port}/dicomweb/studies', verify='{d}/ca.pem',\n\
+                          headers={{'Authorization': 'Bearer demo-specialist'}}, timeout=30)\n\
+         assert r.status_code == 200, r.status_code\n\
+         try:\n    requests.get('http://127.0.0.1:{port}/dicomweb/studies', timeout=10)\n\
+         except requests.exceptions.ConnectionError:\n    print('plaintext refused')\n",
+        port = addr.port()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("plaintext refused"), "{text}");
+}
