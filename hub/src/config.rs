@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 mod imaging;
 pub mod audit_export;
+pub mod http;
 pub mod redact;
 mod user_limits;
 
@@ -20,6 +21,8 @@ pub use imaging::ImagingConfig;
 pub use user_limits::UserLimitsConfig;
 
 pub use audit_export::AuditExportConfig;
+
+pub use http::HttpConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -62,6 +65,8 @@ pub struct Config {
     pub user_limits: UserLimitsConfig,
     /// The audit trail sent to a county's log server (syslog over TLS, DICOM audit messages).
     pub audit_export: AuditExportConfig,
+    /// The HTTP listener: DICOMweb (and the viewer).
+    pub http: HttpConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -404,6 +409,7 @@ impl Default for Config {
             imaging: ImagingConfig::default(),
             user_limits: UserLimitsConfig::default(),
             audit_export: AuditExportConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }

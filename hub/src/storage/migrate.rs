@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0008_signed_studies_and_blob_references.sql"),
     ),
     (
+        9,
+        "DICOMweb: series metadata kept, instances by series",
+        include_str!("migrations/0009_dicomweb.sql"),
+    ),
+    (
         11,
         "audit export: how far the audit trail has been sent",
         include_str!("migrations/0011_audit_export.sql"),

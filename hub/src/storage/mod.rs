@@ -14,6 +14,7 @@ pub mod blob_s3;
 pub mod cases;
 pub mod chain;
 pub mod derived;
+pub mod dicomweb;
 pub mod events;
 pub mod instances;
 pub mod jobs;

@@ -7,6 +7,7 @@
 //! - [`client_cert`]: mTLS for remote workers (`tls.client_certs`).
 //! - [`syslog`]: outbound, the audit trail to a county's log server (syslog over TLS).
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
+//! - [`http`]: the HTTP listener: DICOMweb (QIDO-RS, WADO-RS, STOW-RS) over the same domain.
 
 pub mod account;
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod client_cert;
 pub mod convert;
 pub mod dimse;
 pub mod grpc_listener;
+pub mod http;
 pub mod jobs;
 pub mod limits;
 pub mod mixup;
