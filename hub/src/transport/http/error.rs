@@ -50,6 +50,7 @@ fn domain_status(e: Error) -> (StatusCode, String) {
         Error::InvalidArgument(m) => (StatusCode::BAD_REQUEST, m),
         Error::FailedPrecondition(m) => (StatusCode::CONFLICT, m),
         Error::ResourceExhausted(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+        Error::Busy { message, .. } => (StatusCode::TOO_MANY_REQUESTS, message),
         Error::Storage(e) => (StatusCode::SERVICE_UNAVAILABLE, storage_message(&e)),
         Error::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, internal_message(&m)),
     }
@@ -57,6 +58,10 @@ fn domain_status(e: Error) -> (StatusCode, String) {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            HttpError::Domain(Error::Busy { retry_after, .. }) => Some(*retry_after),
+            _ => None,
+        };
         let (status, message) = self.status();
         let mut response = (status, format!("{message}\n")).into_response();
         let headers = response.headers_mut();
@@ -69,6 +74,11 @@ impl IntoResponse for HttpError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"remotedx\""),
             );
+        }
+        if let Some(wait) = retry_after {
+            // Whole seconds, rounded up, as RFC 9110 asks.
+            let seconds = wait.as_millis().div_ceil(1000).max(1);
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds as u64));
         }
         response
     }
@@ -94,6 +104,13 @@ mod tests {
             s(Error::InvalidArgument("a".into())),
             StatusCode::BAD_REQUEST
         );
+        let busy = HttpError::from(Error::Busy {
+            message: "too many requests".into(),
+            retry_after: std::time::Duration::from_millis(1500),
+        })
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "2");
         let (status, m) = HttpError::from(Error::Internal("bad row in /srv/hub".into())).status();
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(m.contains("(ref ") && !m.contains("/srv"), "{m}");
