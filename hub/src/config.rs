@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod redact;
+pub mod viewer;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -48,6 +49,8 @@ pub struct Config {
     pub recognition: RecognitionConfig,
     /// TLS: the hub's certificate, client certificates, plaintext opt-ins.
     pub tls: TlsConfig,
+    /// The OHIF viewer served at `/viewer` and browser sign-ins.
+    pub viewer: viewer::ViewerConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -383,6 +386,7 @@ impl Default for Config {
             integrity: IntegrityConfig::default(),
             recognition: RecognitionConfig::default(),
             tls: TlsConfig::default(),
+            viewer: viewer::ViewerConfig::default(),
         }
     }
 }

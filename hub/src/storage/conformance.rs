@@ -4,6 +4,7 @@
 //! domain noticing.
 
 mod recognition_access;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -78,6 +79,7 @@ pub async fn check(store: Store) {
     blobs(store.blobs.clone()).await;
     followers_of_a_signed_case(&store).await;
     blob_references(&store).await;
+    sessions::check(&store, users[7]).await;
     blob_collection(store.blobs.clone()).await;
 }
 

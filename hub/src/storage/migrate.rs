@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "signed studies followed by new cases; blob references indexed",
         include_str!("migrations/0008_signed_studies_and_blob_references.sql"),
     ),
+    (
+        10,
+        "web sessions: browser sign-ins, hashed, with their end",
+        include_str!("migrations/0010_web_sessions.sql"),
+    ),
 ];
 
 /// The part of a migration that differs by dialect (triggers), run after its common part.
