@@ -5,6 +5,7 @@
 # (both git-ignored; OHIF's files are never committed). Idempotent: does nothing when the pinned
 # version is already there. No OHIF build, no network when the hub runs.
 #
+# 3.13.2's prebuilt viewer has an ECG viewport (12-lead waveforms); 3.12.0's had none.
 # To move to another version: `npm view @ohif/app@X dist.tarball dist.integrity`, set the three
 # values below (SHA512_HEX is the integrity's base64 digest in hex:
 # `python3 -c "import base64,sys;print(base64.b64decode(sys.argv[1]).hex())" <digest>`), run this
@@ -12,10 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VERSION="3.12.0"
+VERSION="3.13.2"
 TARBALL="https://registry.npmjs.org/@ohif/app/-/app-${VERSION}.tgz"
-# The registry's dist.integrity: sha512-D+SyPEOhW7E+P+ZfzFO1C3n8qwTfKSXExNEt2DPB5QHoLjSnUVTqEE+xaWX2B9p53boJfKWEM4b4SIVmz0qmOA==
-SHA512_HEX="0fe4b23c43a15bb13e3fe65fcc53b50b79fcab04df2925c4c4d12dd833c1e501e82e34a75154ea104fb16965f607da79ddba097ca5843386f8488566cf4aa638"
+# The registry's dist.integrity: sha512-WZdxmpmG7rqFgW9ZJLcbgr3XCtLi1KDNPoMaeY5PPe6j4G4fjEjjkycZM6C6Zk2F87BKxFfpq+jd5xXZB9E8EA==
+SHA512_HEX="5997719a9986eeba85816f5924b71b82bdd70ad2e2d4a0cd3e831a798e4f3deea3e06e1f8c48e393271933a0ba664d85f3b04ac457e9abe8dde715d907d13c10"
 
 DEST="web/ohif"
 STAMP="$DEST/.installed"

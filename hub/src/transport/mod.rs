@@ -15,6 +15,7 @@ pub mod client_cert;
 pub mod convert;
 pub mod dimse;
 pub mod grpc_listener;
+pub mod http;
 pub mod jobs;
 pub mod limits;
 pub mod mixup;
