@@ -11,8 +11,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod http;
 pub mod redact;
 pub mod viewer;
+
+pub use http::HttpConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -49,6 +52,8 @@ pub struct Config {
     pub recognition: RecognitionConfig,
     /// TLS: the hub's certificate, client certificates, plaintext opt-ins.
     pub tls: TlsConfig,
+    /// The HTTP listener: DICOMweb (and the viewer).
+    pub http: HttpConfig,
     /// The OHIF viewer served at `/viewer` and browser sign-ins.
     pub viewer: viewer::ViewerConfig,
 }
@@ -386,6 +391,7 @@ impl Default for Config {
             integrity: IntegrityConfig::default(),
             recognition: RecognitionConfig::default(),
             tls: TlsConfig::default(),
+            http: HttpConfig::default(),
             viewer: viewer::ViewerConfig::default(),
         }
     }

@@ -1,7 +1,7 @@
 //! The remotedx hub: township clinics upload studies and ECGs, county specialists read them from a
 //! priority queue and sign reports.
 //!
-//! Data flows one way: [`transport`] (gRPC adapters) → [`domain`] (what the hub does) →
+//! Data flows one way: [`transport`] (gRPC, DICOM and HTTP adapters) → [`domain`] (what the hub does) →
 //! [`storage`] (SQL index and blob store behind traits). [`runner`] runs worker jobs on the hub's
 //! rayon pool; [`config`] is layered configuration; [`tls`] the hub's TLS material and `hub cert`; [`model`] the plain data types; [`demo`] seeds a
 //! demo region. The binary (`main.rs`) parses flags, binds listeners and calls [`run`].
@@ -33,6 +33,8 @@ pub struct Listeners {
     pub dicom: Option<TcpListener>,
     /// The DICOM TLS listener (`dicom.tls_listen`), if any; needs `tls`.
     pub dicom_tls: Option<TcpListener>,
+    /// The HTTP listener (DICOMweb), if enabled; served with `tls` when given.
+    pub http: Option<TcpListener>,
     /// The TLS material gRPC and the DICOM TLS port are served with (`[tls]`); None: plaintext.
     pub tls: Option<std::sync::Arc<tls::ServerTls>>,
 }
@@ -50,6 +52,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_dimse = stop_rx.clone();
+    let stop_http = stop_rx.clone();
     let stopped = move || {
         let mut rx = stop_rx.clone();
         async move {
@@ -90,6 +93,14 @@ pub async fn run(
         tasks.spawn(
             async move { transport::dimse::serve(hub, dicom_tls, Some(acceptor), stop).await },
         );
+    }
+    if let Some(http) = listeners.http {
+        let acceptor = match &listeners.tls {
+            Some(material) => Some(transport::http::tls_acceptor(material)?),
+            None => None,
+        };
+        let (hub, stop) = (hub.clone(), stop_http);
+        tasks.spawn(async move { transport::http::serve(hub, http, acceptor, stop).await });
     }
     let addr = listeners.grpc.local_addr()?;
     tracing::info!(%addr, tls = listeners.tls.is_some(), "gRPC listening");

@@ -108,6 +108,10 @@ struct ServeArgs {
     /// DICOM address to listen on (default 127.0.0.1:11112; `[dicom] enabled = false` turns it off).
     #[arg(long)]
     dicom_listen: Option<SocketAddr>,
+    /// HTTP address to listen on: DICOMweb under /dicomweb (default 127.0.0.1:8080; `[http]
+    /// enabled = false` turns it off).
+    #[arg(long)]
+    http_listen: Option<SocketAddr>,
     /// DICOM TLS address to listen on (dicom.tls_listen; needs [tls] cert and key).
     #[arg(long)]
     dicom_tls_listen: Option<SocketAddr>,
@@ -333,6 +337,10 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    if let Some(listen) = args.http_listen {
+        config.http.listen = listen;
+    }
+    let http = http_listener(&config, tls.is_some()).await?;
     let ae_title = config.dicom.ae_title.clone();
     let data_dir = config.data_dir.clone();
     hub::demo::guard::check_data_dir(&config, args.demo)?;
@@ -353,6 +361,10 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some((tls_addr, _)) = &dicom_tls {
         println!("dicom-tls listening on {tls_addr} (AE {ae_title})");
     }
+    if let Some((http_addr, _)) = &http {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("http listening on {http_addr} (DICOMweb at {scheme}://{http_addr}/dicomweb)");
+    }
     let security = if tls.is_some() { "TLS" } else { "plaintext" };
     println!(
         "hub listening on {addr} ({security}; data in {})",
@@ -362,9 +374,35 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
         grpc,
         dicom: dicom.map(|(_, listener)| listener),
         dicom_tls: dicom_tls.map(|(_, listener)| listener),
+        http: http.map(|(_, listener)| listener),
         tls,
     };
     hub::run(hub, listeners, shutdown_signal()).await
+}
+
+/// Binds the HTTP port (`http.listen`), refusing plaintext off loopback as gRPC does.
+async fn http_listener(
+    config: &Config,
+    has_tls: bool,
+) -> anyhow::Result<Option<(SocketAddr, tokio::net::TcpListener)>> {
+    if !config.http.enabled {
+        return Ok(None);
+    }
+    let listen = config.http.listen;
+    if !has_tls {
+        hub::tls::check_plaintext(
+            "HTTP",
+            listen,
+            config.http.allow_plaintext,
+            "http.allow_plaintext = true",
+        )?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
+        format!(
+            "cannot listen for HTTP on {listen} (another hub or web server? use --http-listen or set [http] listen, or enabled = false)"
+        )
+    })?;
+    Ok(Some((listener.local_addr()?, listener)))
 }
 
 /// Binds the DICOM TLS port (`dicom.tls_listen`), which needs the hub's certificate.

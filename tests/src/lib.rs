@@ -55,6 +55,8 @@ pub struct HubProcess {
     pub url: String,
     /// Its DICOM listener's address, if enabled.
     pub dicom: Option<std::net::SocketAddr>,
+    /// Its HTTP (DICOMweb) listener's address, if enabled.
+    pub http: Option<std::net::SocketAddr>,
     /// Extra environment it was started with.
     env: Vec<(String, String)>,
     /// Extra `serve` arguments it was started with.
@@ -74,12 +76,13 @@ impl HubProcess {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let (child, url, dicom) = spawn(data_dir, &env, &args, "127.0.0.1:0");
+        let (child, url, dicom, http) = spawn(data_dir, &env, &args, "127.0.0.1:0");
         HubProcess {
             child,
             data_dir: data_dir.to_owned(),
             url,
             dicom,
+            http,
             env,
             args,
         }
@@ -130,19 +133,21 @@ impl HubProcess {
     pub fn restart_same_address(&mut self) {
         self.kill();
         let listen = self.url.trim_start_matches("http://").to_owned();
-        let (child, url, dicom) = spawn(&self.data_dir, &self.env, &self.args, &listen);
+        let (child, url, dicom, http) = spawn(&self.data_dir, &self.env, &self.args, &listen);
         self.child = child;
         self.url = url;
         self.dicom = dicom;
+        self.http = http;
     }
 
     /// Starts it again on the same data directory (a new port).
     pub fn restart(&mut self) {
         self.kill();
-        let (child, url, dicom) = spawn(&self.data_dir, &self.env, &self.args, "127.0.0.1:0");
+        let (child, url, dicom, http) = spawn(&self.data_dir, &self.env, &self.args, "127.0.0.1:0");
         self.child = child;
         self.url = url;
         self.dicom = dicom;
+        self.http = http;
     }
 
     /// Runs a `hub` admin subcommand on this hub's data directory; returns stdout.
@@ -187,12 +192,18 @@ fn spawn(
     env: &[(String, String)],
     args: &[String],
     listen: &str,
-) -> (Child, String, Option<std::net::SocketAddr>) {
+) -> (
+    Child,
+    String,
+    Option<std::net::SocketAddr>,
+    Option<std::net::SocketAddr>,
+) {
     let mut child = Command::new(binary("hub"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(["serve", "--listen", listen])
         .args(["--dicom-listen", "127.0.0.1:0"])
+        .args(["--http-listen", "127.0.0.1:0"])
         .args(args)
         .envs(env.iter().cloned())
         .env(
@@ -207,16 +218,20 @@ fn spawn(
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut dicom = None;
+    let mut http = None;
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
         if let Some(rest) = line.strip_prefix("dicom listening on ") {
             dicom = rest.split_whitespace().next().and_then(|a| a.parse().ok());
         }
+        if let Some(rest) = line.strip_prefix("http listening on ") {
+            http = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+        }
         if let Some(rest) = line.strip_prefix("hub listening on ") {
             let addr = rest.split_whitespace().next().expect("address");
             // Keep draining stdout so the hub never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
-            return (child, format!("http://{addr}"), dicom);
+            return (child, format!("http://{addr}"), dicom, http);
         }
     }
     let _ = child.kill();

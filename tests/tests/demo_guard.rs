@@ -38,6 +38,8 @@ fn serve(demo: bool) -> Vec<&'static str> {
         "127.0.0.1:0",
         "--dicom-listen",
         "127.0.0.1:0",
+        "--http-listen",
+        "127.0.0.1:0",
     ];
     if demo {
         args.push("--demo");

@@ -78,6 +78,7 @@ impl History {
         let mut child = self
             .hub(data_dir, &["serve", "--listen", "127.0.0.1:0"])
             .args(["--dicom-listen", "127.0.0.1:0"])
+            .args(["--http-listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -245,6 +245,8 @@ fn plaintext_on_a_non_loopback_address_needs_the_opt_in() {
                 "0.0.0.0:0",
                 "--dicom-listen",
                 "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
             ])
             .args(extra)
             .stdout(Stdio::piped())
@@ -281,6 +283,8 @@ fn plaintext_on_a_non_loopback_address_needs_the_opt_in() {
             "127.0.0.1:0",
             "--dicom-listen",
             "0.0.0.0:0",
+            "--http-listen",
+            "127.0.0.1:0",
         ])
         .output()
         .unwrap();

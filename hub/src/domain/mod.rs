@@ -7,7 +7,8 @@
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
 //! - [`mixup`]: content already on file under another patient, held for a person to resolve.
-//! - [`reading`]: the priority queue, claims and case views.
+//! - [`reading`]: the priority queue, claims and case views; [`dicomweb`]: the same studies as
+//!   DICOMweb searches and retrieves them.
 //! - [`reports`]: preliminary, final and amended reports; [`follow`]: watchers' report streams,
 //!   resumable from a cursor and ended on shutdown.
 //! - [`jobs`]: scheduling worker jobs and applying their results.
@@ -25,6 +26,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod dicom_meta;
+pub mod dicomweb;
 pub mod disk;
 mod error;
 pub mod events;
@@ -122,6 +124,8 @@ struct Inner {
     /// Read-held by an ingest from storing a blob until its index row is committed; write-held by
     /// the orphan collector while it checks and removes blobs (see `sweeper`).
     blob_writes: tokio::sync::RwLock<()>,
+    /// DICOMweb's header cache and view-audit clock.
+    dicomweb: dicomweb::DicomWebState,
 }
 
 impl Hub {
@@ -162,6 +166,7 @@ impl Hub {
                 disk,
                 region,
                 blob_writes: tokio::sync::RwLock::new(()),
+                dicomweb: Default::default(),
             }),
         }
     }

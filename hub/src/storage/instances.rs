@@ -120,7 +120,8 @@ pub async fn blobs_in_use(
     let list = super::placeholders(1, keys.len());
     let sql = format!(
         "SELECT blob_key FROM instances WHERE blob_key IN ({list})
-         UNION SELECT blob_key FROM artifacts WHERE blob_key IN ({list})"
+         UNION SELECT blob_key FROM artifacts WHERE blob_key IN ({list})
+         UNION SELECT blob_key FROM dicomweb_metadata WHERE blob_key IN ({list})"
     );
     let params: Vec<Value> = keys.iter().map(Value::from).collect();
     let rows = tx.query(&sql, &params).await?;

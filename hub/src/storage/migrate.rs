@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0008_signed_studies_and_blob_references.sql"),
     ),
     (
+        9,
+        "DICOMweb: series metadata kept, instances by series",
+        include_str!("migrations/0009_dicomweb.sql"),
+    ),
+    (
         10,
         "web sessions: browser sign-ins, hashed, with their end",
         include_str!("migrations/0010_web_sessions.sql"),

@@ -13,6 +13,7 @@ pub mod blob_s3;
 pub mod cases;
 pub mod chain;
 pub mod derived;
+pub mod dicomweb;
 pub mod events;
 pub mod instances;
 pub mod jobs;

@@ -6,6 +6,7 @@
 //!   [`recognition`].
 //! - [`client_cert`]: mTLS for remote workers (`tls.client_certs`).
 //! - [`dimse`]: the DICOM listener (C-ECHO, C-STORE), feeding the same ingest path as [`upload`].
+//! - [`http`]: the HTTP listener: DICOMweb (QIDO-RS, WADO-RS, STOW-RS) over the same domain.
 
 pub mod account;
 pub mod admin;

@@ -188,6 +188,12 @@ impl Image {
         })
     }
 
+    /// Frame `k` (zero-based) as stored: its codestream for an encapsulated transfer syntax, its
+    /// native bytes otherwise (what DICOMweb serves as a frame in the stored transfer syntax).
+    pub fn stored_frame(&self, k: u32) -> Result<Vec<u8>, ImagingError> {
+        self.frame_bytes(k).map(|(bytes, _)| bytes)
+    }
+
     /// What the codec is told about each frame.
     #[cfg(test)]
     pub(crate) fn geometry(&self) -> &Geometry {
