@@ -8,7 +8,7 @@ wheel and checks that the slice changed (OHIF's slice indicator and the pixels).
 line per study and exits non-zero, naming the study and what was wrong, when a check fails.
 A missing Chromium, chromedriver or Selenium is a failure, never a skip.
 
-    ohif_viewer.py --base http://127.0.0.1:8080 --token demo-specialist --out DIR UID [UID...]
+    ohif_viewer.py --base http://127.0.0.1:8080 --token demo-specialist --out DIR UID... [--ecg UID]
 """
 
 import argparse
@@ -134,6 +134,27 @@ def scroll(d, el, uid, before_slice, before_img, timeout):
     raise Check(f"study {uid}: scrolling did not change the slice (still {before_slice})")
 
 
+def open_ecg(d, base, uid, out, timeout):
+    """Opens an ECG study: OHIF's ECG viewport draws the leads (no slices to scroll)."""
+    started = time.time()
+    d.get(f"{base}/viewer?StudyInstanceUIDs={uid}")
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        err = page_error(d)
+        if err:
+            raise Check(f"ECG study {uid}: the viewer shows an error ({err!r})")
+        el = viewport(d)
+        if el is not None and d.find_elements(By.CSS_SELECTOR, ".viewport-wrapper canvas"):
+            img = shot(el)
+            last = stats(img)
+            if last["stddev"] > 3 and last["lit"] > 0.005:
+                img.save(f"{out}/{uid}-ecg.png")
+                return {"study": uid, "ecg": True, "first_image_s": round(time.time() - started, 2), "pixels": last}
+        time.sleep(0.5)
+    raise Check(f"ECG study {uid}: no traces in the viewport after {timeout}s (last pixels {last})")
+
+
 def open_study(d, base, uid, out, timeout):
     started = time.time()
     d.get(f"{base}/viewer?StudyInstanceUIDs={uid}")
@@ -159,7 +180,8 @@ def main():
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--driver", default="/usr/bin/chromedriver")
     ap.add_argument("--timeout", type=float, default=90)
-    ap.add_argument("studies", nargs="+", help="Study Instance UIDs to open")
+    ap.add_argument("--ecg", action="append", default=[], help="an ECG study to open (repeatable)")
+    ap.add_argument("studies", nargs="*", help="Study Instance UIDs of images to open")
     a = ap.parse_args()
     try:
         d = browser(a.chromium, a.driver)
@@ -175,6 +197,8 @@ def main():
             d.execute_script("localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour']))")
         for uid in a.studies:
             print(json.dumps(open_study(d, a.base, uid, a.out, a.timeout)), flush=True)
+        for uid in a.ecg:
+            print(json.dumps(open_ecg(d, a.base, uid, a.out, a.timeout)), flush=True)
     except Check as e:
         d.save_screenshot(f"{a.out}/failure.png")
         for entry in d.get_log("browser")[-20:]:

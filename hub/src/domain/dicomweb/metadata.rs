@@ -214,9 +214,12 @@ impl Hub {
         max_size: Option<u32>,
     ) -> Result<Vec<u8>> {
         let [study, series, sop] = uids;
-        let (_, file) = self
+        let (instance, file) = self
             .dicomweb_instance(who, study, series, sop, "rendering of")
             .await?;
+        if let Some(page) = self.ecg_page_png(&instance).await? {
+            return Ok(page);
+        }
         let index = frame
             .checked_sub(1)
             .ok_or_else(|| Error::InvalidArgument("frames are numbered from 1".into()))?;
