@@ -100,6 +100,9 @@ def page_error(d):
     return next((e for e in ERROR_TEXTS if e in body), None)
 
 
+POLL_S = 0.5
+
+
 def wait_for_image(d, uid, timeout):
     """Waits until the viewport shows an image: enough lit, varied pixels."""
     deadline = time.time() + timeout
@@ -114,7 +117,7 @@ def wait_for_image(d, uid, timeout):
             last = stats(img)
             if last["stddev"] > 8 and last["lit"] > 0.01:
                 return el, img, last
-        time.sleep(0.5)
+        time.sleep(POLL_S)
     raise Check(f"study {uid}: no image in the viewport after {timeout}s (last pixels {last})")
 
 
@@ -173,6 +176,7 @@ def open_study(d, base, uid, out, timeout):
 
 
 def main():
+    global POLL_S
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", required=True, help="the hub's HTTP root, e.g. http://127.0.0.1:8080")
     ap.add_argument("--token", help="sign in at /login with this token first")
@@ -180,9 +184,11 @@ def main():
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--driver", default="/usr/bin/chromedriver")
     ap.add_argument("--timeout", type=float, default=90)
+    ap.add_argument("--poll", type=float, default=0.5, help="seconds between looks at the viewport")
     ap.add_argument("--ecg", action="append", default=[], help="an ECG study to open (repeatable)")
     ap.add_argument("studies", nargs="*", help="Study Instance UIDs of images to open")
     a = ap.parse_args()
+    POLL_S = a.poll
     try:
         d = browser(a.chromium, a.driver)
     except WebDriverException as e:

@@ -34,7 +34,12 @@ impl Hub {
             })?;
         drop(tx);
         let len = usize::try_from(page.size).unwrap_or(0);
-        Ok(Some(self.store().blobs.read_range(&page.blob_key, 0, len).await?))
+        Ok(Some(
+            self.store()
+                .blobs
+                .read_range(&page.blob_key, 0, len)
+                .await?,
+        ))
     }
 }
 
