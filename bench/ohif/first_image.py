@@ -4,7 +4,7 @@
 
 Makes the series as bench/imaging/preview_ct.py does (the corpus CT 693_UNCR.dcm, 512x512 16-bit,
 N copies with fresh UIDs and rolled rows; files in /tmp), starts `hub serve --demo` in a fresh
-data directory, stores the series with DCMTK's storescu as the demo's first township, then runs
+data directory, stores the series with DCMTK's storescu (/usr/bin) as the demo's first township, then runs
 tests/py/ohif_viewer.py as the demo specialist, opening the study twice in one browser: cold (no
 cached scripts, metadata computed on first request) and warm (the browser's cache and the hub's
 kept metadata). The driver polls the viewport's pixels every 0.1 s, so times are to ~0.1 s and
@@ -67,8 +67,8 @@ def main():
     data = Path(tempfile.mkdtemp(prefix="hub-", dir=WORK))
     hub, http, dicom = start_hub(a.hub, data)
     try:
-        subprocess.run(["storescu", "-aet", "BENCH_CT", "-aec", "REMOTEDX", "127.0.0.1", str(dicom),
-                        "+sd", str(series)], check=True)
+        subprocess.run(["/usr/bin/storescu", "-aet", "BENCH_CT", "-aec", "REMOTEDX", "+sd", "127.0.0.1",
+                        str(dicom), str(series)], check=True)
         time.sleep(2)
         shots = WORK / "shots"
         shots.mkdir()
@@ -80,8 +80,13 @@ def main():
         if out.returncode != 0:
             sys.exit(f"the viewer check failed:\n{out.stdout}\n{out.stderr}")
         cold, warm = (json.loads(l) for l in out.stdout.splitlines())
-        print(f"{a.slices}-slice CT, OHIF first image: cold {cold['first_image_s']} s, "
-              f"warm {warm['first_image_s']} s ({cold['slice'][1]} slices in OHIF)")
+        for name, run in (("cold", cold), ("warm", warm)):
+            print(f"{a.slices}-slice CT ({run['slice'][1]} slices in OHIF), {name}: first image "
+                  f"{run['first_image_s']} s after navigating; page scripts ready (DOMContentLoaded) "
+                  f"{run['page']['dom_ready_s']} s; study request to image "
+                  f"{run['page']['study_to_image_s']} s")
+            print("  DICOMweb requests by kind (seconds from navigation):",
+                  json.dumps(run["page"]["dicomweb"]))
     finally:
         hub.terminate()
         hub.wait()

@@ -101,6 +101,24 @@ def page_error(d):
 
 
 POLL_S = 0.5
+# From the navigation's start: when the page's scripts could run, and from the first DICOMweb
+# request about the study (OHIF's series search) to now, when the image is seen.
+PAGE_TIMES = """
+const nav = performance.getEntriesByType('navigation')[0];
+const study = performance.getEntriesByType('resource').find(r => r.name.includes('/dicomweb/studies/'));
+const now = performance.now();
+const kinds = {};
+for (const r of performance.getEntriesByType('resource')) {
+  const m = r.name.match(/\/dicomweb\/.*?(metadata|frames|series\?|instances\?|thumbnail|rendered)/);
+  if (!m) continue;
+  const k = kinds[m[1]] || (kinds[m[1]] = {n: 0, first_start_s: r.startTime / 1000, last_end_s: 0});
+  k.n += 1;
+  k.last_end_s = Math.max(k.last_end_s, r.responseEnd / 1000);
+}
+return {dom_ready_s: +(nav.domContentLoadedEventEnd / 1000).toFixed(2),
+        study_to_image_s: study ? +((now - study.startTime) / 1000).toFixed(2) : null,
+        dicomweb: kinds};
+"""
 
 
 def wait_for_image(d, uid, timeout):
@@ -163,9 +181,11 @@ def open_study(d, base, uid, out, timeout):
     d.get(f"{base}/viewer?StudyInstanceUIDs={uid}")
     el, img, first = wait_for_image(d, uid, timeout)
     first_image_s = round(time.time() - started, 2)
+    page = d.execute_script(PAGE_TIMES)
     img.save(f"{out}/{uid}-first.png")
     before = slice_indicator(d)
-    result = {"study": uid, "first_image_s": first_image_s, "pixels": first, "slice": before}
+    result = {"study": uid, "first_image_s": first_image_s, "pixels": first, "slice": before,
+              "page": page}
     if before[1] > 1:
         after, img2, diff = scroll(d, el, uid, before, img, timeout)
         img2.save(f"{out}/{uid}-scrolled.png")
