@@ -19,7 +19,6 @@
 //! - [`integrity`]: walking the hash chains over the audit trail, reports and ledger.
 //! - [`sweeper`]: what happens with the passage of time (expired claims, quiet studies, blobs no
 //!   index row points at).
-//! - [`ecg_page`]: an ECG's DICOMweb rendering is the worker's 12-lead page.
 //! - [`catalog`], [`pseudonym`], [`dicom_meta`]: the exam-item catalogue, patient pseudonyms and
 //!   DICOM header reading.
 
@@ -29,7 +28,6 @@ pub mod catalog;
 pub mod dicom_meta;
 pub mod dicomweb;
 pub mod disk;
-pub mod ecg_page;
 mod error;
 pub mod events;
 pub mod follow;

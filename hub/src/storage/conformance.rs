@@ -3,6 +3,7 @@
 //! integration tests that start them). A backend that passes can replace another without the
 //! domain noticing.
 
+mod dicomweb;
 mod recognition_access;
 mod sessions;
 
@@ -79,6 +80,7 @@ pub async fn check(store: Store) {
     blobs(store.blobs.clone()).await;
     followers_of_a_signed_case(&store).await;
     blob_references(&store).await;
+    dicomweb::check(&store).await;
     sessions::check(&store, users[7]).await;
     blob_collection(store.blobs.clone()).await;
 }

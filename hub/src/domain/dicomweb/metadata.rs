@@ -205,7 +205,8 @@ impl Hub {
     }
 
     /// Frame `frame` (one-based) of an instance rendered as PNG with its own window, fitted to
-    /// `max_size` pixels when given (the worker's render path, as `viewer-cli show`).
+    /// `max_size` pixels when given (the worker's render path, as `viewer-cli show`). An ECG's
+    /// render is the hub's 12-lead page, as the worker drew it.
     pub async fn dicomweb_render(
         &self,
         who: &Principal,
@@ -217,8 +218,8 @@ impl Hub {
         let (instance, file) = self
             .dicomweb_instance(who, study, series, sop, "rendering of")
             .await?;
-        if let Some(page) = self.ecg_page_png(&instance).await? {
-            return Ok(page);
+        if crate::domain::dicom_meta::is_waveform(&instance.sop_class_uid) {
+            return self.ecg_page(&instance).await;
         }
         let index = frame
             .checked_sub(1)
@@ -229,6 +230,29 @@ impl Hub {
         .await
         .map_err(|e| Error::Internal(format!("renderer crashed: {e}")))?
         .map_err(|e| frame_error(sop, FrameError::Image(e)))
+    }
+}
+
+impl Hub {
+    /// The first 12-lead page the worker drew of an ECG instance (PNG).
+    async fn ecg_page(&self, instance: &Instance) -> Result<Vec<u8>> {
+        let sop = &instance.sop_instance_uid;
+        let name = format!("ecg/{sop}.png");
+        let artifact = {
+            let mut tx = self.store().read().await?;
+            crate::storage::derived::artifact(tx.as_mut(), instance.case_id, &name).await?
+        };
+        let artifact = artifact.ok_or_else(|| {
+            Error::FailedPrecondition(format!(
+                "the 12-lead page of ECG {sop} is not drawn yet: try again when its case is ready"
+            ))
+        })?;
+        let size = usize::try_from(artifact.size).unwrap_or(0);
+        Ok(self
+            .store()
+            .blobs
+            .read_range(&artifact.blob_key, 0, size)
+            .await?)
     }
 }
 

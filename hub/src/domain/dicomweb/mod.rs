@@ -263,19 +263,28 @@ impl Hub {
         Ok((instance, file))
     }
 
-    /// The middle instance of a series `who` may open (what a series thumbnail shows).
-    pub async fn dicomweb_middle_instance(
+    /// The instance that stands for a series (its middle one) or a study (its first one) in a
+    /// thumbnail or render: its series and SOP Instance UIDs.
+    pub async fn dicomweb_representative(
         &self,
         who: &Principal,
         study_uid: &str,
-        series_uid: &str,
-    ) -> Result<String> {
-        let what = describe(study_uid, Some(series_uid), None, "thumbnail of");
+        series_uid: Option<&str>,
+    ) -> Result<(String, String)> {
+        let what = describe(study_uid, series_uid, None, "rendering of");
         let view = self
             .dicomweb_study(who, study_uid, Purpose::Frames, &what)
             .await?;
-        let members = select(&view, Some(series_uid), None)?;
-        Ok(members[members.len() / 2].sop_instance_uid.clone())
+        let members = select(&view, series_uid, None)?;
+        let chosen = if series_uid.is_some() {
+            members[members.len() / 2]
+        } else {
+            members[0]
+        };
+        Ok((
+            chosen.series_instance_uid.clone(),
+            chosen.sop_instance_uid.clone(),
+        ))
     }
 
     pub(crate) async fn local_file(&self, blob_key: &str) -> Result<LocalFile> {

@@ -103,6 +103,8 @@ fn dicomweb() -> Router<HttpState> {
             get(wado::study).post(stow::store_in_study),
         )
         .route("/studies/{study}/metadata", get(wado::study_metadata))
+        .route("/studies/{study}/rendered", get(wado::study_rendered))
+        .route("/studies/{study}/thumbnail", get(wado::study_thumbnail))
         .route("/studies/{study}/series", get(qido::series))
         .route("/studies/{study}/instances", get(qido::study_instances))
         .route("/studies/{study}/series/{series}", get(wado::series))
@@ -113,6 +115,10 @@ fn dicomweb() -> Router<HttpState> {
         .route(
             "/studies/{study}/series/{series}/thumbnail",
             get(wado::series_thumbnail),
+        )
+        .route(
+            "/studies/{study}/series/{series}/rendered",
+            get(wado::series_rendered),
         )
         .route(
             "/studies/{study}/series/{series}/instances",

@@ -288,14 +288,44 @@ pub async fn series_thumbnail(
     Path((st, se)): Path<(String, String)>,
     Query(p): RenderParams,
 ) -> Result<Response, HttpError> {
-    let middle = s.hub.dicomweb_middle_instance(&who, &st, &se).await?;
-    render(
-        &s,
-        &who,
-        &h,
-        [&st, &se, &middle],
-        1,
-        viewport(&p, Some(THUMBNAIL)),
-    )
-    .await
+    let (se, middle) = s.hub.dicomweb_representative(&who, &st, Some(&se)).await?;
+    let max = viewport(&p, Some(THUMBNAIL));
+    render(&s, &who, &h, [&st, &se, &middle], 1, max).await
+}
+
+/// `GET /studies/{study}/series/{series}/rendered`: its middle instance's.
+pub async fn series_rendered(
+    s: State<HttpState>,
+    Caller(who): Caller,
+    h: HeaderMap,
+    Path((st, se)): Path<(String, String)>,
+    Query(p): RenderParams,
+) -> Result<Response, HttpError> {
+    let (se, middle) = s.hub.dicomweb_representative(&who, &st, Some(&se)).await?;
+    render(&s, &who, &h, [&st, &se, &middle], 1, viewport(&p, None)).await
+}
+
+/// `GET /studies/{study}/rendered`: its first instance's (for an ECG, the hub's 12-lead page).
+pub async fn study_rendered(
+    s: State<HttpState>,
+    Caller(who): Caller,
+    h: HeaderMap,
+    Path(st): Path<String>,
+    Query(p): RenderParams,
+) -> Result<Response, HttpError> {
+    let (se, first) = s.hub.dicomweb_representative(&who, &st, None).await?;
+    render(&s, &who, &h, [&st, &se, &first], 1, viewport(&p, None)).await
+}
+
+/// `GET /studies/{study}/thumbnail`: its first instance's, small.
+pub async fn study_thumbnail(
+    s: State<HttpState>,
+    Caller(who): Caller,
+    h: HeaderMap,
+    Path(st): Path<String>,
+    Query(p): RenderParams,
+) -> Result<Response, HttpError> {
+    let (se, first) = s.hub.dicomweb_representative(&who, &st, None).await?;
+    let max = viewport(&p, Some(THUMBNAIL));
+    render(&s, &who, &h, [&st, &se, &first], 1, max).await
 }

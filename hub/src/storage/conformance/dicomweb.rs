@@ -1,0 +1,71 @@
+//! DICOMweb's queries (`storage::dicomweb`), on every backend: candidate studies by institution
+//! and UID, a study's cases, a series' size, and the kept series metadata, whose blob the orphan
+//! collector must see as in use.
+
+use super::super::{Store, dicomweb, instances};
+
+/// Runs after `index_round_trip`, which stored study "1.2.3" (TS-A) with instance "1.2.3.1" of
+/// series "1.2.3.9".
+pub async fn check(store: &Store) {
+    let mut tx = store.read().await.unwrap();
+    let all = dicomweb::study_candidates(tx.as_mut(), "", &[], 1000)
+        .await
+        .unwrap();
+    assert!(all.contains(&"1.2.3".to_owned()), "{all:?}");
+    let own = dicomweb::study_candidates(tx.as_mut(), "TS-A", &[], 1000)
+        .await
+        .unwrap();
+    assert!(own.contains(&"1.2.3".to_owned()), "{own:?}");
+    let other = dicomweb::study_candidates(tx.as_mut(), "TS-B", &[], 1000)
+        .await
+        .unwrap();
+    assert!(other.is_empty(), "another institution's studies: {other:?}");
+    let named = dicomweb::study_candidates(tx.as_mut(), "", &["1.2.3".into(), "9.9".into()], 10)
+        .await
+        .unwrap();
+    assert_eq!(named, ["1.2.3"]);
+    let one = dicomweb::study_candidates(tx.as_mut(), "", &[], 1)
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1, "the limit holds");
+    assert_eq!(
+        dicomweb::cases_of_study(tx.as_mut(), "1.2.3")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        dicomweb::series_instance_count(tx.as_mut(), "1.2.3.9")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        dicomweb::metadata(tx.as_mut(), "1.2.3.9").await.unwrap(),
+        None
+    );
+    drop(tx);
+
+    let (first, second) = ("e1".repeat(32), "e2".repeat(32));
+    for (key, count) in [(&first, 1), (&second, 2)] {
+        let mut tx = store.write().await.unwrap();
+        dicomweb::put_metadata(tx.as_mut(), "1.2.3.9", count, key, 5)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        dicomweb::metadata(tx.as_mut(), "1.2.3.9").await.unwrap(),
+        Some((second.clone(), 2)),
+        "a recomputed series replaces its metadata"
+    );
+    let used = instances::blobs_in_use(tx.as_mut(), &[first.clone(), second.clone()])
+        .await
+        .unwrap();
+    assert!(
+        used.contains(&second) && !used.contains(&first),
+        "kept metadata is in use, replaced metadata is not: {used:?}"
+    );
+}
