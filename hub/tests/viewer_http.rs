@@ -122,7 +122,10 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_returns_to_the_study() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("window.PUBLIC_URL = '/viewer/'"), "{body}");
 
-    // Signing out ends the session and clears the cookie.
+    // Signing out (the page's button) ends the session and clears the cookie.
+    let (status, _, page) = get(&app, "/logout", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"method="post" action="/logout""#), "{page}");
     let req = Request::post("/logout")
         .header(header::COOKIE, &cookie)
         .body(Body::empty())

@@ -1,5 +1,5 @@
 //! Browser sign-in: `/login` (a small page where a user enters the token they give viewer-cli),
-//! `/logout`, and the session cookie that then stands in for the token on every HTTP request
+//! `/logout` (a page with the sign-out button; signing out is its POST), and the session cookie that then stands in for the token on every HTTP request
 //! (the viewer, DICOMweb). The domain decides ([`Hub::sign_in`], [`Hub::session_principal`]);
 //! this module only speaks HTTP: forms, redirects and the cookie's attributes.
 //!
@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use crate::domain::session::SessionId;
 use crate::domain::{Error, Hub, internal_message, storage_message};
@@ -38,7 +38,7 @@ struct SignIn {
 pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub, secure: bool) -> Router<S> {
     Router::new()
         .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
+        .route("/logout", get(logout_page).post(logout))
         .with_state(SignIn { hub, secure })
 }
 
@@ -97,6 +97,18 @@ async fn login(State(s): State<SignIn>, body: Bytes) -> Response {
             page(status, &next, Some(&message))
         }
     }
+}
+
+/// A page with the sign-out button (signing out is a POST, so that no link or image can do it).
+async fn logout_page() -> Response {
+    let mut r = (StatusCode::OK, LOGOUT_HTML).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 async fn logout(State(s): State<SignIn>, headers: HeaderMap) -> Response {
@@ -189,6 +201,14 @@ pub fn escape(text: &str) -> String {
     }
     out
 }
+
+const LOGOUT_HTML: &str = r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>remotedx: sign out 退出</title></head>
+<body style="font-family:system-ui,sans-serif;background:#0b1a2e;color:#e8eef5">
+<main style="max-width:26rem;margin:12vh auto"><h1>remotedx</h1>
+<form method="post" action="/logout"><button type="submit">Sign out 退出登录</button></form>
+<p><a style="color:#9fc3ff" href="/viewer/">Back to the viewer 返回查看器</a></p></main></body></html>
+"#;
 
 const LOGIN_HTML: &str = r#"<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
