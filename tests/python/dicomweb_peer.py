@@ -79,6 +79,26 @@ def stow(clinic):
     return datasets
 
 
+def stow_partly(token):
+    """One good part and one that is not DICOM: 202, each part's outcome in the answer."""
+    import requests
+    good = stored_bytes(pydicom.dcmread(f"{CORPUS}/dicom/pydicom-test-files/CT_small.dcm"))
+    boundary = "b0undary" + "7" * 24
+    body = b"".join(f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + part + b"\r\n"
+                    for part in (good, b"this is not a DICOM file")) + f"--{boundary}--\r\n".encode()
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/dicom+json",
+               "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}'}
+    answer = requests.post(f"{BASE}/studies", data=body, headers=headers, timeout=60)
+    check(answer.status_code == 202, f"STOW-RS with one bad part: 202 ({answer.status_code})")
+    reply = answer.json()
+    check(len(reply["00081199"]["Value"]) == 1, "the good part is in ReferencedSOPSequence")
+    failed = reply["00081198"]["Value"]
+    check(len(failed) == 1 and failed[0]["00081197"]["Value"] == [0xC000],
+          "the bad part is in FailedSOPSequence, reason C000")
+    other = requests.post(f"{BASE}/studies/1.2.3.4.5", data=body, headers=headers, timeout=60)
+    check(other.status_code == 409, f"STOW-RS into another study's URL: 409 ({other.status_code})")
+
+
 def searches(spec, datasets):
     us = datasets["us"]
     found = spec.search_for_studies(search_filters={"StudyInstanceUID": us.StudyInstanceUID})
@@ -199,6 +219,7 @@ def main():
     datasets = stow(client("demo-clinic-a"))
     if SAMPLES == "--store-only":
         return
+    stow_partly("demo-clinic-a")
     spec = client("demo-specialist")
     searches(spec, datasets)
     metadata(spec, datasets)

@@ -4,25 +4,42 @@
 use super::sql::{SqlTx, StorageError, Value};
 use crate::params;
 
-/// Study UIDs to consider for a search, newest case first: of `institution_code`'s cases ("":
-/// every institution), only `study_uids` when not empty, at most `limit`.
+/// Which studies a search starts from.
+#[derive(Debug, Clone, Default)]
+pub struct StudyFilter {
+    /// Only cases of this institution ("": every institution).
+    pub institution_code: String,
+    /// Only these studies (empty: all).
+    pub study_uids: Vec<String>,
+    /// Only studies dated from this day on (`YYYYMMDD`, "": no bound).
+    pub date_from: String,
+    /// Only studies dated up to this day (`YYYYMMDD`, "": no bound).
+    pub date_to: String,
+}
+
+/// Study UIDs to consider for a search, newest case first, at most `limit`.
 pub async fn study_candidates(
     tx: &mut dyn SqlTx,
-    institution_code: &str,
-    study_uids: &[String],
+    f: &StudyFilter,
     limit: i64,
 ) -> Result<Vec<String>, StorageError> {
-    let mut params: Vec<Value> = vec![institution_code.into(), limit.into()];
+    let mut params: Vec<Value> = vec![
+        f.institution_code.clone().into(),
+        limit.into(),
+        f.date_from.clone().into(),
+        f.date_to.clone().into(),
+    ];
     let mut sql = String::from(
         "SELECT study_uid, MAX(id) AS newest FROM cases
-         WHERE ($1 = '' OR institution_code = $1)",
+         WHERE ($1 = '' OR institution_code = $1)
+           AND ($3 = '' OR study_date >= $3) AND ($4 = '' OR study_date <= $4)",
     );
-    if !study_uids.is_empty() {
+    if !f.study_uids.is_empty() {
         sql += &format!(
             " AND study_uid IN ({})",
-            super::placeholders(3, study_uids.len())
+            super::placeholders(5, f.study_uids.len())
         );
-        params.extend(study_uids.iter().map(Value::from));
+        params.extend(f.study_uids.iter().map(Value::from));
     }
     sql += " GROUP BY study_uid ORDER BY newest DESC LIMIT $2";
     Ok(tx

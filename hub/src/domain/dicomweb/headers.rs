@@ -12,27 +12,40 @@ use serde_json::{Map, Value, json};
 
 use super::json;
 
-/// Headers kept in memory at most (a CT slice's is a few kilobytes).
-const CACHED_HEADERS: usize = 4096;
+/// Whole headers kept in memory at most (a CT slice's is a few kilobytes).
+pub(crate) const CACHED_HEADERS: usize = 4096;
+
+/// Study and series summaries (the few attributes a search shows, about a kilobyte) kept at
+/// most: enough for the studies a search scans.
+pub(crate) const CACHED_SUMMARIES: usize = 50_000;
 
 /// A header as DICOM JSON, shared.
 pub type Header = Arc<Map<String, Value>>;
 
-/// Headers by blob key.
-#[derive(Default)]
-pub(crate) struct HeaderCache(Mutex<HashMap<String, Header>>);
+/// Headers (or parts of them) by key, at most `cap` of them (emptied when full).
+pub(crate) struct HeaderCache {
+    cap: usize,
+    map: Mutex<HashMap<String, Header>>,
+}
 
 impl HeaderCache {
-    pub(crate) fn get(&self, blob_key: &str) -> Option<Header> {
-        self.0.lock().ok()?.get(blob_key).cloned()
+    pub(crate) fn new(cap: usize) -> Self {
+        HeaderCache {
+            cap,
+            map: Mutex::new(HashMap::new()),
+        }
     }
 
-    pub(crate) fn put(&self, blob_key: &str, header: Header) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= CACHED_HEADERS {
+    pub(crate) fn get(&self, key: &str) -> Option<Header> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn put(&self, key: &str, header: Header) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= self.cap {
                 map.clear();
             }
-            map.insert(blob_key.to_owned(), header);
+            map.insert(key.to_owned(), header);
         }
     }
 }

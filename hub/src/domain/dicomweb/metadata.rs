@@ -129,18 +129,28 @@ impl Hub {
             files.push((self.local_file(&i.blob_key).await?, base));
         }
         let started = std::time::Instant::now();
-        let json = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-            let objects: Vec<serde_json::Value> = files
-                .iter()
-                .map(|(f, base)| {
-                    headers::instance_json(&f.path, base).map(serde_json::Value::Object)
-                })
-                .collect::<Result<_, _>>()?;
-            serde_json::to_vec(&objects).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("metadata builder crashed: {e}")))?
-        .map_err(Error::Internal)?;
+        // The headers are read on the blocking pool, a share of the files per core (a 300-slice
+        // CT is 300 files), each part one JSON text; the array is their concatenation.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let share = files.len().div_ceil(cores).max(1);
+        let mut parts = Vec::new();
+        let mut files = files.into_iter().peekable();
+        while files.peek().is_some() {
+            let chunk: Vec<_> = files.by_ref().take(share).collect();
+            parts.push(tokio::task::spawn_blocking(move || headers_json(&chunk)));
+        }
+        let mut json = Vec::from(&b"["[..]);
+        for (n, part) in parts.into_iter().enumerate() {
+            let part = part
+                .await
+                .map_err(|e| Error::Internal(format!("metadata builder crashed: {e}")))?
+                .map_err(Error::Internal)?;
+            if n > 0 {
+                json.push(b',');
+            }
+            json.extend_from_slice(&part);
+        }
+        json.push(b']');
         tracing::debug!(
             instances = members.len(),
             ms = started.elapsed().as_millis() as u64,
@@ -254,6 +264,19 @@ impl Hub {
             .read_range(&artifact.blob_key, 0, size)
             .await?)
     }
+}
+
+/// The headers of `files` as DICOM JSON objects separated by commas (a piece of an array).
+fn headers_json(files: &[(super::LocalFile, String)]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for (n, (file, base)) in files.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        let object = headers::instance_json(&file.path, base)?;
+        serde_json::to_writer(&mut out, &object).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
 }
 
 /// The transfer syntax an instance's frames are in as stored.

@@ -67,11 +67,21 @@ pub enum Purpose {
     Frames,
 }
 
-/// The DICOMweb state a hub keeps: header cache and when views were last audited.
-#[derive(Default)]
+/// The DICOMweb state a hub keeps: header caches and when views were last audited.
 pub(crate) struct DicomWebState {
     headers: headers::HeaderCache,
+    summaries: headers::HeaderCache,
     views: Mutex<HashMap<(i64, i64), Instant>>,
+}
+
+impl Default for DicomWebState {
+    fn default() -> Self {
+        DicomWebState {
+            headers: headers::HeaderCache::new(headers::CACHED_HEADERS),
+            summaries: headers::HeaderCache::new(headers::CACHED_SUMMARIES),
+            views: Mutex::default(),
+        }
+    }
 }
 
 impl DicomWebState {

@@ -24,8 +24,9 @@ pub enum Level {
     Instance,
 }
 
-/// Studies looked at when a search filters on what only the files hold.
-const SCAN_STUDIES: usize = 5000;
+/// Studies looked at when a search filters on what only the files hold (the index keeps no
+/// names or IDs): the newest this many within the StudyDate range.
+pub const SCAN_STUDIES: usize = 5000;
 
 /// Returned by default for studies (PS3.18 table 6.7.1-2), with what OHIF's study list shows.
 const STUDY_DEFAULTS: &[&str] = &[
@@ -68,10 +69,10 @@ impl Hub {
         study_uid: Option<&str>,
         series_uid: Option<&str>,
         q: &SearchQuery,
-    ) -> Result<Vec<Map<String, Value>>> {
+    ) -> Result<Found> {
         self.dicomweb_role(who, study_uid.unwrap_or(""), Purpose::Search)
             .await?;
-        let views = self.search_scope(who, study_uid, q).await?;
+        let (views, incomplete) = self.search_scope(who, study_uid, q).await?;
         let mut out = Vec::new();
         let mut case_ids = Vec::new();
         let wanted = q.offset + q.limit;
@@ -96,28 +97,34 @@ impl Hub {
             Level::Series => SERIES_DEFAULTS,
             Level::Instance => INSTANCE_DEFAULTS,
         };
-        Ok(out
+        let records = out
             .into_iter()
             .skip(q.offset)
             .take(q.limit)
             .map(|r| q.project(r, defaults))
-            .collect())
+            .collect();
+        Ok(Found {
+            records,
+            incomplete,
+        })
     }
 
     /// The studies a search looks at: the one named in the path, or candidates from the index
-    /// (a clinic's own institution's, or the UIDs asked for, which a recognition check may open).
+    /// (a clinic's own institution's, or the UIDs asked for, which a recognition check may open;
+    /// within the StudyDate range asked for); and whether [`SCAN_STUDIES`] cut the candidates
+    /// short of what attributes only the files hold (names, IDs) would have to be matched on.
     async fn search_scope(
         &self,
         who: &Principal,
         study_uid: Option<&str>,
         q: &SearchQuery,
-    ) -> Result<Vec<StudyView>> {
+    ) -> Result<(Vec<StudyView>, bool)> {
         if let Some(study) = study_uid {
             let view = self.visible_study(who, study).await?;
             if view.cases.is_empty() {
                 return Err(Error::NotFound(format!("no study {study}")));
             }
-            return Ok(vec![view]);
+            return Ok((vec![view], false));
         }
         let uids: Vec<String> = q
             .key("0020000D")
@@ -127,12 +134,22 @@ impl Hub {
             .filter(|u| !u.is_empty())
             .map(str::to_owned)
             .collect();
-        let scope = if uids.is_empty() {
+        let (date_from, date_to) = date_range(q.key("00080020").unwrap_or(""));
+        let institution = if uids.is_empty() {
             who.listing_scope()
         } else {
             ""
         };
-        let filtered = q.keys.iter().any(|(k, v)| k != "0020000D" && !v.is_empty());
+        let filter = store::StudyFilter {
+            institution_code: institution.to_owned(),
+            study_uids: uids,
+            date_from,
+            date_to,
+        };
+        let filtered = q
+            .keys
+            .iter()
+            .any(|(k, v)| !matches!(k.as_str(), "0020000D" | "00080020") && !v.is_empty());
         let cap = if filtered {
             SCAN_STUDIES
         } else {
@@ -140,8 +157,9 @@ impl Hub {
         };
         let candidates = {
             let mut tx = self.store().read().await?;
-            store::study_candidates(tx.as_mut(), scope, &uids, cap as i64).await?
+            store::study_candidates(tx.as_mut(), &filter, cap as i64).await?
         };
+        let incomplete = filtered && candidates.len() >= cap;
         let mut views = Vec::with_capacity(candidates.len());
         for study in candidates {
             let view = self.visible_study(who, &study).await?;
@@ -149,7 +167,7 @@ impl Hub {
                 views.push(view);
             }
         }
-        Ok(views)
+        Ok((views, incomplete))
     }
 
     /// The records of one study at `level`.
@@ -162,7 +180,7 @@ impl Hub {
         let Some(first) = view.instances.first() else {
             return Ok(Vec::new());
         };
-        let study = study_record(view, &*self.dicomweb_header(view, first).await?);
+        let study = study_record(view, &*self.summary(view, first, Summary::Study).await?);
         if level == Level::Study {
             return Ok(vec![study]);
         }
@@ -172,7 +190,7 @@ impl Hub {
                 continue;
             }
             let members: Vec<&Instance> = view.series(series).collect();
-            let header = self.dicomweb_header(view, members[0]).await?;
+            let header = self.summary(view, members[0], Summary::Series).await?;
             let record = series_record(&study, &header, view, series, members.len());
             if level == Level::Series {
                 out.push(record);
@@ -181,6 +199,26 @@ impl Hub {
             out.extend(members.iter().map(|i| instance_record(&record, view, i)));
         }
         Ok(out)
+    }
+
+    /// The study or series attributes of an instance's header (cached by its blob, apart from
+    /// whole headers and many more of them: a search over thousands of studies reads each
+    /// study's file once).
+    async fn summary(&self, view: &StudyView, i: &Instance, kind: Summary) -> Result<Header> {
+        let key = format!("{kind:?}:{}", i.blob_key);
+        let cache = &self.inner.dicomweb.summaries;
+        if let Some(s) = cache.get(&key) {
+            return Ok(s);
+        }
+        let header = self.dicomweb_header(view, i).await?;
+        let summary = Arc::new(match kind {
+            Summary::Study => pick(&header, |k| {
+                k.starts_with("0010") || STUDY_TAGS.contains(&k)
+            }),
+            Summary::Series => pick(&header, |k| SERIES_TAGS.contains(&k)),
+        });
+        cache.put(&key, summary.clone());
+        Ok(summary)
     }
 
     /// The header of an instance of `view` as DICOM JSON (cached by its blob).
@@ -197,6 +235,41 @@ impl Hub {
         let header = Arc::new(header);
         self.inner.dicomweb.headers.put(&i.blob_key, header.clone());
         Ok(header)
+    }
+}
+
+/// Which attributes a summary keeps.
+#[derive(Debug, Clone, Copy)]
+enum Summary {
+    Study,
+    Series,
+}
+
+/// What a search found.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// The records, cut to what was asked.
+    pub records: Vec<Map<String, Value>>,
+    /// Matching on attributes only the files hold looked at the newest [`SCAN_STUDIES`] studies
+    /// only: older ones may match too.
+    pub incomplete: bool,
+}
+
+/// The index's bounds for a StudyDate key: a single day (`YYYYMMDD`) or a range of them
+/// (`a-b`, `a-`, `-b`); anything else ("" or a time) bounds nothing here (it is still matched
+/// against each record).
+fn date_range(value: &str) -> (String, String) {
+    let day = |s: &str| {
+        let s = s.trim();
+        if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.to_owned()
+        } else {
+            String::new()
+        }
+    };
+    match value.split_once('-') {
+        Some((from, to)) => (day(from), day(to)),
+        None => (day(value), day(value)),
     }
 }
 
@@ -294,4 +367,24 @@ fn instance_record(
     let url = instance_url(&view.study_uid, &i.series_instance_uid, &i.sop_instance_uid);
     r.insert("00081190".into(), json!({"vr": "UR", "Value": [url]}));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn study_date_keys_bound_the_index_only_when_they_are_days() {
+        let r = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(date_range("20240101-20241231"), r("20240101", "20241231"));
+        assert_eq!(date_range("20240101-"), r("20240101", ""));
+        assert_eq!(date_range("-20241231"), r("", "20241231"));
+        assert_eq!(date_range("20240315"), r("20240315", "20240315"));
+        assert_eq!(date_range(""), r("", ""));
+        assert_eq!(
+            date_range("2024*"),
+            r("", ""),
+            "a wildcard is matched per record"
+        );
+    }
 }

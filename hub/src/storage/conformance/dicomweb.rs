@@ -8,26 +8,40 @@ use super::super::{Store, dicomweb, instances};
 /// series "1.2.3.9".
 pub async fn check(store: &Store) {
     let mut tx = store.read().await.unwrap();
-    let all = dicomweb::study_candidates(tx.as_mut(), "", &[], 1000)
+    let filter = |institution: &str, uids: &[&str]| dicomweb::StudyFilter {
+        institution_code: institution.into(),
+        study_uids: uids.iter().map(|u| (*u).to_owned()).collect(),
+        ..Default::default()
+    };
+    let all = dicomweb::study_candidates(tx.as_mut(), &filter("", &[]), 1000)
         .await
         .unwrap();
     assert!(all.contains(&"1.2.3".to_owned()), "{all:?}");
-    let own = dicomweb::study_candidates(tx.as_mut(), "TS-A", &[], 1000)
+    let own = dicomweb::study_candidates(tx.as_mut(), &filter("TS-A", &[]), 1000)
         .await
         .unwrap();
     assert!(own.contains(&"1.2.3".to_owned()), "{own:?}");
-    let other = dicomweb::study_candidates(tx.as_mut(), "TS-B", &[], 1000)
+    let other = dicomweb::study_candidates(tx.as_mut(), &filter("TS-B", &[]), 1000)
         .await
         .unwrap();
     assert!(other.is_empty(), "another institution's studies: {other:?}");
-    let named = dicomweb::study_candidates(tx.as_mut(), "", &["1.2.3".into(), "9.9".into()], 10)
+    let named = dicomweb::study_candidates(tx.as_mut(), &filter("", &["1.2.3", "9.9"]), 10)
         .await
         .unwrap();
     assert_eq!(named, ["1.2.3"]);
-    let one = dicomweb::study_candidates(tx.as_mut(), "", &[], 1)
+    let one = dicomweb::study_candidates(tx.as_mut(), &filter("", &[]), 1)
         .await
         .unwrap();
     assert_eq!(one.len(), 1, "the limit holds");
+    // The conformance cases are undated: a date range leaves them out.
+    let dated = dicomweb::StudyFilter {
+        date_from: "20240101".into(),
+        ..filter("", &["1.2.3"])
+    };
+    let none = dicomweb::study_candidates(tx.as_mut(), &dated, 10)
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
     assert_eq!(
         dicomweb::cases_of_study(tx.as_mut(), "1.2.3")
             .await

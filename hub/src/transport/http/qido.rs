@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Caller, HttpError, HttpState, accept};
 use crate::domain::dicomweb::SearchQuery;
-use crate::domain::dicomweb::records::Level;
+use crate::domain::dicomweb::records::{Level, SCAN_STUDIES};
 
 /// A search's query string, as pairs (a name may repeat).
 pub type Params = Query<Vec<(String, String)>>;
@@ -90,9 +90,17 @@ async fn search(
         .hub
         .dicomweb_search(&who, level, study, series, &query)
         .await?;
-    Ok(dicom_json(
-        serde_json::to_vec(&found).unwrap_or_else(|_| b"[]".to_vec()),
-    ))
+    let mut response =
+        dicom_json(serde_json::to_vec(&found.records).unwrap_or_else(|_| b"[]".to_vec()));
+    if found.incomplete {
+        let warning = format!(
+            "299 remotedx \"matched among the newest {SCAN_STUDIES} studies only; narrow the search by StudyDate\""
+        );
+        if let Ok(v) = HeaderValue::from_str(&warning) {
+            response.headers_mut().insert(header::WARNING, v);
+        }
+    }
+    Ok(response)
 }
 
 /// 406 unless the client takes DICOM JSON.
