@@ -21,6 +21,7 @@ pub use imaging::ImagingConfig;
 pub use user_limits::UserLimitsConfig;
 
 pub use audit_export::AuditExportConfig;
+pub mod viewer;
 
 pub use http::HttpConfig;
 
@@ -67,6 +68,8 @@ pub struct Config {
     pub audit_export: AuditExportConfig,
     /// The HTTP listener: DICOMweb (and the viewer).
     pub http: HttpConfig,
+    /// The OHIF viewer served at `/viewer` and browser sign-ins.
+    pub viewer: viewer::ViewerConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -410,6 +413,7 @@ impl Default for Config {
             user_limits: UserLimitsConfig::default(),
             audit_export: AuditExportConfig::default(),
             http: HttpConfig::default(),
+            viewer: viewer::ViewerConfig::default(),
         }
     }
 }

@@ -459,7 +459,10 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some((http_addr, _)) = &http {
         let scheme = if tls.is_some() { "https" } else { "http" };
-        println!("http listening on {http_addr} (DICOMweb at {scheme}://{http_addr}/dicomweb)");
+        println!(
+            "http listening on {http_addr} (DICOMweb at {scheme}://{http_addr}/dicomweb, \
+             the viewer at {scheme}://{http_addr}/viewer)"
+        );
     }
     let security = if tls.is_some() { "TLS" } else { "plaintext" };
     println!(

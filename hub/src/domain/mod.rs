@@ -4,6 +4,7 @@
 //! - [`auth`]: users, tokens and the role/institution checks every operation makes;
 //!   [`revocation`]: disabling a user ends their cached tokens and open streams at once;
 //!   [`user_changes`]: changing a user's role or institution does the same.
+//!   [`session`]: browser sign-ins (a session id in a cookie instead of the token).
 //! - [`staging`] and [`ingest`]: files arriving (uploads and DICOM stores share this one path);
 //!   [`wfdb_import`]: WFDB ECG records uploaded as their files become DICOM ECG instances there.
 //! - [`mixup`]: content already on file under another patient, held for a person to resolve.
@@ -46,6 +47,7 @@ pub mod recognition;
 mod render;
 pub mod reports;
 pub mod revocation;
+pub mod session;
 pub mod staging;
 pub mod sweeper;
 pub mod user_limits;
@@ -111,6 +113,8 @@ struct Inner {
     tokens: auth::TokenCache,
     /// When users' access ended: stale cached principals and streams.
     revocations: revocation::Revocations,
+    /// Browser sessions looked up recently (see [`session`]).
+    sessions: session::SessionCache,
     /// Wakes the job runner and long-polling remote workers when jobs are queued.
     jobs_queued: Notify,
     /// Wakes the event dispatcher when events are written.
@@ -169,6 +173,7 @@ impl Hub {
                 extensions,
                 tokens: auth::TokenCache::default(),
                 revocations: revocation::Revocations::default(),
+                sessions: session::SessionCache::default(),
                 jobs_queued: Notify::new(),
                 events_written: Notify::new(),
                 reports: broadcast::channel(256).0,

@@ -5,6 +5,7 @@
 
 mod dicomweb;
 mod recognition_access;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -80,6 +81,7 @@ pub async fn check(store: Store) {
     followers_of_a_signed_case(&store).await;
     blob_references(&store).await;
     dicomweb::check(&store).await;
+    sessions::check(&store, users[7]).await;
     blob_collection(store.blobs.clone()).await;
 }
 

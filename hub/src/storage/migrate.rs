@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0009_dicomweb.sql"),
     ),
     (
+        10,
+        "web sessions: browser sign-ins, hashed, with their end",
+        include_str!("migrations/0010_web_sessions.sql"),
+    ),
+    (
         11,
         "audit export: how far the audit trail has been sent",
         include_str!("migrations/0011_audit_export.sql"),

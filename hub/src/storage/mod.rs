@@ -25,6 +25,7 @@ pub mod postgres_tls;
 pub mod recognition;
 pub mod recognition_access;
 pub mod reports;
+pub mod sessions;
 pub mod sql;
 pub mod sqlite;
 pub mod users;

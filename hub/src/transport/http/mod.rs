@@ -5,7 +5,9 @@
 //!   (retrieves), [`stow`] (stores, through the one ingest path), [`accept`] (`Accept` headers),
 //!   [`multipart`] (`multipart/related` answers), [`error`] (domain errors as HTTP statuses).
 //! - [`Caller`] is the one place a request is authenticated: `Authorization: Bearer <token>`,
-//!   read from the headers before any body, so a stranger's upload is refused unread.
+//!   or else a signed-in browser's session cookie ([`session`]), read from the headers before any
+//!   body, so a stranger's upload is refused unread.
+//! - [`session`]: signing in at `/login` with a token; [`viewer`]: the OHIF viewer at `/viewer`.
 //! - [`serve`] accepts connections (counted in all and per address before anything is read,
 //!   TLS with `[tls]`'s certificate when set) until shutdown, then lets requests in flight end.
 
@@ -13,7 +15,9 @@ pub mod accept;
 pub mod error;
 pub mod multipart;
 pub mod qido;
+pub mod session;
 pub mod stow;
+pub mod viewer;
 pub mod wado;
 
 use std::sync::Arc;
@@ -43,8 +47,8 @@ pub struct HttpState {
     pub hub: Hub,
 }
 
-/// The authenticated caller of a request (`Authorization: Bearer <token>`). The one place HTTP
-/// requests are authenticated; a browser session can be added here beside the token.
+/// The authenticated caller of a request (`Authorization: Bearer <token>`, or without one a
+/// browser's session cookie). The one place HTTP requests are authenticated.
 pub struct Caller(pub Principal);
 
 impl FromRequestParts<HttpState> for Caller {
@@ -55,6 +59,11 @@ impl FromRequestParts<HttpState> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
+        if value.is_none()
+            && let Some(signed_in) = session::principal(&state.hub, &parts.headers).await
+        {
+            return Ok(Caller(signed_in?));
+        }
         let token = super::token_of(value);
         Ok(Caller(state.hub.authenticate(token).await?))
     }
@@ -63,9 +72,12 @@ impl FromRequestParts<HttpState> for Caller {
 /// Every route of the HTTP listener.
 pub fn router(hub: Hub) -> Router {
     let config = hub.config().http.clone();
+    let secure = hub.config().tls.cert.is_some();
+    let browser = session::router(hub.clone(), secure).merge(viewer::router(hub.clone()));
     let state = HttpState { hub };
     Router::new()
         .nest("/dicomweb", dicomweb())
+        .merge(browser)
         .layer(DefaultBodyLimit::max(
             usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
         ))
