@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 mod imaging;
 pub mod audit_export;
+pub mod dicomweb;
 pub mod http;
 pub mod redact;
 mod user_limits;
@@ -24,6 +25,8 @@ pub use audit_export::AuditExportConfig;
 pub mod viewer;
 
 pub use http::HttpConfig;
+
+pub use dicomweb::DicomWebConfig;
 
 /// Prefix of the environment variables that configure the hub.
 pub const ENV_PREFIX: &str = "REMOTEDX_HUB_";
@@ -70,6 +73,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The OHIF viewer served at `/viewer` and browser sign-ins.
     pub viewer: viewer::ViewerConfig,
+    /// DICOMweb's searches.
+    pub dicomweb: DicomWebConfig,
 }
 
 /// Tamper evidence (the `[integrity]` section).
@@ -414,6 +419,7 @@ impl Default for Config {
             audit_export: AuditExportConfig::default(),
             http: HttpConfig::default(),
             viewer: viewer::ViewerConfig::default(),
+            dicomweb: DicomWebConfig::default(),
         }
     }
 }

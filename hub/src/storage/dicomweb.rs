@@ -15,6 +15,8 @@ pub struct StudyFilter {
     pub date_from: String,
     /// Only studies dated up to this day (`YYYYMMDD`, "": no bound).
     pub date_to: String,
+    /// Only studies of these patients, by pseudonym (empty: every patient).
+    pub patient_keys: Vec<String>,
 }
 
 /// Study UIDs to consider for a search, newest case first, at most `limit`.
@@ -41,9 +43,34 @@ pub async fn study_candidates(
         );
         params.extend(f.study_uids.iter().map(Value::from));
     }
+    if !f.patient_keys.is_empty() {
+        sql += &format!(
+            " AND patient_key IN ({})",
+            super::placeholders(params.len() + 1, f.patient_keys.len())
+        );
+        params.extend(f.patient_keys.iter().map(Value::from));
+    }
     sql += " GROUP BY study_uid ORDER BY newest DESC LIMIT $2";
     Ok(tx
         .query(&sql, &params)
+        .await?
+        .iter()
+        .map(|r| r.text(0))
+        .collect())
+}
+
+/// The institutions that have cases (only `institution_code` when not ""): where a record
+/// number may have been filed, as its pseudonym is scoped to one.
+pub async fn case_institutions(
+    tx: &mut dyn SqlTx,
+    institution_code: &str,
+) -> Result<Vec<String>, StorageError> {
+    Ok(tx
+        .query(
+            "SELECT DISTINCT institution_code FROM cases WHERE ($1 = '' OR institution_code = $1)
+             ORDER BY institution_code",
+            params![institution_code],
+        )
         .await?
         .iter()
         .map(|r| r.text(0))

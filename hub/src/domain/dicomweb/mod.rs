@@ -15,6 +15,7 @@
 pub mod headers;
 pub mod json;
 pub mod metadata;
+pub mod patient;
 pub mod query;
 pub mod records;
 

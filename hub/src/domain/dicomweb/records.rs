@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::headers::{Header, instance_json};
+use super::patient::{self, PATIENT_ID};
 use super::query::SearchQuery;
 use super::{Purpose, ROOT, StudyView, instance_url};
 use crate::domain::{Error, Hub, Result};
@@ -23,10 +24,6 @@ pub enum Level {
     /// Instances.
     Instance,
 }
-
-/// Studies looked at when a search filters on what only the files hold (the index keeps no
-/// names or IDs): the newest this many within the StudyDate range.
-pub const SCAN_STUDIES: usize = 5000;
 
 /// Returned by default for studies (PS3.18 table 6.7.1-2), with what OHIF's study list shows.
 const STUDY_DEFAULTS: &[&str] = &[
@@ -72,13 +69,19 @@ impl Hub {
     ) -> Result<Found> {
         self.dicomweb_role(who, study_uid.unwrap_or(""), Purpose::Search)
             .await?;
+        let by_pseudonym = study_uid.is_none() && patient::exact_patient_id(q).is_some();
         let (views, incomplete) = self.search_scope(who, study_uid, q).await?;
+        let matcher = if by_pseudonym {
+            patient::without_patient_id(q)
+        } else {
+            q.clone()
+        };
         let mut out = Vec::new();
         let mut case_ids = Vec::new();
         let wanted = q.offset + q.limit;
         'views: for view in &views {
             for record in self.records(level, view, series_uid).await? {
-                if !q.matches(&record) {
+                if !matcher.matches(&record) {
                     continue;
                 }
                 case_ids.extend(view.cases.iter().map(|c| c.id));
@@ -111,8 +114,9 @@ impl Hub {
 
     /// The studies a search looks at: the one named in the path, or candidates from the index
     /// (a clinic's own institution's, or the UIDs asked for, which a recognition check may open;
-    /// within the StudyDate range asked for); and whether [`SCAN_STUDIES`] cut the candidates
-    /// short of what attributes only the files hold (names, IDs) would have to be matched on.
+    /// within the StudyDate range asked for; every study of the patient an exact Patient ID
+    /// names, through their pseudonym); and whether `[dicomweb] scan_cap` cut the candidates
+    /// short of what attributes only the files hold (names, wildcard IDs) would be matched on.
     async fn search_scope(
         &self,
         who: &Principal,
@@ -140,26 +144,37 @@ impl Hub {
         } else {
             ""
         };
+        let mut tx = self.store().read().await?;
+        let patient_keys = match patient::exact_patient_id(q) {
+            Some(id) => {
+                let institutions = store::case_institutions(tx.as_mut(), institution).await?;
+                patient::candidate_keys(&self.inner.pseudonyms, id, &institutions)
+            }
+            None => Vec::new(),
+        };
+        let by_pseudonym = !patient_keys.is_empty();
         let filter = store::StudyFilter {
             institution_code: institution.to_owned(),
             study_uids: uids,
             date_from,
             date_to,
+            patient_keys,
         };
-        let filtered = q
-            .keys
-            .iter()
-            .any(|(k, v)| !matches!(k.as_str(), "0020000D" | "00080020") && !v.is_empty());
-        let cap = if filtered {
-            SCAN_STUDIES
-        } else {
-            q.offset + q.limit
+        let filtered = q.keys.iter().any(|(k, v)| {
+            !matches!(k.as_str(), "0020000D" | "00080020")
+                && !(by_pseudonym && k == PATIENT_ID)
+                && !v.is_empty()
+        });
+        let cap = match (by_pseudonym, filtered) {
+            // One patient's studies: all of them, however many the index holds.
+            (true, _) => usize::MAX,
+            (false, true) => self.config().dicomweb.scan_cap,
+            (false, false) => q.offset + q.limit,
         };
-        let candidates = {
-            let mut tx = self.store().read().await?;
-            store::study_candidates(tx.as_mut(), &filter, cap as i64).await?
-        };
-        let incomplete = filtered && candidates.len() >= cap;
+        let limit = i64::try_from(cap).unwrap_or(i64::MAX);
+        let candidates = store::study_candidates(tx.as_mut(), &filter, limit).await?;
+        drop(tx);
+        let incomplete = !by_pseudonym && filtered && candidates.len() >= cap;
         let mut views = Vec::with_capacity(candidates.len());
         for study in candidates {
             let view = self.visible_study(who, &study).await?;
@@ -250,8 +265,8 @@ enum Summary {
 pub struct Found {
     /// The records, cut to what was asked.
     pub records: Vec<Map<String, Value>>,
-    /// Matching on attributes only the files hold looked at the newest [`SCAN_STUDIES`] studies
-    /// only: older ones may match too.
+    /// Matching on attributes only the files hold looked at the newest `[dicomweb] scan_cap`
+    /// studies only: older ones may match too.
     pub incomplete: bool,
 }
 

@@ -1,5 +1,5 @@
-//! DICOMweb's queries (`storage::dicomweb`), on every backend: candidate studies by institution
-//! and UID, a study's cases, a series' size, and the kept series metadata, whose blob the orphan
+//! DICOMweb's queries (`storage::dicomweb`), on every backend: candidate studies by institution,
+//! UID and patient pseudonym, the institutions holding cases, a study's cases, a series' size, and the kept series metadata, whose blob the orphan
 //! collector must see as in use.
 
 use super::super::{Store, dicomweb, instances};
@@ -42,6 +42,56 @@ pub async fn check(store: &Store) {
         .await
         .unwrap();
     assert!(none.is_empty(), "{none:?}");
+    // A patient's studies, by pseudonym (the conformance cases are filed under "k").
+    let of_patient = |keys: &[&str], institution: &str| dicomweb::StudyFilter {
+        patient_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        ..filter(institution, &[])
+    };
+    let theirs = dicomweb::study_candidates(tx.as_mut(), &of_patient(&["x", "k"], ""), 1000)
+        .await
+        .unwrap();
+    assert!(theirs.contains(&"1.2.3".to_owned()), "{theirs:?}");
+    let nobody = dicomweb::study_candidates(tx.as_mut(), &of_patient(&["x", "y"], ""), 1000)
+        .await
+        .unwrap();
+    assert!(nobody.is_empty(), "another patient's studies: {nobody:?}");
+    let elsewhere = dicomweb::study_candidates(tx.as_mut(), &of_patient(&["k"], "TS-B"), 1000)
+        .await
+        .unwrap();
+    assert!(
+        elsewhere.is_empty(),
+        "the institution still holds: {elsewhere:?}"
+    );
+    let both = dicomweb::StudyFilter {
+        patient_keys: vec!["k".into()],
+        ..filter("", &["1.2.3", "9.9"])
+    };
+    assert_eq!(
+        dicomweb::study_candidates(tx.as_mut(), &both, 1000)
+            .await
+            .unwrap(),
+        ["1.2.3"],
+        "UIDs and patients together"
+    );
+    assert_eq!(
+        dicomweb::study_candidates(tx.as_mut(), &of_patient(&["k"], ""), i64::MAX)
+            .await
+            .unwrap()
+            .len(),
+        theirs.len(),
+        "no limit is a limit every backend takes"
+    );
+    let institutions = dicomweb::case_institutions(tx.as_mut(), "").await.unwrap();
+    assert!(
+        institutions.contains(&"TS-A".to_owned()),
+        "{institutions:?}"
+    );
+    assert!(
+        dicomweb::case_institutions(tx.as_mut(), "TS-B")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         dicomweb::cases_of_study(tx.as_mut(), "1.2.3")
             .await

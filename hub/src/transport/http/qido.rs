@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Caller, HttpError, HttpState, accept};
 use crate::domain::dicomweb::SearchQuery;
-use crate::domain::dicomweb::records::{Level, SCAN_STUDIES};
+use crate::domain::dicomweb::records::Level;
 
 /// A search's query string, as pairs (a name may repeat).
 pub type Params = Query<Vec<(String, String)>>;
@@ -93,8 +93,9 @@ async fn search(
     let mut response =
         dicom_json(serde_json::to_vec(&found.records).unwrap_or_else(|_| b"[]".to_vec()));
     if found.incomplete {
+        let cap = state.hub.config().dicomweb.scan_cap;
         let warning = format!(
-            "299 remotedx \"matched among the newest {SCAN_STUDIES} studies only; narrow the search by StudyDate\""
+            "299 remotedx \"matched among the newest {cap} studies only; narrow the search by StudyDate or give an exact PatientID\""
         );
         if let Ok(v) = HeaderValue::from_str(&warning) {
             response.headers_mut().insert(header::WARNING, v);
