@@ -162,7 +162,7 @@ impl Hub {
         };
         let filtered = q.keys.iter().any(|(k, v)| {
             !matches!(k.as_str(), "0020000D" | "00080020")
-                && !(by_pseudonym && k == PATIENT_ID)
+                && (!by_pseudonym || k != PATIENT_ID)
                 && !v.is_empty()
         });
         let cap = match (by_pseudonym, filtered) {
