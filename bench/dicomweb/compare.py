@@ -6,8 +6,10 @@ viewer does:
   - series metadata of the CT: cold (first request) and warm (median of 10);
   - all 300 frames of the CT, one request per frame as OHIF asks, 6 at a time (like a browser);
   - QIDO of the studies: the first page (limit=101, what OHIF's study list asks), a PatientName
-    search over all of them, and one study by StudyInstanceUID (median of 5 each).
-Prints a Markdown table with the ratios (Orthanc time / hub time).
+    search over all of them, an exact PatientID of one of the oldest studies, and one study by
+    StudyInstanceUID (median of 5 each).
+Prints a Markdown table with the ratios (Orthanc time / hub time) and how many studies each
+search found.
 
     python3 bench/dicomweb/compare.py                       # HUB=target/release/hub
     HUB=target/debug/hub STUDIES=2000 python3 bench/dicomweb/compare.py
@@ -149,6 +151,17 @@ def get(url, headers, accept, **params):
 
 def measure(name, url, headers, study, series, sops, first_name):
     s = requests.Session()
+    found = {}
+
+    def qido(key, **params):
+        r = None
+
+        def run():
+            nonlocal r
+            r = get(f"{url}/studies", headers, "application/dicom+json", **params)
+        t = timed(run, 5)
+        found[key] = len(r.json()) if r.content else 0
+        return t
     md = f"{url}/studies/{study}/series/{series}/metadata"
     out = {"metadata, cold": timed(lambda: get(md, headers, "application/dicom+json")),
            "metadata, warm (median of 10)": timed(lambda: get(md, headers, "application/dicom+json"), 10)}
@@ -162,13 +175,11 @@ def measure(name, url, headers, study, series, sops, first_name):
         with cf.ThreadPoolExecutor(6) as pool:
             list(pool.map(frame, sops))
     out[f"all {len(sops)} frames, 6 at a time"] = timed(frames)
-    qido = f"{url}/studies"
-    out["QIDO first page (limit=101)"] = timed(lambda: get(qido, headers, "application/dicom+json", limit=101), 5)
-    out["QIDO PatientName=BENCH^0424*"] = timed(
-        lambda: get(qido, headers, "application/dicom+json", PatientName="BENCH^0424*"), 5)
-    out["QIDO StudyInstanceUID"] = timed(
-        lambda: get(qido, headers, "application/dicom+json", StudyInstanceUID=study), 5)
-    return out
+    out["QIDO first page (limit=101)"] = qido("QIDO first page (limit=101)", limit=101)
+    out["QIDO PatientName=BENCH^0424*"] = qido("QIDO PatientName=BENCH^0424*", PatientName="BENCH^0424*")
+    out["QIDO PatientID=B0000424"] = qido("QIDO PatientID=B0000424", PatientID="B0000424")
+    out["QIDO StudyInstanceUID"] = qido("QIDO StudyInstanceUID", StudyInstanceUID=study)
+    return out, found
 
 
 def main():
@@ -194,13 +205,15 @@ def main():
             stow(url, h, small, batch=500)
             print(f"stored into {url} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         spec = {"Authorization": "Bearer demo-specialist"}
-        results = {"hub": measure("hub", hub_url, spec, study, series, sops, "hub"),
-                   "Orthanc": measure("Orthanc", orthanc_url, {}, study, series, sops, "Orthanc")}
-        print(f"| {SLICES}-slice CT, {STUDIES} studies | hub | Orthanc + DICOMweb | Orthanc / hub |")
-        print("|---|---:|---:|---:|")
-        for key in results["hub"]:
-            h, o = results["hub"][key], results["Orthanc"][key]
-            print(f"| {key} | {h * 1000:.1f} ms | {o * 1000:.1f} ms | {o / h:.1f}x |")
+        hub_times, hub_found = measure("hub", hub_url, spec, study, series, sops, "hub")
+        orthanc_times, orthanc_found = measure("Orthanc", orthanc_url, {}, study, series, sops, "Orthanc")
+        print(f"| {SLICES}-slice CT, {STUDIES} studies | hub | Orthanc + DICOMweb | Orthanc / hub "
+              "| studies found (hub / Orthanc) |")
+        print("|---|---:|---:|---:|---:|")
+        for key, h in hub_times.items():
+            o = orthanc_times[key]
+            n = f"{hub_found[key]} / {orthanc_found[key]}" if key in hub_found else ""
+            print(f"| {key} | {h * 1000:.1f} ms | {o * 1000:.1f} ms | {o / h:.1f}x | {n} |")
     finally:
         for p in (hub, orthanc):
             p.terminate()
