@@ -63,31 +63,34 @@ fn check(what: &str, p: &Pooled, bar: &Reached) -> Vec<String> {
 }
 
 /// LUDB records 1–100 (reached: Se 94.8 / 94.8 / 99.1 / 99.1 / 99.0 %, +P 82.2 / 82.2 /
-/// 99.9 / 100 / 89.4 %, error +10.2 ± 10.4, −2.4 ± 10.9, +2.7 ± 15.8, −6.8 ± 12.8,
-/// −6.3 ± 25.3 ms). +P of the P wave and T end: LUDB leaves the first and last waves of a record
+/// 99.9 / 100 / 89.4 %, error +10.2 ± 10.4, −2.4 ± 10.9, +2.7 ± 15.8, +3.0 ± 15.7,
+/// −6.3 ± 25.3 ms; the QRS offset was −6.8 ± 12.8 ms at a 5 % quiet level, see
+/// `measure::QRS_OFF_QUIET`). +P of the P wave and T end: LUDB leaves the first and last waves of a record
 /// unmarked where we find them, and marks no P wave in AF.
 const LUDB: Reached = Reached {
     se: [94.0, 94.0, 99.0, 99.0, 98.5],
     ppv: [80.0, 80.0, 99.5, 99.5, 88.0],
-    mean: [11.5, 4.0, 4.0, 8.0, 7.5],
-    sd: [11.5, 12.0, 17.0, 14.0, 27.0],
+    mean: [11.5, 4.0, 4.0, 4.5, 7.5],
+    sd: [11.5, 12.0, 17.0, 16.5, 27.0],
 };
 
 /// QT Database, 21 records against `.q1c` (reached: Se 91.7 / 91.7 / 100 / 100 / 100 %, +P
-/// 100 %, error +4.7 ± 16.7, +3.5 ± 15.3, +2.2 ± 17.8, +6.3 ± 33.4, −12.0 ± 40.7 ms; the
+/// 100 %, error +4.7 ± 16.7, +3.5 ± 15.3, +2.2 ± 17.8, +16.3 ± 31.8, −12.0 ± 40.7 ms; the
 /// second cardiologist differs from the first by +3.7 ± 14.8, +1.3 ± 19.7, −6.6 ± 34.0 ms on
-/// QRS on, QRS off and T off).
+/// QRS on, QRS off and T off). The QRS offset is 10 ms later than at the 5 % quiet level
+/// (+6.3 ± 33.4 ms): the `.q1c` marks follow one lead, LUDB's global offset the latest lead.
 const QTDB: Reached = Reached {
     se: [91.0, 91.0, 99.5, 99.5, 99.5],
     ppv: [99.5; 5],
-    mean: [6.0, 5.0, 3.5, 7.5, 13.5],
-    sd: [18.0, 17.0, 19.0, 35.0, 42.0],
+    mean: [6.0, 5.0, 3.5, 17.5, 13.5],
+    sd: [18.0, 17.0, 19.0, 33.0, 42.0],
 };
 
 /// LUDB records whose PR, QRS and QT are all within ±10 / ±10 / ±25 ms of the cardiologists'
-/// (reached 28.2 %; the goal is 90 %), and per interval (reached 76.5, 36.0, 78.0 %).
-const INTERVALS_ALL_PCT: f64 = 27.0;
-const INTERVAL_PCT: [f64; 3] = [75.0, 35.0, 76.0];
+/// (reached 41.2 %; 28.2 % before the QRS offset's quiet level went from 5 to 3 %; the goal is
+/// 90 %), and per interval (reached 76.5, 46.0, 78.0 %).
+const INTERVALS_ALL_PCT: f64 = 40.0;
+const INTERVAL_PCT: [f64; 3] = [75.0, 45.0, 76.0];
 
 #[test]
 fn development_records_reach_the_bars() {

@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::domain::session::SessionId;
-use crate::domain::{Error, Hub, internal_message, storage_message};
+use super::error::HttpError;
+use crate::domain::{Error, Hub};
 use crate::model::Principal;
 
 /// The cookie that holds a browser's session id.
@@ -125,14 +126,10 @@ async fn logout(State(s): State<SignIn>, headers: HeaderMap) -> Response {
 /// only by reference (their details go to the hub's log).
 fn refusal(e: Error) -> (StatusCode, String) {
     match e {
-        Error::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, m),
-        Error::PermissionDenied(m) => (StatusCode::FORBIDDEN, m),
         Error::NotFound(m) | Error::InvalidArgument(m) | Error::FailedPrecondition(m) => {
             (StatusCode::BAD_REQUEST, m)
         }
-        Error::ResourceExhausted(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
-        Error::Storage(e) => (StatusCode::SERVICE_UNAVAILABLE, storage_message(&e)),
-        Error::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, internal_message(&m)),
+        other => HttpError::from(other).status(),
     }
 }
 

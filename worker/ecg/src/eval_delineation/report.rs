@@ -102,14 +102,18 @@ pub fn misses(summary: &Summary, bar: &Bar) -> Vec<String> {
 }
 
 /// One row per record: each boundary's mean ± SD of the error (ms) and its TP / FN / FP, to
-/// find the records behind a pooled figure.
+/// find the records behind a pooled figure; on LUDB, the PR, QRS and QT reported beside the
+/// cardiologists' (ours / theirs, ms, `*` beyond the tolerance).
 pub fn record_table(results: &[Result<RecordResult, EcgError>]) -> String {
     let mut s = String::from("| record |");
     for b in Boundary::ALL {
         s += &format!(" {} |", b.name());
     }
+    for name in INTERVAL_NAMES {
+        s += &format!(" {name} ours / theirs |");
+    }
     s += "\n|---|";
-    s += &"---:|".repeat(Boundary::ALL.len());
+    s += &"---:|".repeat(Boundary::ALL.len() + INTERVAL_NAMES.len());
     s += "\n";
     for r in results.iter().flatten() {
         s += &format!("| {} |", r.record);
@@ -124,7 +128,24 @@ pub fn record_table(results: &[Result<RecordResult, EcgError>]) -> String {
                 st.fp
             );
         }
+        for i in 0..INTERVAL_NAMES.len() {
+            s += &interval_cell(r, i);
+        }
         s += "\n";
     }
     s
+}
+
+/// One interval's cell of [`record_table`]: ours / the cardiologists', `*` beyond tolerance.
+fn interval_cell(r: &RecordResult, i: usize) -> String {
+    let Some(iv) = &r.intervals else {
+        return " |".to_string();
+    };
+    let ms = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.0}"));
+    let flag = if iv.within(i) == Some(false) {
+        " *"
+    } else {
+        ""
+    };
+    format!(" {} / {}{flag} |", ms(iv.ours[i]), ms(iv.reference[i]))
 }
