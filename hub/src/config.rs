@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-mod imaging;
 pub mod audit_export;
 pub mod dicomweb;
 pub mod http;
+mod imaging;
 pub mod redact;
 mod user_limits;
 

@@ -50,8 +50,8 @@ pub mod revocation;
 pub mod session;
 pub mod staging;
 pub mod sweeper;
-pub mod user_limits;
 pub mod user_changes;
+pub mod user_limits;
 pub mod wfdb_import;
 
 use std::sync::Arc;

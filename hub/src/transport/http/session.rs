@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::domain::session::SessionId;
 use super::error::HttpError;
+use crate::domain::session::SessionId;
 use crate::domain::{Error, Hub};
 use crate::model::Principal;
 
