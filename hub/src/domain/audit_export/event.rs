@@ -141,6 +141,8 @@ pub const ACTIONS: &[(&str, EventKind)] = {
     const ROLES: Code = dcm("110136", "Security Roles Changed");
     const RESTRICTED: Code = dcm("110132", "Use of Restricted Function");
     const NODE_AUTH: Code = dcm("110126", "Node Authentication");
+    const LOGIN: Code = dcm("110122", "Login");
+    const LOGOUT: Code = dcm("110123", "Logout");
     &[
         ("upload", kind(InstancesTransferred, Create)),
         ("received", kind(InstancesTransferred, Create)),
@@ -157,6 +159,7 @@ pub const ACTIONS: &[(&str, EventKind)] = {
         ("view", kind(InstancesAccessed, Read)),
         ("view_refused", refused(InstancesAccessed, Read, None)),
         ("queue_read", kind(Query, Execute)),
+        ("dicomweb_search", kind(Query, Execute)),
         ("cases_read", kind(Query, Execute)),
         ("reports_read", kind(Query, Execute)),
         ("report_delivered", kind(PatientRecord, Read)),
@@ -172,6 +175,8 @@ pub const ACTIONS: &[(&str, EventKind)] = {
         ("recognition_reverse", kind(PatientRecord, Update)),
         ("mixup_suspected", kind(PatientRecord, Update)),
         ("mixup_resolved", kind(PatientRecord, Update)),
+        ("session_start", login(LOGIN)),
+        ("session_end", login(LOGOUT)),
         ("user_add", sec(USER_ATTRS)),
         ("user_disable", sec(USER_ATTRS)),
         ("user_set_role", sec(ROLES)),
@@ -190,6 +195,16 @@ pub const ACTIONS: &[(&str, EventKind)] = {
 const fn sec(type_code: Code) -> EventKind {
     EventKind {
         id: EventId::SecurityAlert,
+        action: ActionCode::Execute,
+        outcome: Outcome::Success,
+        type_code: Some(type_code),
+    }
+}
+
+/// A browser's sign-in or sign-out (PS3.15 A.5.3.13 User Authentication, typed Login/Logout).
+const fn login(type_code: Code) -> EventKind {
+    EventKind {
+        id: EventId::UserAuthentication,
         action: ActionCode::Execute,
         outcome: Outcome::Success,
         type_code: Some(type_code),
