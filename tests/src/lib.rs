@@ -445,3 +445,14 @@ pub fn shown_when_ready(hub: &HubProcess, case: i64) -> serde_json::Value {
 pub fn sample_files() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sample-data/files")
 }
+
+/// The peak resident memory (VmHWM) of process `pid` so far, in MiB (Linux).
+pub fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("hub's status");
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+    kib / 1024
+}

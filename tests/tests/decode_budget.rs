@@ -16,68 +16,6 @@ fn patient_id() -> String {
     format!("{first17}{check}")
 }
 
-/// One RLE Lossless frame of `side` x `side` 8-bit zeros (PackBits runs of 128), as its own
-/// study; returns the file and its SOP Instance UID.
-fn rle_image(side: u16, uid_root: &str) -> (Vec<u8>, String) {
-    use dicom_core::value::PixelFragmentSequence;
-    use dicom_core::{DataElement, PrimitiveValue, VR};
-    use dicom_dictionary_std::tags;
-    use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
-    let samples = usize::from(side) * usize::from(side);
-    let mut frame = Vec::with_capacity(64 + samples / 64);
-    frame.extend_from_slice(&1u32.to_le_bytes());
-    frame.extend_from_slice(&64u32.to_le_bytes());
-    frame.resize(64, 0);
-    for _ in 0..samples / 128 {
-        frame.extend_from_slice(&[0x81, 0x00]);
-    }
-    let sop = format!("{uid_root}.1");
-    let mut obj = InMemDicomObject::new_empty();
-    for (tag, vr, value) in [
-        (
-            tags::SOP_CLASS_UID,
-            VR::UI,
-            "1.2.840.10008.5.1.4.1.1.7".to_owned(),
-        ),
-        (tags::SOP_INSTANCE_UID, VR::UI, sop.clone()),
-        (tags::STUDY_INSTANCE_UID, VR::UI, format!("{uid_root}.2")),
-        (tags::SERIES_INSTANCE_UID, VR::UI, format!("{uid_root}.3")),
-        (tags::PATIENT_ID, VR::LO, patient_id()),
-        (tags::PATIENT_NAME, VR::PN, "BIG^FRAME".to_owned()),
-        (tags::MODALITY, VR::CS, "OT".to_owned()),
-        (
-            tags::PHOTOMETRIC_INTERPRETATION,
-            VR::CS,
-            "MONOCHROME2".to_owned(),
-        ),
-    ] {
-        obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
-    }
-    for (tag, value) in [
-        (tags::SAMPLES_PER_PIXEL, 1),
-        (tags::ROWS, side),
-        (tags::COLUMNS, side),
-        (tags::BITS_ALLOCATED, 8),
-        (tags::BITS_STORED, 8),
-        (tags::HIGH_BIT, 7),
-        (tags::PIXEL_REPRESENTATION, 0),
-    ] {
-        obj.put(DataElement::new(tag, VR::US, PrimitiveValue::from(value)));
-    }
-    obj.put(DataElement::new(
-        tags::PIXEL_DATA,
-        VR::OB,
-        PixelFragmentSequence::new(vec![], vec![frame]),
-    ));
-    let meta = FileMetaTableBuilder::new()
-        .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.7")
-        .media_storage_sop_instance_uid(&sop)
-        .transfer_syntax("1.2.840.10008.1.2.5");
-    let mut out = Vec::new();
-    obj.with_meta(meta).unwrap().write_all(&mut out).unwrap();
-    (out, sop)
-}
-
 /// Uploads `files` in one session; the case of each accepted file, by SOP Instance UID.
 async fn upload(hub: &HubProcess, token: &str, files: &[(&str, Vec<u8>)]) -> Vec<(String, i64)> {
     let mut messages = vec![pb::UploadRequest {
@@ -161,21 +99,12 @@ async fn flags_when_done(hub: &HubProcess, token: &str, case_id: i64) -> Vec<pb:
     }
 }
 
-fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("hub's status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/PID/status");
-    kib / 1024
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frame_over_the_budget_is_refused_by_name_in_views_and_jobs_and_a_ct_still_renders() {
     let region = Region::start(&[]);
     let (hub, clinic) = (&region.hub, region.token("clinic_a"));
-    let (bomb, bomb_sop) = rle_image(16_384, "2.25.7161616161");
+    let (bomb, bomb_sop) =
+        e2e::dicom::rle_image(16_384, "2.25.7161616161", &patient_id(), "BIG^FRAME");
     assert!(bomb.len() < 5 << 20);
     let ct = std::fs::read(corpus().join("dicom/pydicom-test-files/CT_small.dcm")).unwrap();
     let accepted = upload(hub, clinic, &[("big.dcm", bomb), ("ct.dcm", ct)]).await;
@@ -233,7 +162,7 @@ async fn peak_of_four_parallel_views(render_memory: u64) -> u64 {
         ("REMOTEDX_HUB_IMAGING__RENDER_MEMORY_BYTES", &memory),
     ]);
     let (hub, clinic) = (&region.hub, region.token("clinic_a"));
-    let (image, sop) = rle_image(8192, "2.25.7181818181");
+    let (image, sop) = e2e::dicom::rle_image(8192, "2.25.7181818181", &patient_id(), "BIG^FRAME");
     let case = upload(hub, clinic, &[("large.dcm", image)]).await[0].1;
     let started = Instant::now();
     let view = || render(hub, clinic, case, &sop);

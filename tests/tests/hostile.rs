@@ -88,61 +88,9 @@ fn wfdb_many_files() -> Vec<(&'static str, Vec<u8>)> {
     vec![("many.hea", header.into_bytes())]
 }
 
-/// Issue 12, item 2: an RLE Lossless frame of 16384 × 16384 8-bit samples in 4 MiB (PackBits
-/// runs of 128 zeros).
+/// Issue 12, item 2: a 4 MB RLE file claiming a 16384 x 16384 frame.
 fn rle_bomb() -> Vec<u8> {
-    use dicom_core::value::PixelFragmentSequence;
-    use dicom_core::{DataElement, PrimitiveValue, VR};
-    use dicom_dictionary_std::tags;
-    use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
-    const SIDE: u16 = 16384;
-    let samples = usize::from(SIDE) * usize::from(SIDE);
-    let mut frame = Vec::with_capacity(64 + samples / 64);
-    frame.extend_from_slice(&1u32.to_le_bytes());
-    frame.extend_from_slice(&64u32.to_le_bytes());
-    frame.resize(64, 0);
-    for _ in 0..samples / 128 {
-        frame.extend_from_slice(&[0x81, 0x00]);
-    }
-    let sop = "2.25.120120120120120";
-    let mut obj = InMemDicomObject::new_empty();
-    let mut put = |tag, vr, value: &str| {
-        obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
-    };
-    put(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.7");
-    put(tags::SOP_INSTANCE_UID, VR::UI, sop);
-    put(tags::STUDY_INSTANCE_UID, VR::UI, "2.25.120120120120121");
-    put(tags::SERIES_INSTANCE_UID, VR::UI, "2.25.120120120120122");
-    put(tags::PATIENT_ID, VR::LO, &patient_id());
-    put(tags::PATIENT_NAME, VR::PN, "RLE^BOMB");
-    put(tags::MODALITY, VR::CS, "OT");
-    put(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
-    for (tag, value) in [
-        (tags::SAMPLES_PER_PIXEL, 1),
-        (tags::ROWS, SIDE),
-        (tags::COLUMNS, SIDE),
-        (tags::BITS_ALLOCATED, 8),
-        (tags::BITS_STORED, 8),
-        (tags::HIGH_BIT, 7),
-        (tags::PIXEL_REPRESENTATION, 0),
-    ] {
-        obj.put(DataElement::new(tag, VR::US, PrimitiveValue::from(value)));
-    }
-    obj.put(DataElement::new(
-        tags::PIXEL_DATA,
-        VR::OB,
-        PixelFragmentSequence::new(vec![], vec![frame]),
-    ));
-    let meta = FileMetaTableBuilder::new()
-        .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.7")
-        .media_storage_sop_instance_uid(sop)
-        .transfer_syntax("1.2.840.10008.1.2.5");
-    let mut out = Vec::new();
-    obj.with_meta(meta)
-        .expect("file meta")
-        .write_all(&mut out)
-        .expect("write the RLE file");
-    out
+    e2e::dicom::rle_image(16384, "2.25.120120120120", &patient_id(), "RLE^BOMB").0
 }
 
 /// Issue 12, item 2: DIMSE command fragments that never end (900 MB of them once cost the hub
@@ -294,16 +242,6 @@ async fn settled(hub: &HubProcess, token: &str) -> usize {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("the clinic's cases were still being processed after two minutes");
-}
-
-fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("hub's status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/PID/status");
-    kib / 1024
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

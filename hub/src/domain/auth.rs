@@ -13,8 +13,8 @@ use rand::RngCore;
 use super::limits::{CODE_CHARS, NAME_CHARS, bounded};
 use super::{Error, Hub, Result};
 use crate::clock::now_ms;
-use crate::model::{Institution, Principal, Role};
-use crate::storage::{blob::sha256_hex, users};
+use crate::model::{Institution, Principal, Role, User};
+use crate::storage::{SqlTx, blob::sha256_hex, users};
 
 /// How long an authenticated token is trusted without looking it up again.
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
@@ -101,15 +101,7 @@ impl Hub {
             .ok_or_else(|| {
                 Error::Unauthenticated("token not recognised (unknown, revoked or mistyped)".into())
             })?;
-        let inst = users::institution(tx.as_mut(), &user.institution_code).await?;
-        let principal = Principal {
-            user_id: user.id,
-            name: user.name,
-            role: user.role.parse().map_err(Error::Internal)?,
-            institution_code: user.institution_code,
-            institution_name: inst.map(|i| i.name).unwrap_or_default(),
-            senior: user.senior,
-        };
+        let principal = principal_of(tx.as_mut(), user).await?;
         self.inner.tokens.put(hash, principal.clone(), looked_up);
         Ok(principal)
     }
@@ -278,6 +270,19 @@ impl Principal {
         }
         Err(Error::NotFound(format!("no {what}")))
     }
+}
+
+/// The principal a user row stands for: its role parsed and its institution's name looked up.
+pub(super) async fn principal_of(tx: &mut dyn SqlTx, user: User) -> Result<Principal> {
+    let inst = users::institution(tx, &user.institution_code).await?;
+    Ok(Principal {
+        user_id: user.id,
+        name: user.name,
+        role: user.role.parse().map_err(Error::Internal)?,
+        institution_code: user.institution_code,
+        institution_name: inst.map(|i| i.name).unwrap_or_default(),
+        senior: user.senior,
+    })
 }
 
 #[cfg(test)]

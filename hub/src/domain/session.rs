@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use rand::RngCore;
 
-use super::auth::CACHE_TTL;
+use super::auth::{CACHE_TTL, principal_of};
 use super::{Error, Hub, Result, audit};
 use crate::clock::now_ms;
-use crate::model::{Principal, Role, User};
-use crate::storage::{SqlTx, blob::sha256_hex, sessions, users};
+use crate::model::{Principal, Role};
+use crate::storage::{blob::sha256_hex, sessions};
 
 /// The secret a browser holds for its session (the cookie's value). Never logged: `Debug`
 /// prints only that it is one.
@@ -151,7 +151,7 @@ impl Hub {
         let (user, ends) = sessions::user_of(tx.as_mut(), &hash, now)
             .await?
             .ok_or_else(|| Error::Unauthenticated(SIGN_IN_AGAIN.into()))?;
-        let principal = self.principal_of(tx.as_mut(), user).await?;
+        let principal = principal_of(tx.as_mut(), user).await?;
         self.inner
             .sessions
             .put(hash, principal.clone(), looked_up, ends);
@@ -168,23 +168,11 @@ impl Hub {
         if sessions::delete(tx.as_mut(), &hash).await?
             && let Some((user, _)) = user
         {
-            let who = self.principal_of(tx.as_mut(), user).await?;
+            let who = principal_of(tx.as_mut(), user).await?;
             audit::record(tx.as_mut(), &who, "session_end", 0, "", "web sign-out").await?;
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn principal_of(&self, tx: &mut dyn SqlTx, user: User) -> Result<Principal> {
-        let inst = users::institution(tx, &user.institution_code).await?;
-        Ok(Principal {
-            user_id: user.id,
-            name: user.name,
-            role: user.role.parse().map_err(Error::Internal)?,
-            institution_code: user.institution_code,
-            institution_name: inst.map(|i| i.name).unwrap_or_default(),
-            senior: user.senior,
-        })
     }
 }
 
